@@ -1,0 +1,14 @@
+/** The operating-system release an image is built on, as read from os-release and friends. */
+export interface Distro {
+  /** os-release ID, lower case: debian, ubuntu, alpine, wolfi, rhel, centos, rocky, almalinux, fedora, amzn, sles, opensuse-leap, distroless ... */
+  id: string;
+  /** os-release VERSION_ID (e.g. `12`, `3.20.3`, `9.4`); absent on rolling releases. */
+  versionId?: string;
+  versionCodename?: string;
+  name?: string;
+  prettyName?: string;
+  idLike?: string[];
+  cpe?: string;
+  /** Image path the facts were read from. */
+  source: string;
+}

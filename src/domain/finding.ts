@@ -1,0 +1,61 @@
+import type { AffectedState, FeedMetadata, SeverityRating } from './advisory.js';
+import type { Distro } from './distro.js';
+import type { Ecosystem } from './package.js';
+import type { Severity } from './severity.js';
+import type { Inventory } from './inventory.js';
+
+/** Why a finding was reported: the three records that met, in words and in data. */
+export interface MatchEvidence {
+  /** The package as the image holds it (`deb openssl 3.0.11-1~deb12u2 from var/lib/dpkg/status, source openssl`). */
+  package: string;
+  /** The advisory record (`debian-tracker CVE-2024-0727 openssl debian:12: fixed 3.0.13-1~deb12u1`). */
+  advisory: string;
+  /** The version rule that held (`dpkg: 3.0.11-1~deb12u2 < 3.0.13-1~deb12u1 (fixed)`). */
+  rule: string;
+}
+
+export interface Finding {
+  id: string;
+  aliases: string[];
+  package: {
+    ecosystem: Ecosystem;
+    name: string;
+    version: string;
+    sourceName?: string;
+    sourceVersion?: string;
+    arch?: string;
+    purl: string;
+    path: string;
+    layer: string;
+    layerIndex: number;
+  };
+  state: AffectedState;
+  vendorStatus?: string;
+  fixedVersions: string[];
+  severity: Severity;
+  /** Which rating chose `severity` (vendor first, then CVSS). */
+  severitySource: string;
+  ratings: SeverityRating[];
+  namespace: string;
+  feed: { id: string; fetchedAt?: string };
+  title?: string;
+  description?: string;
+  links: string[];
+  epss?: { score: number; percentile: number; date?: string };
+  kev?: { dateAdded: string; dueDate?: string; knownRansomware?: boolean };
+  why: MatchEvidence;
+}
+
+/** The product of matching one inventory against the vulnerability DB. */
+export interface ScanReport {
+  schema: 'https://portcullis.dev/schemas/scan-report/v1';
+  schemaVersion: 1;
+  tool: { name: 'portcullis'; version: string };
+  createdAt: string;
+  image: Inventory['image'];
+  distro?: Distro;
+  packageCount: number;
+  findings: Finding[];
+  db: { builtAt?: string; feeds: FeedMetadata[] };
+  inventory?: Inventory;
+}
