@@ -1,0 +1,112 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result.js';
+
+const CACHE_SCHEMA = 'portcullis.layer-cache/v1';
+/** Bump when the walk's own output (deletions) changes meaning. */
+export const WALK_VERSION = 1;
+
+/** Default cache root: $PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis, else ~/.cache/portcullis. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PORTCULLIS_CACHE_DIR) return env.PORTCULLIS_CACHE_DIR;
+  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME !== '' ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'portcullis');
+}
+
+interface Envelope<T> {
+  schema: typeof CACHE_SCHEMA;
+  digest: string;
+  key: string;
+  sha256: string;
+  payload: T;
+}
+
+/**
+ * Per-layer results, content-addressed by layer digest, one file per `detector@version` (and one
+ * for the layer's deletions), so a detector whose version changes invalidates only its own entries.
+ * Entries are written atomically (temp file + rename) and carry a checksum; an entry that does not
+ * parse, does not verify or belongs to another key is deleted and reported as a miss: the cache is
+ * never trusted over the image.
+ */
+export class LayerCache {
+  /** Keys of entries found corrupt since the cache was opened (for reporting). */
+  readonly discarded: string[] = [];
+
+  constructor(readonly root: string) {}
+
+  async getDeletions(digest: string): Promise<LayerDeletions | undefined> {
+    return this.read<LayerDeletions>(digest, `walk@${WALK_VERSION}`, isDeletions);
+  }
+
+  async putDeletions(digest: string, deletions: LayerDeletions): Promise<void> {
+    await this.write(digest, `walk@${WALK_VERSION}`, { whiteouts: deletions.whiteouts, opaqueDirs: deletions.opaqueDirs });
+  }
+
+  async getDetector(digest: string, detector: string, version: number): Promise<DetectorLayerResult | undefined> {
+    const result = await this.read<DetectorLayerResult>(digest, `${detector}@${version}`, isDetectorResult);
+    return result && result.detector === detector && result.version === version ? result : undefined;
+  }
+
+  async putDetector(digest: string, result: DetectorLayerResult): Promise<void> {
+    await this.write(digest, `${result.detector}@${result.version}`, result);
+  }
+
+  private fileFor(digest: string, key: string): string {
+    const [alg, hex] = splitDigest(digest);
+    return join(this.root, 'layers', alg, hex.slice(0, 2), hex, `${encodeURIComponent(key)}.json`);
+  }
+
+  private async read<T>(digest: string, key: string, valid: (v: unknown) => v is T): Promise<T | undefined> {
+    const file = this.fileFor(digest, key);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const env = JSON.parse(text) as Partial<Envelope<unknown>>;
+      if (env.schema !== CACHE_SCHEMA || env.digest !== digest || env.key !== key) throw new Error('wrong key');
+      if (env.sha256 !== checksum(env.payload) || !valid(env.payload)) throw new Error('checksum');
+      return env.payload;
+    } catch {
+      this.discarded.push(`${digest}/${key}`);
+      await rm(file, { force: true });
+      return undefined;
+    }
+  }
+
+  private async write(digest: string, key: string, payload: unknown): Promise<void> {
+    const file = this.fileFor(digest, key);
+    const dir = join(file, '..');
+    await mkdir(dir, { recursive: true });
+    const envelope: Envelope<unknown> = { schema: CACHE_SCHEMA, digest, key, sha256: checksum(payload), payload };
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify(envelope));
+    await rename(tmp, file);
+  }
+}
+
+function checksum(payload: unknown): string {
+  return createHash('sha256').update(JSON.stringify(payload) ?? '').digest('hex');
+}
+
+function splitDigest(digest: string): [string, string] {
+  const m = /^([a-z0-9]+):([a-f0-9]{32,})$/.exec(digest);
+  if (!m || m[1] === undefined || m[2] === undefined) throw new Error(`layer cache: not a digest: ${digest}`);
+  return [m[1], m[2]];
+}
+
+function isDeletions(v: unknown): v is LayerDeletions {
+  const d = v as Partial<LayerDeletions> | null;
+  return typeof d === 'object' && d !== null && Array.isArray(d.whiteouts) && Array.isArray(d.opaqueDirs);
+}
+
+function isDetectorResult(v: unknown): v is DetectorLayerResult {
+  const d = v as Partial<DetectorLayerResult> | null;
+  return (
+    typeof d === 'object' && d !== null && typeof d.detector === 'string' && typeof d.version === 'number' && Array.isArray(d.files) && Array.isArray(d.links)
+  );
+}

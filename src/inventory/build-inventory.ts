@@ -1,0 +1,227 @@
+import { PortcullisError } from '../domain/errors.js';
+import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory, type InventoryLayer } from '../domain/inventory.js';
+import type { Distro } from '../domain/distro.js';
+import type { InventoryPackage } from '../domain/package.js';
+import type { ScanWarning } from '../domain/warning.js';
+import type { Detector } from '../detectors/types.js';
+import type { LayerDescriptor, ResolvedImage, RootfsImage } from '../image/types.js';
+import type { LayerCache } from '../cache/layer-cache.js';
+import { DEFAULT_WALK_LIMITS, type WalkLimits } from '../layers/collector.js';
+import { decompressLayer } from '../layers/decompress.js';
+import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result.js';
+import { walkRootfs } from '../layers/walk-rootfs.js';
+import { walkTar } from '../layers/walk-tar.js';
+import { coalesceLayers, type AnalysedLayer } from './coalesce.js';
+import { purlFor } from './purl.js';
+import { chooseDistro } from '../distro/index.js';
+import { TOOL_VERSION } from '../version.js';
+
+export interface InventoryOptions {
+  detectors: readonly Detector[];
+  /** Layer cache; undefined means no cache (`--no-cache`). */
+  cache?: LayerCache;
+  /** Layers fetched and walked at once. */
+  concurrency?: number;
+  limits?: WalkLimits;
+  signal?: AbortSignal;
+  /** Called as each layer is done, from the blob or from the cache. */
+  onLayerDone?: (layer: LayerDescriptor, from: 'blob' | 'cache') => void;
+}
+
+interface LayerOutcome {
+  analysed: AnalysedLayer;
+  readFrom: 'blob' | 'cache';
+  tarBytes: number;
+}
+
+/**
+ * Builds the package inventory of one image: each layer is read at most once (not at all when the
+ * cache holds every detector's result for its digest), layers are processed concurrently up to
+ * `concurrency`, and the per-layer results are stacked into the final filesystem's view.
+ * An image without any package database yields an inventory with no packages (not an error).
+ */
+export async function buildInventory(image: ResolvedImage | RootfsImage, options: InventoryOptions): Promise<Inventory> {
+  const limits = options.limits ?? DEFAULT_WALK_LIMITS;
+  if (image.transport === 'dir') return buildRootfsInventory(image as RootfsImage, options.detectors, limits);
+  const resolved = image as ResolvedImage;
+
+  const outcomes = await mapBounded(resolved.layers, options.concurrency ?? 3, async (layer) => {
+    options.signal?.throwIfAborted();
+    const outcome = await analyseLayer(resolved, layer, options, limits);
+    options.onLayerDone?.(layer, outcome.readFrom);
+    return outcome;
+  });
+
+  const coalesced = coalesceLayers(outcomes.map((o) => o.analysed));
+  const distro = chooseDistro(coalesced.distroCandidates);
+  const packages = placePackages(coalesced.packages, resolved.layers, distro);
+  const counts = countByLayer(packages);
+  const layers: InventoryLayer[] = resolved.layers.map((l, i) => ({
+    index: l.index,
+    digest: l.digest,
+    ...(l.diffId ? { diffId: l.diffId } : {}),
+    size: l.size,
+    mediaType: l.mediaType,
+    ...(l.createdBy ? { createdBy: l.createdBy } : {}),
+    packageCount: counts.get(l.index) ?? 0,
+    readFrom: outcomes[i]?.readFrom ?? 'blob',
+  }));
+  const warnings: ScanWarning[] = coalesced.warnings.map((w) => ({ ...w }));
+  for (const key of options.cache?.discarded ?? []) {
+    warnings.push({ code: 'cache-entry-discarded', message: `layer cache: discarded a corrupt entry ${key}` });
+  }
+  return {
+    schema: INVENTORY_SCHEMA,
+    schemaVersion: INVENTORY_SCHEMA_VERSION,
+    tool: { name: 'portcullis', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    image: {
+      reference: resolved.reference,
+      transport: resolved.transport,
+      ...(resolved.manifestDigest ? { manifestDigest: resolved.manifestDigest } : {}),
+      ...(resolved.indexDigest ? { indexDigest: resolved.indexDigest } : {}),
+      ...(resolved.configDigest ? { configDigest: resolved.configDigest } : {}),
+      ...(resolved.platform ? { platform: resolved.platform } : {}),
+      ...(resolved.registry ? { registry: resolved.registry } : {}),
+      ...(resolved.repository ? { repository: resolved.repository } : {}),
+      ...(resolved.tag ? { tag: resolved.tag } : {}),
+    },
+    ...(distro ? { distro } : {}),
+    layers,
+    packages,
+    detectors: options.detectors.map((d) => ({ id: d.id, version: d.version })),
+    warnings,
+    stats: {
+      layersRead: outcomes.filter((o) => o.readFrom === 'blob').length,
+      layersFromCache: outcomes.filter((o) => o.readFrom === 'cache').length,
+      bytesRead: outcomes.reduce((n, o) => n + o.tarBytes, 0),
+    },
+  };
+}
+
+async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, options: InventoryOptions, limits: WalkLimits): Promise<LayerOutcome> {
+  const cache = options.cache;
+  const cached: DetectorLayerResult[] = [];
+  let missing: readonly Detector[] = options.detectors;
+  let deletions: LayerDeletions | undefined;
+  if (cache) {
+    deletions = await cache.getDeletions(layer.digest);
+    const stillMissing: Detector[] = [];
+    for (const d of options.detectors) {
+      const hit = await cache.getDetector(layer.digest, d.id, d.version);
+      if (hit) cached.push(hit);
+      else stillMissing.push(d);
+    }
+    missing = stillMissing;
+    if (deletions && missing.length === 0) {
+      return { analysed: { index: layer.index, digest: layer.digest, deletions, detectors: cached }, readFrom: 'cache', tarBytes: 0 };
+    }
+  }
+
+  const blob = await image.openLayer(layer, options.signal);
+  const { tar } = decompressLayer(blob);
+  let walked;
+  try {
+    walked = await walkTar(tar, missing, limits);
+    await drain(tar);
+  } catch (err) {
+    tar.destroy();
+    throw annotate(err, layer);
+  }
+  if (cache) {
+    await cache.putDeletions(layer.digest, walked);
+    for (const result of walked.detectors) await cache.putDetector(layer.digest, result);
+  }
+  return {
+    analysed: {
+      index: layer.index,
+      digest: layer.digest,
+      deletions: { whiteouts: walked.whiteouts, opaqueDirs: walked.opaqueDirs },
+      detectors: [...cached, ...walked.detectors],
+    },
+    readFrom: 'blob',
+    tarBytes: walked.tarBytes,
+  };
+}
+
+/**
+ * Reads whatever follows the tar's end-of-archive marker, so the source's digest check (which
+ * fires at the end of the blob) always runs before a layer's results are trusted or cached.
+ */
+function drain(stream: NodeJS.ReadableStream & { readableEnded?: boolean; destroyed?: boolean }): Promise<void> {
+  if (stream.readableEnded) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('end', resolve);
+    stream.resume();
+  });
+}
+
+function annotate(err: unknown, layer: LayerDescriptor): unknown {
+  if (err instanceof PortcullisError) {
+    return new PortcullisError(err.code, `${err.message} (layer ${layer.index}, ${layer.digest})`, { ...err.details, layer: layer.digest }, { cause: err });
+  }
+  return err;
+}
+
+async function buildRootfsInventory(image: RootfsImage, detectors: readonly Detector[], limits: WalkLimits): Promise<Inventory> {
+  const walked = await walkRootfs(image.root, detectors, limits);
+  const digest = 'rootfs';
+  const coalesced = coalesceLayers([{ index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors }]);
+  const distro = chooseDistro(coalesced.distroCandidates);
+  const layer: LayerDescriptor = { index: 0, digest, size: -1, mediaType: 'application/vnd.portcullis.rootfs' };
+  const packages = placePackages(coalesced.packages, [layer], distro);
+  return {
+    schema: INVENTORY_SCHEMA,
+    schemaVersion: INVENTORY_SCHEMA_VERSION,
+    tool: { name: 'portcullis', version: TOOL_VERSION },
+    createdAt: new Date().toISOString(),
+    image: { reference: image.reference, transport: 'dir' },
+    ...(distro ? { distro } : {}),
+    layers: [{ index: 0, digest, size: -1, mediaType: layer.mediaType, packageCount: packages.length, readFrom: 'rootfs' }],
+    packages,
+    detectors: detectors.map((d) => ({ id: d.id, version: d.version })),
+    warnings: coalesced.warnings,
+    stats: { layersRead: 1, layersFromCache: 0, bytesRead: walked.tarBytes },
+  };
+}
+
+/** Gives each placed package its purl and layer digest, in a stable order (ecosystem, name, version, path). */
+function placePackages(placed: ReturnType<typeof coalesceLayers>['packages'], layers: readonly LayerDescriptor[], distro: Distro | undefined): InventoryPackage[] {
+  const byIndex = new Map(layers.map((l) => [l.index, l.digest]));
+  const out: InventoryPackage[] = placed.map(({ record, layerIndex }) => ({
+    ...record,
+    purl: purlFor(record, distro),
+    layer: byIndex.get(layerIndex) ?? '',
+    layerIndex,
+  }));
+  out.sort(
+    (a, b) =>
+      cmp(a.ecosystem, b.ecosystem) || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.arch ?? '', b.arch ?? '') || cmp(a.path, b.path),
+  );
+  return out;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function countByLayer(packages: InventoryPackage[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const p of packages) counts.set(p.layerIndex, (counts.get(p.layerIndex) ?? 0) + 1);
+  return counts;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping the input order in the result. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

@@ -1,0 +1,38 @@
+import type { DetectorOutput } from '../detectors/types.js';
+
+/** One file a detector parsed in a layer, and what it found. */
+export interface FileResult {
+  path: string;
+  output: DetectorOutput;
+}
+
+/** A link entry at a path some detector wanted (targets are resolved later, in the merged view). */
+export interface LinkRecord {
+  path: string;
+  target: string;
+  kind: 'symlink' | 'hardlink';
+}
+
+/** What one detector found in one layer: the unit the layer cache stores. */
+export interface DetectorLayerResult {
+  detector: string;
+  version: number;
+  files: FileResult[];
+  links: LinkRecord[];
+}
+
+/** Deletions a layer applies to the layers below it (OCI whiteouts). */
+export interface LayerDeletions {
+  /** Paths removed by `.wh.<name>` entries. */
+  whiteouts: string[];
+  /** Directories whose lower contents are hidden by `.wh..wh..opq`. */
+  opaqueDirs: string[];
+}
+
+/** The result of one pass over one layer. */
+export interface LayerWalkResult extends LayerDeletions {
+  detectors: DetectorLayerResult[];
+  entries: number;
+  /** Uncompressed tar bytes read. */
+  tarBytes: number;
+}

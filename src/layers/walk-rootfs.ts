@@ -1,0 +1,69 @@
+import { open, opendir, readlink, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PortcullisError } from '../domain/errors.js';
+import type { Detector, FileInfo } from '../detectors/types.js';
+import { DEFAULT_WALK_LIMITS, LayerCollector, type WalkLimits } from './collector.js';
+import type { LayerWalkResult } from './layer-result.js';
+import { joinPath } from './paths.js';
+
+/**
+ * Walks a root filesystem on disk (`dir:PATH`) as if it were one layer. Links are recorded, never
+ * followed, so nothing outside `root` is read. Unreadable entries are skipped (a rootfs copied by
+ * an unprivileged user often has a few).
+ */
+export async function walkRootfs(root: string, detectors: readonly Detector[], limits: WalkLimits = DEFAULT_WALK_LIMITS): Promise<LayerWalkResult> {
+  const top = await lstat(root).catch((err: unknown) => {
+    throw new PortcullisError('E_NOT_FOUND', `dir: cannot read ${root}: ${err instanceof Error ? err.message : String(err)}`, { root });
+  });
+  if (!top.isDirectory()) throw new PortcullisError('E_INPUT', `dir: ${root} is not a directory`, { root });
+  const collector = new LayerCollector(detectors, limits);
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    const rel = pending.pop() ?? '';
+    let dir;
+    try {
+      dir = await opendir(join(root, rel));
+    } catch {
+      continue;
+    }
+    for await (const dirent of dir) {
+      const path = joinPath(rel, dirent.name);
+      const abs = join(root, path);
+      if (dirent.isDirectory()) {
+        collector.countEntry(0);
+        pending.push(path);
+      } else if (dirent.isSymbolicLink()) {
+        collector.countEntry(0);
+        const target = await readlink(abs).catch(() => undefined);
+        if (target !== undefined) collector.addLink(path, target, 'symlink', { path, size: 0, mode: 0o777 });
+      } else if (dirent.isFile()) {
+        const stat = await lstat(abs).catch(() => undefined);
+        if (stat === undefined) continue;
+        collector.countEntry(stat.size);
+        const info: FileInfo = { path, size: stat.size, mode: stat.mode & 0o7777 };
+        const wanting = collector.wanting(info);
+        if (wanting.length > 0) await collector.addFile(info, wanting, (max) => readCapped(abs, max));
+      }
+    }
+  }
+  return collector.finish();
+}
+
+/** Reads at most `max` bytes; a file that grew past its cap since lstat is an error, not a silent cut. */
+async function readCapped(path: string, max: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > max) throw new PortcullisError('E_TOO_LARGE', `dir: ${path} grew past its ${max}-byte cap while reading`, { path });
+    const buf = Buffer.alloc(size);
+    let off = 0;
+    while (off < size) {
+      const { bytesRead } = await handle.read(buf, off, size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return off === size ? buf : buf.subarray(0, off);
+  } finally {
+    await handle.close();
+  }
+}

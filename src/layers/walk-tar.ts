@@ -1,0 +1,68 @@
+import type { Readable } from 'node:stream';
+import { extract as tarExtract } from 'tar-stream';
+import { PortcullisError } from '../domain/errors.js';
+import type { Detector, FileInfo } from '../detectors/types.js';
+import { DEFAULT_WALK_LIMITS, LayerCollector, type WalkLimits } from './collector.js';
+import type { LayerWalkResult } from './layer-result.js';
+import { normalizeEntryPath } from './paths.js';
+
+/**
+ * Walks one layer's tar stream once, handing wanted files to the detectors. Nothing is written to
+ * disk; only one wanted file at a time is held in memory, capped by its detectors' maxBytes.
+ * The walk fails (typed) on corrupt or truncated tars, unsafe entry names and oversized layers.
+ * Returns empty detector results when no entry is wanted.
+ */
+export async function walkTar(tar: Readable, detectors: readonly Detector[], limits: WalkLimits = DEFAULT_WALK_LIMITS): Promise<LayerWalkResult> {
+  const collector = new LayerCollector(detectors, limits);
+  const extract = tarExtract();
+  tar.on('error', (err) => extract.destroy(err));
+  tar.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      const header = entry.header;
+      const size = header.size ?? 0;
+      collector.countEntry(size);
+      const path = normalizeEntryPath(header.name);
+      if (path === '' || collector.takeWhiteout(path)) {
+        entry.resume();
+        continue;
+      }
+      const info: FileInfo = { path, size, mode: header.mode ?? 0o644 };
+      if (header.type === 'file' || header.type === 'contiguous-file') {
+        const wanting = collector.wanting(info);
+        if (wanting.length === 0) {
+          entry.resume();
+          continue;
+        }
+        await collector.addFile(info, wanting, () => readEntry(entry as unknown as AsyncIterable<Buffer>, size));
+      } else if (header.type === 'symlink' || header.type === 'link') {
+        const target = header.linkname ?? '';
+        // Hardlink names are entry names of the same archive: normalize them the same way.
+        const linkTarget = header.type === 'link' ? normalizeEntryPath(target) : target;
+        collector.addLink(path, linkTarget, header.type === 'link' ? 'hardlink' : 'symlink', info);
+        entry.resume();
+      } else {
+        entry.resume();
+      }
+    }
+  } catch (err) {
+    tar.destroy();
+    if (err instanceof PortcullisError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new PortcullisError('E_LAYER_CORRUPT', `layer: corrupt or truncated tar: ${reason}`, {}, { cause: err });
+  }
+  return collector.finish();
+}
+
+async function readEntry(entry: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of entry) {
+    chunks.push(chunk);
+    total += chunk.length;
+  }
+  if (total !== size) {
+    throw new PortcullisError('E_LAYER_CORRUPT', `layer: truncated tar entry (${total} of ${size} bytes)`);
+  }
+  return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, total);
+}
