@@ -12,7 +12,7 @@ export interface PackageRecord {
   name: string;
   /**
    * The version as the ecosystem's version scheme compares it: dpkg `[epoch:]upstream[-revision]`,
-   * rpm `[epoch:]version-release`, apk `1.2.3-r4`, Go `v1.2.3` (stdlib: `go1.21.5`), others as written.
+   * rpm `[epoch:]version-release`, apk `1.2.3-r4`, Go `v1.2.3` (stdlib too: `go1.21.5` becomes `v1.21.5`, the raw toolchain string kept in attributes.toolchain), others as written.
    */
   version: string;
   /** Source package (dpkg Source, apk origin, rpm source rpm name). */
