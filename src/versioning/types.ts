@@ -29,3 +29,15 @@ export class InvalidVersionError extends Error {
     this.name = 'InvalidVersionError';
   }
 }
+
+/** Thrown by `satisfies` when the range is not valid in the scheme's range syntax (never guesses). */
+export class InvalidRangeError extends Error {
+  constructor(
+    readonly scheme: VersionSchemeId,
+    readonly range: string,
+    readonly reason?: string,
+  ) {
+    super(`${scheme}: invalid range ${JSON.stringify(range)}${reason ? `: ${reason}` : ''}`);
+    this.name = 'InvalidRangeError';
+  }
+}
