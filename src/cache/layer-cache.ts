@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result.js';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { DetectorLayerResult, IndexedEntry, LayerDeletions } from '../layers/layer-result.js';
 
 const CACHE_SCHEMA = 'portcullis.layer-cache/v1';
 /** Bump when the walk's own output (deletions) changes meaning. */
@@ -42,6 +43,23 @@ export class LayerCache {
 
   async putDeletions(digest: string, deletions: LayerDeletions): Promise<void> {
     await this.write(digest, `walk@${WALK_VERSION}`, { whiteouts: deletions.whiteouts, opaqueDirs: deletions.opaqueDirs });
+  }
+
+  /** The layer's file index (paths, sizes, modes), stored gzip-compressed: large layers list many files. */
+  async getFileIndex(digest: string): Promise<IndexedEntry[] | undefined> {
+    const packed = await this.read<{ gz: string }>(digest, `index@${WALK_VERSION}`, isPackedIndex);
+    if (!packed) return undefined;
+    try {
+      return decodeIndex(gunzipSync(Buffer.from(packed.gz, 'base64')).toString('utf8'));
+    } catch {
+      this.discarded.push(`${digest}/index@${WALK_VERSION}`);
+      return undefined;
+    }
+  }
+
+  async putFileIndex(digest: string, index: readonly IndexedEntry[]): Promise<void> {
+    const text = index.map((e) => `${e.path}\t${e.size}\t${e.mode}`).join('\n');
+    await this.write(digest, `index@${WALK_VERSION}`, { gz: gzipSync(text).toString('base64') });
   }
 
   async getDetector(digest: string, detector: string, version: number): Promise<DetectorLayerResult | undefined> {
@@ -87,6 +105,19 @@ export class LayerCache {
     await writeFile(tmp, JSON.stringify(envelope));
     await rename(tmp, file);
   }
+}
+
+function decodeIndex(text: string): IndexedEntry[] {
+  if (text === '') return [];
+  return text.split('\n').map((line) => {
+    const [path, size, mode] = line.split('\t');
+    if (path === undefined || size === undefined || mode === undefined) throw new Error('layer cache: bad index line');
+    return { path, size: Number(size), mode: Number(mode) };
+  });
+}
+
+function isPackedIndex(v: unknown): v is { gz: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { gz?: unknown }).gz === 'string';
 }
 
 function checksum(payload: unknown): string {

@@ -4,6 +4,7 @@ import { TOOL_VERSION } from '../version.js';
 import { sbomCommand } from './commands/sbom.js';
 import { versionCommand } from './commands/version-compare.js';
 import { dbCommand } from './commands/db.js';
+import { scanCommand } from './commands/scan.js';
 
 /** Exit codes of every command (README documents them). */
 export const EXIT = { ok: 0, unapproved: 1, error: 2, noFeatures: 5 } as const;
@@ -20,7 +21,7 @@ function buildProgram(ctx: RunContext): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [sbomCommand(), versionCommand(), dbCommand()]) {
+  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }

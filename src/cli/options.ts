@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { PortcullisError } from '../domain/errors.js';
 import type { OpenImageOptions } from '../image/open-image.js';
-import { parsePlatformSelector } from '../image/platform.js';
+import { parsePlatform } from '../image/platform.js';
 
 /** Options every command that reads an image accepts. */
 export interface ImageCliOptions {
@@ -37,7 +37,7 @@ export function imageOptionsFrom(opts: ImageCliOptions): Omit<OpenImageOptions, 
     throw new PortcullisError('E_USAGE', 'registry credentials need both --username and a password');
   }
   return {
-    ...(opts.platform ? { platform: parsePlatformSelector(opts.platform) } : {}),
+    ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
     ...(opts.insecure ? { insecure: true } : {}),
     ...(opts.username !== undefined && password !== undefined ? { credentials: { username: opts.username, password } } : {}),
   };

@@ -11,7 +11,8 @@ import { decompressLayer } from '../layers/decompress.js';
 import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result.js';
 import { walkRootfs } from '../layers/walk-rootfs.js';
 import { walkTar } from '../layers/walk-tar.js';
-import { coalesceLayers, type AnalysedLayer } from './coalesce.js';
+import { coalesceLayers, type AnalysedLayer, type PlacedPackage } from './coalesce.js';
+import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
@@ -54,7 +55,7 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
 
   const coalesced = coalesceLayers(outcomes.map((o) => o.analysed));
   const distro = chooseDistro(coalesced.distroCandidates);
-  const packages = placePackages(coalesced.packages, resolved.layers, distro);
+  const packages = placePackages(preferInstalled(coalesced.packages), resolved.layers, distro);
   const counts = countByLayer(packages);
   const layers: InventoryLayer[] = resolved.layers.map((l, i) => ({
     index: l.index,
@@ -106,14 +107,23 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
   let deletions: LayerDeletions | undefined;
   if (cache) {
     deletions = await cache.getDeletions(layer.digest);
+    const index = await cache.getFileIndex(layer.digest);
     const stillMissing: Detector[] = [];
     for (const d of options.detectors) {
       const hit = await cache.getDetector(layer.digest, d.id, d.version);
-      if (hit) cached.push(hit);
-      else stillMissing.push(d);
+      if (hit) {
+        cached.push(hit);
+      } else if (index && !index.some((entry) => d.wants(entry))) {
+        // The layer's file index shows nothing this detector wants: its result is known without a read.
+        const empty: DetectorLayerResult = { detector: d.id, version: d.version, files: [], links: [] };
+        await cache.putDetector(layer.digest, empty);
+        cached.push(empty);
+      } else {
+        stillMissing.push(d);
+      }
     }
     missing = stillMissing;
-    if (deletions && missing.length === 0) {
+    if (deletions && index && missing.length === 0) {
       return { analysed: { index: layer.index, digest: layer.digest, deletions, detectors: cached }, readFrom: 'cache', tarBytes: 0 };
     }
   }
@@ -130,6 +140,7 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
   }
   if (cache) {
     await cache.putDeletions(layer.digest, walked);
+    await cache.putFileIndex(layer.digest, walked.index);
     for (const result of walked.detectors) await cache.putDetector(layer.digest, result);
   }
   return {
@@ -170,7 +181,7 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
   const coalesced = coalesceLayers([{ index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors }]);
   const distro = chooseDistro(coalesced.distroCandidates);
   const layer: LayerDescriptor = { index: 0, digest, size: -1, mediaType: 'application/vnd.portcullis.rootfs' };
-  const packages = placePackages(coalesced.packages, [layer], distro);
+  const packages = placePackages(preferInstalled(coalesced.packages), [layer], distro);
   return {
     schema: INVENTORY_SCHEMA,
     schemaVersion: INVENTORY_SCHEMA_VERSION,
@@ -186,8 +197,35 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
   };
 }
 
+/**
+ * Drops lockfile records of packages that are also installed under the lockfile's directory: the
+ * installed `node_modules/<name>/package.json` says the same thing with more certainty, and
+ * reporting both would double every finding.
+ */
+function preferInstalled(placed: PlacedPackage[]): PlacedPackage[] {
+  const idOf = (r: PlacedPackage['record']): string => `${r.ecosystem}\u0000${r.name}\u0000${r.version}`;
+  const installedDirs = new Map<string, string[]>();
+  for (const p of placed) {
+    if (DECLARING_DETECTORS.has(p.detector)) continue;
+    const dirs = installedDirs.get(idOf(p.record)) ?? [];
+    dirs.push(`${dirOf(p.record.path)}/`);
+    installedDirs.set(idOf(p.record), dirs);
+  }
+  return placed.filter((p) => {
+    if (!DECLARING_DETECTORS.has(p.detector)) return true;
+    const base = dirOf(p.record.path);
+    const prefix = base === '' ? 'node_modules/' : `${base}/node_modules/`;
+    return !(installedDirs.get(idOf(p.record)) ?? []).some((dir) => dir.startsWith(prefix));
+  });
+}
+
+function dirOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
 /** Gives each placed package its purl and layer digest, in a stable order (ecosystem, name, version, path). */
-function placePackages(placed: ReturnType<typeof coalesceLayers>['packages'], layers: readonly LayerDescriptor[], distro: Distro | undefined): InventoryPackage[] {
+function placePackages(placed: PlacedPackage[], layers: readonly LayerDescriptor[], distro: Distro | undefined): InventoryPackage[] {
   const byIndex = new Map(layers.map((l) => [l.index, l.digest]));
   const out: InventoryPackage[] = placed.map(({ record, layerIndex }) => ({
     ...record,

@@ -1,6 +1,6 @@
 import { PortcullisError } from '../domain/errors.js';
 import type { CapturedFile, Detector, DetectorOutput, FileInfo } from '../detectors/types.js';
-import type { DetectorLayerResult, FileResult, LayerWalkResult, LinkRecord } from './layer-result.js';
+import type { DetectorLayerResult, FileResult, IndexedEntry, LayerWalkResult, LinkRecord } from './layer-result.js';
 import { baseName, joinPath, parentOf } from './paths.js';
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -28,6 +28,7 @@ export class LayerCollector {
   private readonly results = new Map<string, { files: FileResult[]; links: LinkRecord[] }>();
   private readonly whiteouts: string[] = [];
   private readonly opaqueDirs: string[] = [];
+  private readonly index: IndexedEntry[] = [];
   private entries = 0;
   private bytes = 0;
 
@@ -63,8 +64,9 @@ export class LayerCollector {
     return true;
   }
 
-  /** Detectors that want this regular file. */
-  wanting(info: FileInfo): Detector[] {
+  /** Indexes a regular file and returns the detectors that want it. */
+  route(info: FileInfo): Detector[] {
+    this.index.push({ path: info.path, size: info.size, mode: info.mode });
     return this.detectors.filter((d) => d.wants(info));
   }
 
@@ -108,6 +110,7 @@ export class LayerCollector {
    * resolved at once by reusing that file's output (tar hardlinks point backwards in the same layer).
    */
   addLink(path: string, target: string, kind: LinkRecord['kind'], info: FileInfo): void {
+    this.index.push({ path: info.path, size: info.size, mode: info.mode });
     for (const d of this.detectors) {
       if (!d.wants(info)) continue;
       const bucket = this.results.get(d.id);
@@ -128,7 +131,7 @@ export class LayerCollector {
       const bucket = this.results.get(d.id) ?? { files: [], links: [] };
       return { detector: d.id, version: d.version, files: bucket.files, links: bucket.links };
     });
-    return { whiteouts: this.whiteouts, opaqueDirs: this.opaqueDirs, detectors, entries: this.entries, tarBytes: this.bytes };
+    return { whiteouts: this.whiteouts, opaqueDirs: this.opaqueDirs, detectors, index: this.index, entries: this.entries, tarBytes: this.bytes };
   }
 
   /**

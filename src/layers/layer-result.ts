@@ -29,9 +29,21 @@ export interface LayerDeletions {
   opaqueDirs: string[];
 }
 
+/** A regular file or link the layer holds, as detectors' `wants()` sees it. */
+export interface IndexedEntry {
+  path: string;
+  size: number;
+  mode: number;
+}
+
 /** The result of one pass over one layer. */
 export interface LayerWalkResult extends LayerDeletions {
   detectors: DetectorLayerResult[];
+  /**
+   * Every regular file and link of the layer (wants() input only, no bytes). Cached so that a new
+   * or changed detector can tell, without reading the layer again, that the layer has nothing for it.
+   */
+  index: IndexedEntry[];
   entries: number;
   /** Uncompressed tar bytes read. */
   tarBytes: number;

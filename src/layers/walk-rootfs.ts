@@ -41,7 +41,7 @@ export async function walkRootfs(root: string, detectors: readonly Detector[], l
         if (stat === undefined) continue;
         collector.countEntry(stat.size);
         const info: FileInfo = { path, size: stat.size, mode: stat.mode & 0o7777 };
-        const wanting = collector.wanting(info);
+        const wanting = collector.route(info);
         if (wanting.length > 0) await collector.addFile(info, wanting, (max) => readCapped(abs, max));
       }
     }

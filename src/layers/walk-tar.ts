@@ -29,7 +29,7 @@ export async function walkTar(tar: Readable, detectors: readonly Detector[], lim
       }
       const info: FileInfo = { path, size, mode: header.mode ?? 0o644 };
       if (header.type === 'file' || header.type === 'contiguous-file') {
-        const wanting = collector.wanting(info);
+        const wanting = collector.route(info);
         if (wanting.length === 0) {
           entry.resume();
           continue;

@@ -13,7 +13,7 @@ export type TarEntry =
 export async function buildTar(entries: TarEntry[]): Promise<Buffer> {
   const pack = tarPack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve) => pack.on('end', resolve));
   for (const e of entries) {
     if ('content' in e) {
