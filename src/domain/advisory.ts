@@ -48,6 +48,16 @@ export interface AffectedPackage {
   versions: string[];
   /** Native range expressions in the scheme's syntax (npm/gem/pep440 requirement strings), any of which matching means affected. */
   nativeRanges?: string[];
+  /**
+   * Exclusions in the scheme's native range syntax: a version that satisfies any of these is NOT
+   * affected, whatever `ranges`/`versions`/`nativeRanges` say. `patched` are the fixed versions
+   * (RubyGems `patched_versions`, npm security-wg `patched_versions`), `unaffected` the versions
+   * that never had the flaw (RubyGems `unaffected_versions`). One string is one requirement of the
+   * scheme (a RubyGems requirement may hold several comma-separated constraints that must all hold:
+   * `"~> 5.2.4, >= 5.2.4.3"`). Absent or empty: no exclusions.
+   */
+  patched?: string[];
+  unaffected?: string[];
   /** Per-package vendor severity (Debian urgency, Ubuntu priority), when the feed gives one. */
   severity?: SeverityRating;
   /** rpm module stream the statement is about (`nodejs:18`), when any. */
@@ -61,6 +71,12 @@ export interface Advisory {
   /** The feed's own id: CVE-..., GHSA-..., DSA-..., ALSA-..., GO-..., PYSEC-..., RUSTSEC-... */
   id: string;
   aliases: string[];
+  /**
+   * Ids of other records this one is about without being the same record (OSV `related`, the CVEs a
+   * distribution advisory such as ALSA/RLSA fixes). Used to enrich by CVE; never for de-duplication.
+   * Absent when the feed names none.
+   */
+  related?: string[];
   /** Feed id (see feeds registry): `osv`, `debian-tracker`, `debian-dsa`, `alpine-secdb`, ... */
   feed: string;
   title?: string;

@@ -23,7 +23,13 @@ export interface FeedFile {
 export interface FeedUpstream {
   url: string;
   /** How the payload is packed. */
-  format: 'json' | 'yaml' | 'text' | 'zip' | 'csv' | 'gzip-json' | 'bzip2-json' | 'tar-gz';
+  format: 'json' | 'yaml' | 'text' | 'zip' | 'csv' | 'gzip-json' | 'bzip2-json' | 'tar-gz' | 'tar-zst';
+  /**
+   * When true, `url` returns a one-line text file naming the current payload (relative to `url`), and
+   * that payload is what `format` describes (Red Hat publishes its CSAF VEX archive this way:
+   * `archive_latest.txt` -> `csaf_vex_<date>.tar.zst`).
+   */
+  indirect?: boolean;
 }
 
 /**
