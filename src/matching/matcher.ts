@@ -1,0 +1,611 @@
+/**
+ * Matching: an Inventory × the vulnerability data -> findings, each with the evidence of why.
+ *
+ * Pure over its inputs: the same inventory and DB give the same result, so a stored inventory is
+ * re-matched against a newer DB without reading the image again. The DB is asked once per
+ * (package kind, namespace) with every name of that group (no per-package queries).
+ */
+import type { Advisory, AffectedPackage, FeedMetadata, SeverityRating } from '../domain/advisory.js';
+import type { Finding } from '../domain/finding.js';
+import type { Inventory } from '../domain/inventory.js';
+import type { Ecosystem, InventoryPackage } from '../domain/package.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
+import type { ScanWarning } from '../domain/warning.js';
+import { distroNamespace } from '../distro/index.js';
+import { goVersionToSemver } from '../ecosystems/golang/go-binary-detector.js';
+import { severityFromScore, type CvssVersion } from '../feeds/severity.js';
+import type { EnrichmentRecord } from '../feeds/types.js';
+import { schemeForEcosystem } from '../versioning/index.js';
+import type { VersionScheme } from '../versioning/types.js';
+import { judge, type AffectedVerdict } from './ranges.js';
+
+/** What matching needs from a vulnerability database (the SQLite DB implements it). */
+export interface AdvisorySource {
+  /** Statements about any of `packageNames` in one namespace (withdrawn advisories may be included; they are dropped here). */
+  affectedFor(ecosystem: Ecosystem, namespace: string, packageNames: string[]): { advisory: Advisory; affected: AffectedPackage }[];
+  enrichment(cveIds: string[]): ReadonlyMap<string, EnrichmentRecord>;
+  feeds(): FeedMetadata[];
+  /** Namespaces the DB holds any statement for, for one package kind (to tell "no findings" from "no data"). */
+  namespaces(ecosystem: Ecosystem): string[];
+}
+
+/** OSV ecosystem names of the language package kinds: the namespace their advisories are filed under. */
+export const LANGUAGE_NAMESPACES: Partial<Record<Ecosystem, string>> = {
+  npm: 'npm',
+  pypi: 'PyPI',
+  golang: 'Go',
+  maven: 'Maven',
+  gem: 'RubyGems',
+  cargo: 'crates.io',
+};
+
+const OS_ECOSYSTEMS: ReadonlySet<Ecosystem> = new Set(['deb', 'rpm', 'apk']);
+
+export interface MatchOptions {
+  /**
+   * Also report, in `notAffected`, every (package, vulnerability) the data speaks of but that does
+   * not affect the installed version: the vendor says not affected, or the installed version is
+   * outside the affected ranges (already fixed). Default false.
+   */
+  includeNotAffected?: boolean;
+}
+
+/** What the DB could say about one group of packages. */
+export interface NamespaceCoverage {
+  ecosystem: Ecosystem;
+  /** `debian:12`, `alpine:3.20`, `PyPI`, ... */
+  namespace: string;
+  /** Packages of the inventory matched in this namespace. */
+  packages: number;
+  /**
+   * False when the DB holds no statement at all for this namespace: zero findings then mean "not
+   * checked", not "clean" (a warning `no-vulnerability-data` says so too).
+   */
+  hasData: boolean;
+  /**
+   * Language packages installed by the distribution's package manager (attribute `distroPackaged`)
+   * that were not matched against the language feed: their distribution package is matched through
+   * the distribution's feed, which knows its backported fixes. Absent when none.
+   */
+  distroPackaged?: number;
+}
+
+export interface MatchResult {
+  /** Affected packages, most severe first. Empty for an empty inventory. */
+  findings: Finding[];
+  /** Only with `includeNotAffected`: statements that do not affect the installed version, state `not_affected`. */
+  notAffected?: Finding[];
+  /** Packages that could not be matched: no namespace for their distro, no data for a namespace, invalid versions. */
+  warnings: ScanWarning[];
+  /** One entry per (package kind, namespace) the inventory has packages in, sorted. */
+  coverage: NamespaceCoverage[];
+}
+
+/** PEP 503 name normalization: PyPI advisories and installed metadata spell names differently. */
+export function normalizePypiName(name: string): string {
+  return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/** The name an ecosystem compares package names by (PyPI normalized, all others exact). */
+function nameKey(ecosystem: Ecosystem, name: string): string {
+  return ecosystem === 'pypi' ? normalizePypiName(name) : name;
+}
+
+const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
+/** Distribution records of one CVE (`UBUNTU-CVE-2020-1234`, `DEBIAN-CVE-2020-1234`). */
+const EMBEDDED_CVE = /^[A-Z]+-(CVE-\d{4}-\d{4,})$/;
+/** Red Hat-family bug-fix and enhancement errata (RHBA, ALEA, ...): no vulnerability unless they name a CVE. */
+const NON_SECURITY_ERRATUM = /^(RH|AL|RL|OL)[BE]A-/;
+/**
+ * Titles of distribution advisories that fix no vulnerability (Debian: `tzdata - new upstream
+ * version`, `postgresql-11 - bugfix update`, `... - end-of-life`; Red Hat family: `bug fix and
+ * enhancement update`, `new packages: ...`).
+ */
+const NON_SECURITY_TITLE = /\b(bug ?fix|enhancement|new upstream (version|release)|new packages?|new module|new timezone database|database update|version number correction|end-of-life)\b|^\S+ - update$/i;
+/**
+ * A regression update (DSA-5356-2, DLA-3331-2) repairs a regression the earlier security update
+ * caused; the vulnerabilities it re-lists were fixed by that earlier advisory, which the feed holds too.
+ */
+const REGRESSION_TITLE = /\bregression update\b/i;
+
+/**
+ * The vulnerabilities one advisory reports for OS packages. Distribution advisories that fix several
+ * CVEs (DSA, DLA, RHSA, ALSA, USN) are reported once per CVE, so every distribution's findings are
+ * keyed alike and a DSA meets the tracker's record of the same CVE as one finding; the advisory's
+ * id becomes an alias. A CVE-keyed record and an advisory naming no CVE are reported as themselves.
+ */
+function osVulnerabilityIds(advisory: Advisory): string[] {
+  if (CVE_ID.test(advisory.id)) return [advisory.id];
+  const embedded = EMBEDDED_CVE.exec(advisory.id)?.[1];
+  if (embedded !== undefined) return [embedded];
+  const cves = [...new Set([...advisory.aliases, ...(advisory.related ?? [])].filter((id) => CVE_ID.test(id)))];
+  return cves.length > 0 ? cves : [advisory.id];
+}
+
+function namesAnyCve(advisory: Advisory): boolean {
+  return [advisory.id, ...advisory.aliases, ...(advisory.related ?? [])].some((id) => CVE_ID.test(id) || EMBEDDED_CVE.test(id));
+}
+
+/**
+ * Distribution advisories that are no vulnerability report: bug-fix, enhancement, new-package and
+ * regression errata, unless (for all but regressions) they name a CVE. Reporting them would flag
+ * every older build as vulnerable.
+ */
+export function isNonSecurityAdvisory(advisory: Advisory): boolean {
+  const title = advisory.title ?? '';
+  if (REGRESSION_TITLE.test(title)) return true;
+  if (namesAnyCve(advisory) || /\bsecurity\b/i.test(title)) return false;
+  return NON_SECURITY_ERRATUM.test(advisory.id) || NON_SECURITY_TITLE.test(title);
+}
+
+/** The version of `p` that a statement about its binary or source package is judged against. */
+function versionFor(p: InventoryPackage, kind: AffectedPackage['nameKind']): string {
+  if (OS_ECOSYSTEMS.has(p.ecosystem)) return kind === 'source' ? (p.sourceVersion ?? p.version) : p.version;
+  // The Go vulnerability data names the toolchain as module `stdlib` in semver (`v1.19.8`); an
+  // inventory may carry the toolchain's own spelling (`go1.19.8`, from an SBOM).
+  if (p.ecosystem === 'golang' && p.name === 'stdlib' && /^go\d/.test(p.version)) return goVersionToSemver(p.version) ?? p.version;
+  return p.version;
+}
+
+interface Candidate {
+  advisory: Advisory;
+  affected: AffectedPackage;
+}
+
+/** One (package, vulnerability) judgement before findings of several records are merged. */
+interface Hit {
+  p: InventoryPackage;
+  vulnId: string;
+  advisory: Advisory;
+  affected: AffectedPackage;
+  verdict: AffectedVerdict;
+  version: string;
+}
+
+/**
+ * The ids that make two hits the same vulnerability. A record reported as itself answers to its id
+ * and aliases (a PYSEC and its GHSA and CVE); a CVE reported out of a fix advisory answers to that
+ * CVE only: the advisory's id is shared by every CVE it fixes and must not join them.
+ */
+function sameVulnerabilityKeys(h: Hit): string[] {
+  return h.vulnId === h.advisory.id ? [h.advisory.id, ...h.advisory.aliases] : [h.vulnId];
+}
+
+/**
+ * Matches an inventory against the vulnerability data: OS packages (deb, rpm, apk) through their
+ * distribution release's namespace (`distroNamespace`) by source or binary package name, as each
+ * statement says; language packages through their OSV ecosystem. Affected statements become
+ * findings, fixed or not (`unfixed` keeps the vendor's word: needed, postponed, will-not-fix ...);
+ * not-affected ones are left out unless `includeNotAffected`. Withdrawn advisories are never
+ * reported; versions the package's scheme cannot read are never judged (one `invalid-version`
+ * warning per package). Records of the same vulnerability for the same package (a DSA and the
+ * tracker's CVE, a PYSEC and its GHSA) become one finding. Each namespace without any data in the
+ * DB gets a `no-vulnerability-data` warning and `hasData: false` in `coverage`. An empty inventory
+ * gives no findings, no warnings and no coverage.
+ */
+export function matchInventory(inventory: Inventory, source: AdvisorySource, options: MatchOptions = {}): MatchResult {
+  const warnings: ScanWarning[] = [];
+  const osNamespace = inventory.distro ? distroNamespace(inventory.distro) : undefined;
+  const hasData = (ecosystem: Ecosystem, namespace: string): boolean => namespacesIn(source, ecosystem).has(namespace);
+
+  // True when the inventory has distribution packages the DB has data for (see distroPackaged).
+  let osCoveredMemo: boolean | undefined;
+  const osCovered = (): boolean => {
+    osCoveredMemo ??= osNamespace !== undefined && inventory.packages.some((p) => OS_ECOSYSTEMS.has(p.ecosystem) && hasData(p.ecosystem, osNamespace));
+    return osCoveredMemo;
+  };
+
+  // Group packages by (kind, namespace): one DB query per group.
+  const groups = new Map<string, { ecosystem: Ecosystem; namespace: string; packages: InventoryPackage[]; distroPackaged: number }>();
+  const unplaced = new Map<Ecosystem, InventoryPackage[]>();
+  for (const p of inventory.packages) {
+    const isOs = OS_ECOSYSTEMS.has(p.ecosystem);
+    const namespace = isOs ? osNamespace : LANGUAGE_NAMESPACES[p.ecosystem];
+    if (namespace === undefined) {
+      const list = unplaced.get(p.ecosystem) ?? [];
+      list.push(p);
+      unplaced.set(p.ecosystem, list);
+      continue;
+    }
+    const key = `${p.ecosystem}\u0000${namespace}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { ecosystem: p.ecosystem, namespace, packages: [], distroPackaged: 0 };
+      groups.set(key, group);
+    }
+    // A language package the distribution installed carries the distribution's backported fixes
+    // under the upstream version number: its distribution package answers for it, when the DB
+    // covers the distribution. Otherwise it is matched as it is (better a possible false positive
+    // than silence).
+    if (!isOs && p.attributes?.['distroPackaged'] !== undefined && osCovered()) {
+      group.distroPackaged++;
+      continue;
+    }
+    group.packages.push(p);
+  }
+  for (const [ecosystem, list] of unplaced) {
+    const first = list[0];
+    const release = inventory.distro ? `${inventory.distro.id}${inventory.distro.versionId ? ` ${inventory.distro.versionId}` : ''}` : 'an unknown distribution';
+    warnings.push({
+      code: 'no-namespace',
+      message: `matcher: no vulnerability namespace for ${ecosystem} packages of ${release}; ${list.length} ${ecosystem} package(s) were not checked`,
+      ...(first ? { path: first.path } : {}),
+    });
+  }
+
+  const coverage: NamespaceCoverage[] = [];
+  const hits: Hit[] = [];
+  const misses: Hit[] = [];
+  for (const group of groups.values()) {
+    const covered = hasData(group.ecosystem, group.namespace);
+    coverage.push({
+      ecosystem: group.ecosystem,
+      namespace: group.namespace,
+      packages: group.packages.length,
+      hasData: covered,
+      ...(group.distroPackaged > 0 ? { distroPackaged: group.distroPackaged } : {}),
+    });
+    if (!covered) {
+      if (group.packages.length > 0) {
+        warnings.push({
+          code: 'no-vulnerability-data',
+          message: `matcher: the vulnerability database has no data for ${group.namespace}; its ${group.packages.length} ${group.ecosystem} package(s) were not checked`,
+        });
+      }
+      continue;
+    }
+    matchGroup(group.ecosystem, group.namespace, group.packages, source, options, hits, misses, warnings);
+  }
+  coverage.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.namespace, b.namespace));
+
+  const feedDates = new Map(source.feeds().map((f) => [f.feed, f.fetchedAt]));
+  // Which ids each finding answers to: only needed to keep affected vulnerabilities out of notAffected.
+  const keysOf = options.includeNotAffected ? new Map<Finding, string[]>() : undefined;
+  const findings = mergeHits(hits, feedDates, keysOf);
+  enrich(findings, source);
+  sortFindings(findings);
+  const result: MatchResult = { findings, warnings, coverage };
+  if (options.includeNotAffected) {
+    const keys = keysOf ?? new Map<Finding, string[]>();
+    const affectedKeys = new Set(findings.flatMap((f) => (keys.get(f) ?? [f.id]).map((id) => `${packageKey(f.package)}\u0000${id}`)));
+    const notAffected = mergeHits(misses, feedDates, keys).filter((f) => !(keys.get(f) ?? [f.id]).some((id) => affectedKeys.has(`${packageKey(f.package)}\u0000${id}`)));
+    for (const f of notAffected) {
+      f.state = 'not_affected';
+      f.fixedVersions = [];
+      delete f.vendorStatus;
+    }
+    sortFindings(notAffected);
+    result.notAffected = notAffected;
+  }
+  return result;
+}
+
+/**
+ * The namespaces a source holds data for, per package kind, asked once per source: a vulnerability
+ * DB does not change while it is open (an update writes a new file), and listing them scans the
+ * whole kind.
+ */
+const knownNamespaces = new WeakMap<AdvisorySource, Map<Ecosystem, ReadonlySet<string>>>();
+function namespacesIn(source: AdvisorySource, ecosystem: Ecosystem): ReadonlySet<string> {
+  let byKind = knownNamespaces.get(source);
+  if (byKind === undefined) {
+    byKind = new Map();
+    knownNamespaces.set(source, byKind);
+  }
+  let set = byKind.get(ecosystem);
+  if (set === undefined) {
+    set = new Set(source.namespaces(ecosystem));
+    byKind.set(ecosystem, set);
+  }
+  return set;
+}
+
+function matchGroup(
+  ecosystem: Ecosystem,
+  namespace: string,
+  packages: InventoryPackage[],
+  source: AdvisorySource,
+  options: MatchOptions,
+  hits: Hit[],
+  misses: Hit[],
+  warnings: ScanWarning[],
+): void {
+  const scheme = schemeForEcosystem(ecosystem);
+  const isOs = OS_ECOSYSTEMS.has(ecosystem);
+  const names = new Set<string>();
+  for (const p of packages) {
+    names.add(p.name);
+    if (isOs && p.sourceName) names.add(p.sourceName);
+  }
+  if (names.size === 0) return;
+  const byName = new Map<string, Candidate[]>();
+  for (const c of source.affectedFor(ecosystem, namespace, [...names])) {
+    const key = nameKey(ecosystem, c.affected.packageName);
+    const list = byName.get(key);
+    if (list === undefined) byName.set(key, [c]);
+    else list.push(c);
+  }
+  if (byName.size === 0) return;
+
+  for (const p of packages) {
+    // Which statements speak of this package: language names are one name; OS statements say
+    // whether they name the source package (Debian, Ubuntu, Alpine origins) or the binary (AlmaLinux).
+    const candidates: { c: Candidate; kind: AffectedPackage['nameKind'] }[] = [];
+    const binary = nameKey(ecosystem, p.name);
+    for (const c of byName.get(binary) ?? []) {
+      if (!isOs || c.affected.nameKind === 'binary') candidates.push({ c, kind: 'binary' });
+    }
+    if (isOs) {
+      const src = p.sourceName ?? p.name;
+      for (const c of byName.get(src) ?? []) if (c.affected.nameKind === 'source') candidates.push({ c, kind: 'source' });
+    }
+    let warned = false;
+    for (const { c, kind } of candidates) {
+      const { advisory, affected } = c;
+      if (advisory.withdrawn) continue;
+      if (isOs && isNonSecurityAdvisory(advisory)) continue;
+      if (affected.arches && affected.arches.length > 0 && p.arch && !affected.arches.includes(p.arch) && p.arch !== 'noarch') continue;
+      if (!moduleApplies(affected, p)) continue;
+      const version = versionFor(p, kind);
+      if (!scheme.isValid(version)) {
+        if (!warned) {
+          warned = true;
+          warnings.push({ code: 'invalid-version', message: `matcher: ${scheme.id} cannot read version ${JSON.stringify(version)} of ${p.name}; it was not checked against ${namespace} data`, path: p.path });
+        }
+        continue;
+      }
+      const verdict = judge(scheme, version, affected);
+      if (!verdict.affected && !options.includeNotAffected) continue;
+      const ids = isOs ? osVulnerabilityIds(advisory) : [advisory.id];
+      for (const vulnId of ids) (verdict.affected ? hits : misses).push({ p, vulnId, advisory, affected, verdict, version });
+    }
+  }
+}
+
+/**
+ * rpm module streams: a statement about a module stream (`nodejs:18`) applies only to packages built
+ * for that stream (modularity label `nodejs:18:...`); a statement without one applies to every build.
+ */
+function moduleApplies(affected: AffectedPackage, p: InventoryPackage): boolean {
+  if (affected.module === undefined) return true;
+  return p.modularityLabel !== undefined && p.modularityLabel.startsWith(`${affected.module}:`);
+}
+
+function packageKey(p: Finding['package']): string {
+  return `${p.purl}\u0000${p.path}`;
+}
+
+/**
+ * A finding's `package` and `why.package`, made once per inventory package: a package with many
+ * findings shares one (read-only) object, which keeps a large match light on memory.
+ */
+const packageViews = new WeakMap<InventoryPackage, { view: Finding['package']; text: Map<string, string> }>();
+function packageView(p: InventoryPackage): { view: Finding['package']; text: Map<string, string> } {
+  let cached = packageViews.get(p);
+  if (cached === undefined) {
+    const view: Finding['package'] = {
+      ecosystem: p.ecosystem,
+      name: p.name,
+      version: p.version,
+      ...(p.sourceName ? { sourceName: p.sourceName } : {}),
+      ...(p.sourceVersion ? { sourceVersion: p.sourceVersion } : {}),
+      ...(p.arch ? { arch: p.arch } : {}),
+      purl: p.purl,
+      path: p.path,
+      layer: p.layer,
+      layerIndex: p.layerIndex,
+    };
+    cached = { view, text: new Map() };
+    packageViews.set(p, cached);
+  }
+  return cached;
+}
+
+function hitPackageText(p: InventoryPackage, version: string, scheme: VersionScheme['id']): string {
+  const cache = packageView(p).text;
+  const known = cache.get(version);
+  if (known !== undefined) return known;
+  const source = p.sourceName && (p.sourceName !== p.name || (p.sourceVersion ?? p.version) !== p.version) ? `, source ${p.sourceName} ${p.sourceVersion ?? p.version}` : '';
+  const goVersion = p.ecosystem === 'golang' && version !== p.version ? ` (${scheme} ${version})` : '';
+  const text = `${p.ecosystem} ${p.name} ${p.version}${goVersion}${source} from ${p.path} (layer ${p.layerIndex} ${p.layer})`;
+  cache.set(version, text);
+  return text;
+}
+
+/** What a statement says, in words; made once per statement. */
+const statementTexts = new WeakMap<AffectedPackage, string>();
+
+function hitAdvisoryText(h: Hit): string {
+  const { advisory, affected, vulnId } = h;
+  const about = vulnId !== advisory.id ? ` (fixes ${vulnId})` : '';
+  let text = statementTexts.get(affected);
+  if (text === undefined) {
+    text = statementText(affected);
+    statementTexts.set(affected, text);
+  }
+  return `${advisory.feed} ${advisory.id}${about} ${text}`;
+}
+
+function statementText(affected: AffectedPackage): string {
+  const fixedEvents = affected.ranges.filter((r) => r.type !== 'GIT').flatMap((r) => r.events.flatMap((e) => ('fixed' in e ? [e.fixed] : [])));
+  let statement: string;
+  if (affected.state === 'not_affected') statement = `not affected${affected.vendorStatus ? ` (${affected.vendorStatus})` : ''}`;
+  else if (affected.state === 'unfixed') statement = `affected, no fix${affected.vendorStatus ? ` (${affected.vendorStatus})` : ''}`;
+  else statement = `fixed${fixedEvents.length > 0 ? ` in ${[...new Set(fixedEvents)].join(', ')}` : affected.patched?.length ? ` in ${affected.patched.join(' | ')}` : ''}`;
+  return `${affected.namespace} ${affected.packageName} (${affected.nameKind}): ${statement}`;
+}
+
+/** References of an advisory that concern `vulnId`: those naming another CVE are another CVE's. */
+function linksFor(advisory: Advisory, vulnId: string): string[] {
+  if (vulnId === advisory.id) return advisory.references;
+  return advisory.references.filter((url) => {
+    const named = url.match(/CVE-\d{4}-\d{4,}/g);
+    return named === null || named.includes(vulnId);
+  });
+}
+
+function toFinding(h: Hit, fetchedAt: string | undefined): Finding {
+  const { p, advisory, affected, verdict, vulnId } = h;
+  // The per-package rating first (the vendor's word for this package), then the advisory's; the
+  // same rating given at both levels (Ubuntu's priority) is kept once.
+  const ratings: SeverityRating[] = affected.severity ? [affected.severity] : [];
+  for (const r of advisory.severities) {
+    if (!ratings.some((x) => x.source === r.source && x.type === r.type && x.value === r.value)) ratings.push(r);
+  }
+  const { severity, source } = chooseSeverity(ratings);
+  const state = verdict.fixed.length > 0 ? 'fixed' : 'unfixed';
+  // Reported as itself: its aliases. Reported per CVE out of a fix advisory: the advisory's id and its
+  // aliases that are no CVE (the other CVEs it fixes are other findings).
+  const aliases =
+    vulnId === advisory.id ? advisory.aliases.filter((a) => a !== vulnId) : [advisory.id, ...advisory.aliases.filter((a) => a !== vulnId && a !== advisory.id && !CVE_ID.test(a))];
+  return {
+    id: vulnId,
+    aliases,
+    package: packageView(p).view,
+    state,
+    ...(state === 'unfixed' && affected.vendorStatus ? { vendorStatus: affected.vendorStatus } : {}),
+    fixedVersions: verdict.fixed,
+    severity,
+    severitySource: source,
+    ratings,
+    namespace: affected.namespace,
+    feed: { id: advisory.feed, ...(fetchedAt ? { fetchedAt } : {}) },
+    ...(advisory.title ? { title: advisory.title } : {}),
+    ...(advisory.description ? { description: advisory.description } : {}),
+    links: linksFor(advisory, vulnId),
+    why: {
+      package: hitPackageText(p, h.version, schemeForEcosystem(p.ecosystem).id),
+      advisory: hitAdvisoryText(h),
+      rule: verdict.rule,
+    },
+  };
+}
+
+/**
+ * Vendor ratings first (they know their build; the first vendor rating that says something wins,
+ * per-package ratings before advisory-wide ones), then CVSS of the newest version present (v4, v3,
+ * v2), the highest score of that version; else Unknown.
+ */
+export function chooseSeverity(ratings: SeverityRating[]): { severity: Severity; source: string } {
+  const vendor = ratings.find((r) => r.type === 'vendor' && r.normalized !== 'Unknown');
+  if (vendor) return { severity: vendor.normalized, source: `${vendor.source} (${vendor.value})` };
+  for (const type of ['CVSS_V4', 'CVSS_V3', 'CVSS_V2'] as const) {
+    let best: SeverityRating | undefined;
+    for (const r of ratings) {
+      if (r.type !== type || r.normalized === 'Unknown') continue;
+      if (!best || (r.score ?? -1) > (best.score ?? -1)) best = r;
+    }
+    if (best) return { severity: best.normalized, source: `${best.source} ${best.type}${best.score !== undefined ? ` ${best.score}` : ''}` };
+  }
+  return { severity: 'Unknown', source: 'none' };
+}
+
+/**
+ * Folds hits about the same package that name the same vulnerability into one finding: same id, or
+ * linked through aliases (a PYSEC and its GHSA, both aliases of one CVE). The record keyed by the
+ * vulnerability itself (the tracker's CVE record rather than the DSA that fixes it) leads; the
+ * others add their ids as aliases, their fixed versions, ratings and links, and their `why`.
+ */
+function mergeHits(hits: Hit[], feedDates: ReadonlyMap<string, string>, keysOf: Map<Finding, string[]> | undefined): Finding[] {
+  const byPackage = new Map<InventoryPackage, Hit[]>();
+  for (const h of hits) {
+    const list = byPackage.get(h.p);
+    if (list === undefined) byPackage.set(h.p, [h]);
+    else list.push(h);
+  }
+  const out: Finding[] = [];
+  for (const list of byPackage.values()) {
+    // Leading records first: keyed by the vulnerability itself, then CVE ids, then the rest.
+    list.sort((a, b) => rank(a) - rank(b));
+    const byKey = new Map<string, Finding>();
+    for (const h of list) {
+      const f = toFinding(h, feedDates.get(h.advisory.feed));
+      const keys = sameVulnerabilityKeys(h);
+      const existing = keys.map((k) => byKey.get(k)).find((x) => x !== undefined);
+      const target = existing ?? f;
+      if (existing) absorb(existing, f);
+      else out.push(f);
+      for (const k of keys) if (!byKey.has(k)) byKey.set(k, target);
+      keysOf?.set(target, [...new Set([...(keysOf.get(target) ?? [target.id]), ...keys])]);
+    }
+  }
+  return out;
+}
+
+function rank(h: Hit): number {
+  if (h.vulnId === h.advisory.id) return CVE_ID.test(h.vulnId) ? 0 : 1;
+  return 2;
+}
+
+function absorb(into: Finding, other: Finding): void {
+  const aliases = new Set([...into.aliases, other.id, ...other.aliases]);
+  aliases.delete(into.id);
+  into.aliases = [...aliases];
+  if (other.state === 'fixed') {
+    into.fixedVersions = [...new Set([...into.fixedVersions, ...other.fixedVersions])];
+    if (into.state === 'unfixed') {
+      into.state = 'fixed';
+      delete into.vendorStatus;
+    }
+  }
+  into.links = [...new Set([...into.links, ...other.links])];
+  for (const r of other.ratings) if (!into.ratings.some((x) => x.source === r.source && x.type === r.type && x.value === r.value)) into.ratings.push(r);
+  const chosen = chooseSeverity(into.ratings);
+  into.severity = chosen.severity;
+  into.severitySource = chosen.source;
+  if (!into.title && other.title) into.title = other.title;
+  if (!into.description && other.description) into.description = other.description;
+  into.why = { ...into.why, advisory: `${into.why.advisory}; ${other.why.advisory}`, rule: into.why.rule === other.why.rule ? into.why.rule : `${into.why.rule}; ${other.why.rule}` };
+}
+
+/** Adds CVSS from enrichment feeds (NVD), EPSS and KEV by CVE id (the finding's id and aliases). */
+function enrich(findings: Finding[], source: AdvisorySource): void {
+  const cves = new Set<string>();
+  for (const f of findings) for (const id of [f.id, ...f.aliases]) if (CVE_ID.test(id)) cves.add(id);
+  if (cves.size === 0) return;
+  const byCve = source.enrichment([...cves]);
+  if (byCve.size === 0) return;
+  for (const f of findings) {
+    for (const id of [f.id, ...f.aliases]) {
+      const record = byCve.get(id);
+      if (!record) continue;
+      // Several CVEs (a finding folding records of different CVE ids is rare): the highest EPSS counts.
+      if (record.epss && (!f.epss || record.epss.score > f.epss.score)) f.epss = record.epss;
+      if (record.kev && !f.kev) {
+        f.kev = {
+          dateAdded: record.kev.dateAdded,
+          ...(record.kev.dueDate ? { dueDate: record.kev.dueDate } : {}),
+          ...(record.kev.knownRansomware !== undefined ? { knownRansomware: record.kev.knownRansomware } : {}),
+        };
+      }
+      for (const c of record.cvss ?? []) {
+        if (f.ratings.some((r) => r.value === c.vector && r.source === c.source)) continue;
+        f.ratings.push({
+          source: c.source,
+          type: c.version === '4.0' ? 'CVSS_V4' : c.version === '2.0' ? 'CVSS_V2' : 'CVSS_V3',
+          value: c.vector,
+          score: c.score,
+          normalized: severityFromScore(c.score, c.version satisfies CvssVersion),
+        });
+      }
+    }
+    const chosen = chooseSeverity(f.ratings);
+    f.severity = chosen.severity;
+    f.severitySource = chosen.source;
+  }
+}
+
+function sortFindings(findings: Finding[]): void {
+  findings.sort(
+    (a, b) =>
+      SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) ||
+      cmp(a.package.name, b.package.name) ||
+      cmp(a.package.path, b.package.path) ||
+      cmp(a.id, b.id),
+  );
+}
+
+/** Code-unit order: stable across locales, and far cheaper than localeCompare on large reports. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

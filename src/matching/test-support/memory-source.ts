@@ -1,0 +1,37 @@
+import type { Advisory, AffectedPackage, FeedMetadata } from '../../domain/advisory.js';
+import type { Ecosystem } from '../../domain/package.js';
+import type { EnrichmentRecord } from '../../feeds/types.js';
+import type { AdvisorySource } from '../matcher.js';
+
+/**
+ * An AdvisorySource over advisories held in memory, for tests that need no SQLite file. Unlike the
+ * DB it returns withdrawn advisories too, so the matcher's own guard is what keeps them out.
+ */
+export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecord[] = [], feeds: FeedMetadata[] = []): AdvisorySource & { queries: number } {
+  const key = (ecosystem: string, name: string): string => (ecosystem === 'pypi' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name);
+  const index = new Map<string, { advisory: Advisory; affected: AffectedPackage }[]>();
+  for (const advisory of advisories) {
+    for (const affected of advisory.affected) {
+      const k = `${affected.ecosystem}\u0000${affected.namespace}\u0000${key(affected.ecosystem, affected.packageName)}`;
+      const list = index.get(k) ?? [];
+      list.push({ advisory, affected });
+      index.set(k, list);
+    }
+  }
+  const byCve = new Map(enrichment.map((r) => [r.cve, r]));
+  const source = {
+    queries: 0,
+    affectedFor(ecosystem: Ecosystem, namespace: string, names: string[]) {
+      source.queries++;
+      return [...new Set(names.map((n) => key(ecosystem, n)))].flatMap((n) => index.get(`${ecosystem}\u0000${namespace}\u0000${n}`) ?? []);
+    },
+    enrichment(cves: string[]) {
+      return new Map(cves.flatMap((c) => (byCve.has(c) ? [[c, byCve.get(c) as EnrichmentRecord] as const] : [])));
+    },
+    feeds: () => feeds,
+    namespaces(ecosystem: Ecosystem) {
+      return [...new Set(advisories.flatMap((a) => a.affected.filter((x) => x.ecosystem === ecosystem).map((x) => x.namespace)))].sort();
+    },
+  };
+  return source;
+}
