@@ -56,6 +56,13 @@ export interface ScanReport {
   distro?: Distro;
   packageCount: number;
   findings: Finding[];
+  /**
+   * Statements saying a package is NOT affected (with the rule that cleared it), only when asked
+   * for (`--include-not-affected`).
+   */
+  notAffected?: Finding[];
+  /** Per ecosystem and namespace: how many packages, and whether the DB has any data for them ("not checked" is not "clean"). */
+  coverage?: { ecosystem: string; namespace: string; packages: number; hasData: boolean }[];
   db: { builtAt?: string; feeds: FeedMetadata[] };
   inventory?: Inventory;
 }

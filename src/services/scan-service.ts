@@ -15,6 +15,8 @@ export interface ScanRequest extends InventoryRequest {
   dbPath?: string;
   /** Fail when the DB was built longer ago than this many hours. */
   maxDbAgeHours?: number;
+  /** Also report the statements that cleared packages (not affected). */
+  includeNotAffected?: boolean;
 }
 
 /** A scan report plus what matching could not judge. */
@@ -63,8 +65,8 @@ export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number
 }
 
 /** Matches one inventory and wraps the findings in a report that names the DB's feeds and dates. */
-export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: string }): ScanOutcome {
-  const { findings, warnings } = matchInventory(inventory, db);
+export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: string }, options: { includeNotAffected?: boolean } = {}): ScanOutcome {
+  const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, { includeNotAffected: options.includeNotAffected === true });
   const report: ScanReport = {
     schema: 'https://portcullis.dev/schemas/scan-report/v1',
     schemaVersion: 1,
@@ -74,6 +76,8 @@ export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: 
     ...(inventory.distro ? { distro: inventory.distro } : {}),
     packageCount: inventory.packages.length,
     findings,
+    ...(notAffected ? { notAffected } : {}),
+    coverage: coverage.map((c) => ({ ecosystem: c.ecosystem, namespace: c.namespace, packages: c.packages, hasData: c.hasData })),
     db: { builtAt: db.builtAt, feeds: db.feeds() },
     inventory,
   };
@@ -90,7 +94,7 @@ export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]
   try {
     const stored = await readStoredInventory(request.reference);
     const inventories = stored ? [stored] : await inventoryReference(request);
-    return inventories.map((inv) => reportFor(inv, db));
+    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true }));
   } finally {
     db.close();
   }

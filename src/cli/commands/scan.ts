@@ -31,6 +31,7 @@ interface ScanOptions extends ImageCliOptions {
   vex: string[];
   showSuppressed?: boolean;
   why?: boolean;
+  includeNotAffected?: boolean;
   ignoreFile: string[];
   format: string;
   output: string[];
@@ -124,6 +125,7 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--vex <file>', 'OpenVEX or CycloneDX VEX document (repeatable)', collect, [])
     .option('--show-suppressed', 'list findings suppressed by VEX or ignore files, with the justification')
     .option('--why', 'show the records and the rule behind each finding')
+    .option('--include-not-affected', 'also report (JSON) the statements that cleared packages, with the rule that cleared them')
     .option('--ignore-file <file>', 'ids to ignore, one per line or YAML (repeatable)', collect, [])
     .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMATS.map((f) => f.id)).default('table'))
     .option('-o, --output <format=file>', 'also write FORMAT to FILE (repeatable)', collect, [])
@@ -157,6 +159,7 @@ export function scanCommand(ctx: RunContext): Command {
         outcomes = await scanReference({
           reference,
           dbPath,
+          includeNotAffected: opts.includeNotAffected === true,
           image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
           concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
