@@ -1,10 +1,13 @@
-import { open, opendir, readlink, lstat } from 'node:fs/promises';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PortcullisError } from '../domain/errors.js';
 import type { Detector, FileInfo } from '../detectors/types.js';
 import { DEFAULT_WALK_LIMITS, LayerCollector, type WalkLimits } from './collector.js';
 import type { LayerWalkResult } from './layer-result.js';
 import { joinPath } from './paths.js';
+
+/** Kernel and device filesystems of a live root: never part of an image, and endless to read. */
+const VIRTUAL_TOP_DIRS = new Set(['proc', 'sys', 'dev']);
 
 /**
  * Walks a root filesystem on disk (`dir:PATH`) as if it were one layer. Links are recorded, never
@@ -20,13 +23,15 @@ export async function walkRootfs(root: string, detectors: readonly Detector[], l
   const pending: string[] = [''];
   while (pending.length > 0) {
     const rel = pending.pop() ?? '';
-    let dir;
+    let entries;
     try {
-      dir = await opendir(join(root, rel));
+      entries = await readdir(join(root, rel), { withFileTypes: true });
     } catch {
+      // Unreadable directories (permissions, vanished) are skipped: a live rootfs always has some.
       continue;
     }
-    for await (const dirent of dir) {
+    for (const dirent of entries) {
+      if (rel === '' && VIRTUAL_TOP_DIRS.has(dirent.name)) continue;
       const path = joinPath(rel, dirent.name);
       const abs = join(root, path);
       if (dirent.isDirectory()) {
