@@ -1,4 +1,5 @@
 import type { Distro } from '../domain/distro.js';
+import { DEBIAN_RELEASES } from '../domain/debian-releases.js';
 
 const major = (v: string | undefined): string | undefined => /^(\d+)/.exec(v ?? '')?.[1];
 const majorMinor = (v: string | undefined): string | undefined => /^(\d+\.\d+)/.exec(v ?? '')?.[1];
@@ -7,23 +8,10 @@ const majorMinor = (v: string | undefined): string | undefined => /^(\d+\.\d+)/.
 const MAJOR_ONLY = new Set(['rhel', 'centos', 'rocky', 'almalinux', 'ol', 'fedora']);
 /**
  * Debian codenames to release numbers, for images that name only a codename (testing: os-release
- * without VERSION_ID, debian_version `trixie/sid`). Kept in step with the Debian feed's own table
- * (feeds/debian/releases.ts; a test checks they agree), so both sides land on `debian:13`.
+ * without VERSION_ID, debian_version `trixie/sid`). The table is shared with the Debian feed
+ * (domain/debian-releases.ts), so both sides land on `debian:13`.
  */
-const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
-  etch: '4',
-  lenny: '5',
-  squeeze: '6',
-  wheezy: '7',
-  jessie: '8',
-  stretch: '9',
-  buster: '10',
-  bullseye: '11',
-  bookworm: '12',
-  trixie: '13',
-  forky: '14',
-  duke: '15',
-};
+const DEBIAN_CODENAMES: Readonly<Record<string, string>> = DEBIAN_RELEASES;
 
 /** Rolling distributions: one namespace for every build. */
 const ROLLING = new Set(['wolfi', 'chainguard', 'opensuse-tumbleweed', 'arch']);

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { sharedData } from '../../test/support/shared-data.js';
 import { isPortcullisError } from '../domain/errors.js';
 import { FEEDS, checkFeedRegistry, feedById } from './registry.js';
 import type { AdvisoryFeed } from './types.js';
+import { walkFiles as walk } from '../../test/support/files.js';
 
 const fake = (id: string, version = 1): AdvisoryFeed => ({
   kind: 'advisories',
@@ -42,14 +42,6 @@ describe('feed registry', () => {
   });
 });
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const f = join(dir, n);
-      return statSync(f).isDirectory() ? walk(f) : [f];
-    });
-}
 
 describe('recognition across the whole registry', () => {
   const owners: Record<string, string> = { osv: 'osv', 'alpine-secdb': 'alpine-secdb', 'wolfi-secdb': 'wolfi-secdb', 'npm-security-wg': 'npm-security-wg', rubysec: 'rubysec' };

@@ -1,6 +1,6 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,15 +14,8 @@ import { alpineSecdbFeed } from '../feeds/alpine/index.js';
 import { osvEcosystemUrl, osvFeed } from '../feeds/osv/index.js';
 import type { AdvisoryFeed, FeedUpstream } from '../feeds/types.js';
 import { mirroredUrl, openVulnDb, updateFeeds, type UpdateEvent, type UpdateOptions } from './index.js';
+import { walkFiles as walk } from '../../test/support/files.js';
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const f = join(dir, n);
-      return statSync(f).isDirectory() ? walk(f) : [f];
-    });
-}
 
 const GO_ZIP = (() => {
   const root = sharedData('feeds', 'osv', 'Go');

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,15 +17,8 @@ import { osvFeed } from '../feeds/osv/index.js';
 import { rubysecFeed } from '../feeds/rubysec/index.js';
 import type { AdvisoryFeed, EnrichmentFeed, Feed, FeedFile } from '../feeds/types.js';
 import { buildVulnDb, defaultDbPath, importFeeds, openVulnDb, packageKey, type BuildInput } from './index.js';
+import { walkFiles as walk } from '../../test/support/files.js';
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const f = join(dir, n);
-      return statSync(f).isDirectory() ? walk(f) : [f];
-    });
-}
 
 function filesUnder(...parts: string[]): FeedFile[] {
   const root = sharedData('feeds', ...parts);

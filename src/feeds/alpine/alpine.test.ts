@@ -1,20 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedData } from '../../../test/support/shared-data.js';
 import type { Advisory } from '../../domain/advisory.js';
 import type { FeedFile } from '../types.js';
 import { alpineSecdbFeed, idsOfLine, wolfiSecdbFeed } from './index.js';
+import { walkFiles as walk } from '../../../test/support/files.js';
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const f = join(dir, n);
-      return statSync(f).isDirectory() ? walk(f) : [f];
-    });
-}
 
 function files(root: string, filter: (name: string) => boolean = () => true): FeedFile[] {
   return walk(root)

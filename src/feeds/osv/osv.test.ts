@@ -1,21 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { sharedData } from '../../../test/support/shared-data.js';
 import type { Advisory } from '../../domain/advisory.js';
 import type { FeedFile } from '../types.js';
 import { mapOsvEcosystem, osvFeed, parseOsvFiles } from './index.js';
 import { summaryModule } from './parse.js';
+import { walkFiles as walk } from '../../../test/support/files.js';
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const f = join(dir, n);
-      return statSync(f).isDirectory() ? walk(f) : [f];
-    });
-}
 
 function load(...parts: string[]): FeedFile[] {
   const root = sharedData('feeds', 'osv', ...parts);

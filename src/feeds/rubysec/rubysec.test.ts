@@ -1,19 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { sharedData } from '../../../test/support/shared-data.js';
 import type { FeedFile } from '../types.js';
 import { EVERY_GEM_VERSION, parseRubysecFiles, rubysecFeed } from './index.js';
+import { walkFiles as walk } from '../../../test/support/files.js';
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const f = join(dir, n);
-      return statSync(f).isDirectory() ? walk(f) : [f];
-    });
-}
 
 describe('rubysec', () => {
   const root = sharedData('feeds', 'rubysec');

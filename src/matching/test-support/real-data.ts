@@ -2,7 +2,7 @@
  * Test support for matching against the real data in shared/data: a vulnerability DB built with
  * buildVulnDb from the real feed files, and inventories built around real package databases.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedData } from '../../../test/support/shared-data.js';
@@ -21,15 +21,8 @@ import type { Feed, FeedFile } from '../../feeds/types.js';
 import { ubuntuUctFeed, ubuntuVexFeed } from '../../feeds/ubuntu/index.js';
 import { purlFor } from '../../inventory/purl.js';
 import { buildVulnDb, openVulnDb, type BuildSummary, type VulnDb } from '../../vulndb/index.js';
+import { walkFiles as walk } from '../../../test/support/files.js';
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const f = join(dir, n);
-      return statSync(f).isDirectory() ? walk(f) : [f];
-    });
-}
 
 /** The files under shared/data/feeds/<parts> (a folder, walked, or one file), named relative to feeds/. */
 export function feedFiles(...parts: string[]): FeedFile[] {
