@@ -16,6 +16,7 @@ import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
+import { mapBounded } from '../util/concurrency.js';
 
 export interface InventoryOptions {
   detectors: readonly Detector[];
@@ -248,18 +249,4 @@ function countByLayer(packages: InventoryPackage[]): Map<number, number> {
   const counts = new Map<number, number>();
   for (const p of packages) counts.set(p.layerIndex, (counts.get(p.layerIndex) ?? 0) + 1);
   return counts;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping the input order in the result. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import tarStream from 'tar-stream';
 import { gzipSync } from 'node:zlib';
+import { MockAgent } from 'undici';
 import { sharedData } from '../../test/support/shared-data.js';
 import { isPortcullisError } from '../domain/errors.js';
 import { alpineSecdbFeed } from '../feeds/alpine/index.js';
@@ -136,7 +137,8 @@ describe('db update against a local mirror', () => {
     const summary = await updateFeeds(options(target, { onEvent: (e) => events.push(e) }));
     assert.deepEqual(summary.updated, ['osv', 'alpine-secdb']);
     assert.deepEqual(summary.failed, []);
-    assert.deepEqual(mirror.hits, [OSV_PATH, SECDB_PATH]);
+    // Feeds are fetched concurrently: the set of requests is fixed, their order is not.
+    assert.deepEqual([...mirror.hits].sort(), [OSV_PATH, SECDB_PATH].sort());
     assert.deepEqual(events.filter((e) => e.type === 'fetched').map((e) => (e.type === 'fetched' ? e.bytes : 0)), [GO_ZIP.length, SECDB.length]);
     const db = openVulnDb(target);
     try {
@@ -158,7 +160,7 @@ describe('db update against a local mirror', () => {
     const summary = await updateFeeds(options(join(dir, 'retry.db'), { onEvent: (e) => events.push(e) }));
     assert.deepEqual(summary.updated, ['osv']);
     assert.deepEqual(summary.failed.map((f) => [f.feed, f.error]), [['alpine-secdb', 'HTTP 404']]);
-    assert.deepEqual(mirror.hits, [OSV_PATH, OSV_PATH, SECDB_PATH]);
+    assert.deepEqual([...mirror.hits].sort(), [OSV_PATH, OSV_PATH, SECDB_PATH].sort());
     assert.equal(events.filter((e) => e.type === 'retry').length, 1);
   });
 
@@ -294,7 +296,9 @@ describe('db update: archive formats and indirect payloads', () => {
     const target = join(dir, 'archives.db');
     const summary = await updateFeeds({ target, registry: [gz, zst], mirror: server.base, retries: 0 });
     assert.deepEqual(summary.failed, []);
-    assert.deepEqual(server.hits, ['/feeds.example.test/x/all.tar.gz', '/feeds.example.test/rh/latest.txt', '/feeds.example.test/rh/dump-2026.tar.zst']);
+    assert.deepEqual([...server.hits].sort(), ['/feeds.example.test/x/all.tar.gz', '/feeds.example.test/rh/latest.txt', '/feeds.example.test/rh/dump-2026.tar.zst'].sort());
+    // Within one feed, the pointer is read before the payload it names.
+    assert.ok(server.hits.indexOf('/feeds.example.test/rh/latest.txt') < server.hits.indexOf('/feeds.example.test/rh/dump-2026.tar.zst'));
     const db = openVulnDb(target);
     try {
       assert.deepEqual(db.feeds().map((f) => [f.feed, f.recordCount, f.source]), [
@@ -322,5 +326,27 @@ describe('mirror URLs', () => {
   test('host and path are kept under the mirror base', () => {
     assert.equal(mirroredUrl('https://osv-vulnerabilities.storage.googleapis.com/Rocky%20Linux/all.zip', 'http://m.example/feeds/'), 'http://m.example/feeds/osv-vulnerabilities.storage.googleapis.com/Rocky%20Linux/all.zip');
     assert.equal(mirroredUrl('https://secdb.alpinelinux.org/v3.20/main.json', undefined), 'https://secdb.alpinelinux.org/v3.20/main.json');
+  });
+});
+
+describe('db update: name resolution failures', () => {
+  test('a host that does not resolve fails its feed at once, without retries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-enotfound-'));
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND feeds.example.test'), { code: 'ENOTFOUND' });
+    agent.get('https://feeds.example.test').intercept({ path: '/v3.10/main.json' }).replyWithError(notFound).times(5);
+    const events: UpdateEvent[] = [];
+    const feed: AdvisoryFeed = { ...alpineSecdbFeed, upstream: [{ url: 'https://feeds.example.test/v3.10/main.json', format: 'json' }] };
+    try {
+      await assert.rejects(
+        updateFeeds({ target: join(dir, 'x.db'), registry: [feed], dispatcher: agent, retryDelayMs: 1, onEvent: (e) => events.push(e) }),
+        (err) => isPortcullisError(err, 'E_FEED') && /ENOTFOUND/.test(err.message),
+      );
+      assert.deepEqual(events.map((e) => e.type), ['fetch', 'failed'], 'one attempt, no retry');
+    } finally {
+      await agent.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@ import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { PortcullisError } from '../domain/errors.js';
 import { FEEDS } from '../feeds/registry.js';
 import type { Feed, FeedFile, FeedUpstream } from '../feeds/types.js';
+import { mapBounded } from '../util/concurrency.js';
 import { TOOL_VERSION } from '../version.js';
 import { gunzip, looksLikeZip, untarGzFiles, untarZstFiles, unzipFiles } from './archive.js';
 import { buildVulnDb, type BuildInput, type BuildSummary } from './build.js';
@@ -34,6 +35,8 @@ export interface UpdateOptions {
   retries?: number;
   /** First back-off delay, doubled per retry (default 1 s). */
   retryDelayMs?: number;
+  /** Feeds fetched at once (default 3). */
+  concurrency?: number;
   /** Largest payload accepted per URL (default 2 GiB). */
   maxBytes?: number;
   /** The feed registry (default: FEEDS). */
@@ -100,7 +103,10 @@ async function fetchOnce(url: string, opts: Required<Pick<UpdateOptions, 'timeou
       });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      throw new RetryableError(err instanceof Error ? err.message : String(err));
+      const message = err instanceof Error ? err.message : String(err);
+      // A host that does not resolve will not resolve a second later: fail the feed at once.
+      if (errorCode(err) === 'ENOTFOUND') throw new Error(message);
+      throw new RetryableError(message);
     }
     const status = res.statusCode;
     if (status >= 300 && status < 400) {
@@ -143,6 +149,13 @@ async function fetchOnce(url: string, opts: Required<Pick<UpdateOptions, 'timeou
     return Buffer.concat(chunks);
   }
   throw new Error('too many redirects');
+}
+
+/** The system error code of an undici failure (undici puts it on the error or on its cause). */
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -256,32 +269,34 @@ export async function updateFeeds(options: UpdateOptions = {}): Promise<UpdateSu
     return target.toString();
   };
 
+  /** Fetches and unpacks every upstream of one feed: its build input, or why it failed. */
+  const fetchFeed = async (feed: Feed): Promise<{ input: BuildInput } | { failure: FeedFailure }> => {
+    const files: FeedFile[] = [];
+    const sources: string[] = [];
+    for (const upstream of upstreamOf(feed)) {
+      const configured = mirroredUrl(upstream.url, options.mirror);
+      try {
+        const url = await resolvePayloadUrl(feed.id, upstream, configured);
+        const bytes = await fetchWithRetries(feed.id, url);
+        files.push(...(await unpack(feed, upstream, url, bytes)));
+        sources.push(url);
+      } catch (err) {
+        if (err instanceof PortcullisError && err.code === 'E_FEED') throw err;
+        const failure = err instanceof FetchFailed ? { feed: feed.id, url: err.url, error: err.message } : { feed: feed.id, url: configured, error: err instanceof Error ? err.message : String(err) };
+        emit({ type: 'failed', feed: feed.id, error: failure.error });
+        return { failure };
+      }
+    }
+    return { input: { feed, files, source: sources.join(' '), fetchedAt: (options.now?.() ?? new Date()).toISOString() } };
+  };
+
   const inputs: BuildInput[] = [];
   const failed: FeedFailure[] = [];
   try {
-    for (const feed of selected) {
-      const files: FeedFile[] = [];
-      const sources: string[] = [];
-      let failure: FeedFailure | undefined;
-      for (const upstream of upstreamOf(feed)) {
-        const configured = mirroredUrl(upstream.url, options.mirror);
-        try {
-          const url = await resolvePayloadUrl(feed.id, upstream, configured);
-          const bytes = await fetchWithRetries(feed.id, url);
-          files.push(...(await unpack(feed, upstream, url, bytes)));
-          sources.push(url);
-        } catch (err) {
-          if (err instanceof PortcullisError && err.code === 'E_FEED') throw err;
-          failure = err instanceof FetchFailed ? { feed: feed.id, url: err.url, error: err.message } : { feed: feed.id, url: configured, error: err instanceof Error ? err.message : String(err) };
-          break;
-        }
-      }
-      if (failure !== undefined) {
-        emit({ type: 'failed', feed: feed.id, error: failure.error });
-        failed.push(failure);
-        continue;
-      }
-      inputs.push({ feed, files, source: sources.join(' '), fetchedAt: (options.now?.() ?? new Date()).toISOString() });
+    // A few feeds at once: downloads overlap, while payloads held in memory stay bounded.
+    for (const outcome of await mapBounded(selected, options.concurrency ?? 3, fetchFeed)) {
+      if ('input' in outcome) inputs.push(outcome.input);
+      else failed.push(outcome.failure);
     }
   } finally {
     await ownDispatcher?.close();
