@@ -105,7 +105,7 @@ async function fetchOnce(url: string, opts: Required<Pick<UpdateOptions, 'timeou
       if (opts.signal?.aborted) throw err;
       const message = err instanceof Error ? err.message : String(err);
       // A host that does not resolve will not resolve a second later: fail the feed at once.
-      if (errorCode(err) === 'ENOTFOUND') throw new Error(message);
+      if (errorCode(err) === 'ENOTFOUND') throw new Error(message, { cause: err });
       throw new RetryableError(message);
     }
     const status = res.statusCode;
