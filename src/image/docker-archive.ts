@@ -112,13 +112,7 @@ async function sniffCompression(path: string): Promise<Compression> {
 
 /** Layer media type from a member's first bytes: the layer walk decompresses; this only labels. */
 async function sniffLayerMediaType(index: TarIndex, member: string): Promise<string> {
-  const stream = index.open(member);
-  let head = Buffer.alloc(0);
-  for await (const chunk of stream) {
-    head = Buffer.concat([head, chunk as Buffer]);
-    if (head.length >= 4) break;
-  }
-  stream.destroy();
+  const head = await index.readHead(member, 4);
   if (head[0] === 0x1f && head[1] === 0x8b) return MEDIA_TYPES.ociLayerGzip;
   if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return MEDIA_TYPES.ociLayerZstd;
   return MEDIA_TYPES.ociLayer;
