@@ -244,7 +244,7 @@ async function benchInventory(ctx: Context): Promise<void> {
   if (!hasCommand('zstd')) ctx.skipped.push({ section: 'I.2', what: 'zstd layers', reason: 'no zstd command (apt-get install zstd)' });
   await attempt(ctx, 'I.2', 'test-image gzip layers', () => void throughputGroup(ctx, 'test images, gzip', 'gzip', testBlobs(images, 'gzip'), reps, detailRows));
   if (hasCommand('zstd')) {
-    await attempt(ctx, 'I.2', 'test-image zstd layers', () => void throughputGroup(ctx, 'test images, zstd (fzstd)', 'zstd', testBlobs(images, 'zstd'), quick ? 1 : 2, detailRows));
+    await attempt(ctx, 'I.2', 'test-image zstd layers', () => void throughputGroup(ctx, 'test images, zstd', 'zstd', testBlobs(images, 'zstd'), quick ? 1 : 2, detailRows));
   }
   if (large !== undefined) {
     const img = large;

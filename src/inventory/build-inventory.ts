@@ -130,14 +130,20 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
   }
 
   const blob = await image.openLayer(layer, options.signal);
-  const { tar } = decompressLayer(blob);
+  const blobEnd = settled(blob);
+  const { tar } = decompressLayer(blob, { keepSourceOnError: true });
   let walked;
   try {
     walked = await walkTar(tar, missing, limits);
     await drain(tar);
   } catch (err) {
     tar.destroy();
-    throw annotate(err, layer);
+    // Bytes that fail to decode are often bytes that were altered: read the rest of the blob so
+    // its digest check can name that root cause instead of the decoder's symptom.
+    blob.unpipe();
+    blob.resume();
+    const integrity = await blobEnd;
+    throw annotate(integrity instanceof PortcullisError && integrity.code === 'E_DIGEST_MISMATCH' ? integrity : err, layer);
   }
   if (cache) {
     await cache.putDeletions(layer.digest, walked);
@@ -154,6 +160,15 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
     readFrom: 'blob',
     tarBytes: walked.tarBytes,
   };
+}
+
+/** Resolves when a stream ends (undefined) or fails (its error); never rejects. */
+function settled(stream: NodeJS.ReadableStream): Promise<unknown> {
+  return new Promise((resolve) => {
+    stream.once('end', () => resolve(undefined));
+    stream.once('error', resolve);
+    stream.once('close', () => resolve(undefined));
+  });
 }
 
 /**
