@@ -150,7 +150,9 @@ export function scanCommand(ctx: RunContext): Command {
     let outcomes: ScanOutcome[];
     if (clairUrl) {
       const { scanWithClair } = await import('../../services/clair-scan.js');
-      outcomes = await scanWithClair({ reference, clairUrl, ip: opts.ip ?? 'localhost', image: imageOptionsFrom(opts) });
+      // Clair's pre-shared-key auth (its `auth.psk` config), from the environment so the key never sits in a command line.
+      const psk = process.env.CLAIR_PSK ? { key: process.env.CLAIR_PSK, issuer: process.env.CLAIR_PSK_ISSUER ?? 'portcullis' } : undefined;
+      outcomes = await scanWithClair({ reference, clairUrl, ip: opts.ip ?? 'localhost', image: imageOptionsFrom(opts), ...(psk ? { clair: { psk } } : {}) });
     } else {
       const dbPath = opts.db ?? defaultDbPath();
       await ensureDb(dbPath, opts.offline === true, maxDbAge, opts.quiet === true);
