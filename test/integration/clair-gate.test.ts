@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,9 +17,10 @@ import { sharedData } from '../support/shared-data.js';
  * is given: fetch every layer from its URI and check the digest, which proves that `scan --clair`
  * serves the layers of a local image correctly.
  */
-async function startRecordedClair(): Promise<{ url: string; fetchedLayers: string[]; stop(): Promise<void> }> {
+async function startRecordedClair(): Promise<{ url: string; fetchedLayers: string[]; authorizations: (string | undefined)[]; stop(): Promise<void> }> {
   const vulnerabilityReport = JSON.parse(await readFile(sharedData('api-samples', 'quay', 'vulnerabilityreport.json'), 'utf8')) as Record<string, unknown>;
   const fetchedLayers: string[] = [];
+  const authorizations: (string | undefined)[] = [];
   let indexed: string | undefined;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -29,6 +30,7 @@ async function startRecordedClair(): Promise<{ url: string; fetchedLayers: strin
         // Clair (Go's router) sees the decoded path, whether the client escaped the ':' or not.
         const url = decodeURIComponent(req.url ?? '');
         if (req.method === 'POST' && url === '/indexer/api/v1/index_report') {
+          authorizations.push(req.headers.authorization);
           const manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { hash: string; layers: { hash: string; uri: string }[] };
           for (const layer of manifest.layers) {
             const blob = Buffer.from(await (await fetch(layer.uri)).arrayBuffer());
@@ -53,7 +55,7 @@ async function startRecordedClair(): Promise<{ url: string; fetchedLayers: strin
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, fetchedLayers, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${port}`, fetchedLayers, authorizations, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 describe('portcullis scan --clair (Clair v4 backend)', () => {
@@ -81,6 +83,18 @@ describe('portcullis scan --clair (Clair v4 backend)', () => {
     assert.ok(json.unapproved.length > 0);
     const threshold = await runCli(['scan', `oci:${join(dir, 'layout')}:latest`, '--clair', clair.url, '--ip', '127.0.0.1', '-q', '-t', 'Defcon1']);
     assert.equal(threshold.code, 0, 'the same gate applies to Clair findings');
+  });
+
+  test('CLAIR_PSK signs requests with an HS256 JWT as Clair\'s PSK auth expects', async () => {
+    const key = Buffer.from('portcullis-test-psk-0123456789').toString('base64');
+    const res = await runCli(['scan', `oci:${join(dir, 'layout')}:latest`, '--clair', clair.url, '--ip', '127.0.0.1', '-q'], { env: { CLAIR_PSK: key, CLAIR_PSK_ISSUER: 'ci' } });
+    assert.equal(res.code, 1, res.stderr);
+    const auth = clair.authorizations.at(-1) ?? '';
+    const [, jwt = ''] = /^Bearer (.+)$/.exec(auth) ?? [];
+    const [header = '', payload = '', signature = ''] = jwt.split('.');
+    const expected = createHmac('sha256', Buffer.from(key, 'base64')).update(`${header}.${payload}`).digest('base64url');
+    assert.equal(signature, expected, 'signed with the pre-shared key');
+    assert.equal((JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: string }).iss, 'ci');
   });
 
   test('CLAIR_URL works like --clair; an unreachable Clair is an error (2), not a verdict', async () => {
