@@ -251,12 +251,14 @@ describe('matcher: binary and source names, arches, module streams', () => {
 
   test('arches and module streams limit a statement', () => {
     const p = rpm('nodejs', '1.5-1.module_el9.1.0+1+abc', 'nodejs', { modularityLabel: 'nodejs:18:9010020221005:abc' });
-    assert.equal(matchInventory(inventoryOf([p], alma9), memorySource([stmt('nodejs', 'binary', { arches: ['aarch64'] })])).findings.length, 0);
-    assert.equal(matchInventory(inventoryOf([p], alma9), memorySource([stmt('nodejs', 'binary', { arches: ['x86_64'] })])).findings.length, 1);
+    assert.equal(matchInventory(inventoryOf([p], alma9), memorySource([stmt('nodejs', 'binary', { arches: ['aarch64'], module: 'nodejs:18' })])).findings.length, 0);
+    assert.equal(matchInventory(inventoryOf([p], alma9), memorySource([stmt('nodejs', 'binary', { arches: ['x86_64'], module: 'nodejs:18' })])).findings.length, 1);
     assert.equal(matchInventory(inventoryOf([p], alma9), memorySource([stmt('nodejs', 'binary', { module: 'nodejs:20' })])).findings.length, 0);
     assert.equal(matchInventory(inventoryOf([p], alma9), memorySource([stmt('nodejs', 'binary', { module: 'nodejs:18' })])).findings.length, 1);
+    assert.equal(matchInventory(inventoryOf([p], alma9), memorySource([stmt('nodejs', 'binary')])).findings.length, 0, 'a statement outside modules needs a build outside modules');
     const plain = rpm('nodejs', '1.5-1.el9', 'nodejs');
     assert.equal(matchInventory(inventoryOf([plain], alma9), memorySource([stmt('nodejs', 'binary', { module: 'nodejs:18' })])).findings.length, 0, 'a module statement needs a module build');
+    assert.equal(matchInventory(inventoryOf([plain], alma9), memorySource([stmt('nodejs', 'binary', { arches: ['x86_64'] })])).findings.length, 1);
   });
 });
 

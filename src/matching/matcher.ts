@@ -17,12 +17,16 @@ import { severityFromScore, type CvssVersion } from '../feeds/severity.js';
 import type { EnrichmentRecord } from '../feeds/types.js';
 import { schemeForEcosystem } from '../versioning/index.js';
 import type { VersionScheme } from '../versioning/types.js';
-import { judge, type AffectedVerdict } from './ranges.js';
+import { judgeStatement, prepareStatement, type AffectedVerdict, type PreparedStatement } from './ranges.js';
 
 /** What matching needs from a vulnerability database (the SQLite DB implements it). */
 export interface AdvisorySource {
-  /** Statements about any of `packageNames` in one namespace (withdrawn advisories may be included; they are dropped here). */
-  affectedFor(ecosystem: Ecosystem, namespace: string, packageNames: string[]): { advisory: Advisory; affected: AffectedPackage }[];
+  /**
+   * Statements about any of `packageNames` in one namespace (withdrawn advisories may be included;
+   * they are dropped here). A source that returns the same object for a statement on every call
+   * lets the matcher keep what it derives from it in `memo` (a warm match then derives nothing again).
+   */
+  affectedFor(ecosystem: Ecosystem, namespace: string, packageNames: string[]): Candidate[];
   enrichment(cveIds: string[]): ReadonlyMap<string, EnrichmentRecord>;
   feeds(): FeedMetadata[];
   /** Namespaces the DB holds any statement for, for one package kind (to tell "no findings" from "no data"). */
@@ -88,10 +92,24 @@ export function normalizePypiName(name: string): string {
 
 /** The name an ecosystem compares package names by (PyPI normalized, all others exact). */
 function nameKey(ecosystem: Ecosystem, name: string): string {
-  return ecosystem === 'pypi' ? normalizePypiName(name) : name;
+  if (ecosystem !== 'pypi') return name;
+  // Every statement a PyPI package meets is keyed again on each match: remember the normalized
+  // names (bounded, emptied when full, like the version schemes' parse memo).
+  let key = pypiKeys.get(name);
+  if (key === undefined) {
+    key = normalizePypiName(name);
+    if (pypiKeys.size >= 50_000) pypiKeys.clear();
+    pypiKeys.set(name, key);
+  }
+  return key;
 }
+const pypiKeys = new Map<string, string>();
 
 const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
+/** CVE_ID.test, with a cheap first look (most ids of a large match are GHSA, PYSEC ...). */
+function isCve(id: string): boolean {
+  return id.startsWith('CVE-') && CVE_ID.test(id);
+}
 /** Distribution records of one CVE (`UBUNTU-CVE-2020-1234`, `DEBIAN-CVE-2020-1234`). */
 const EMBEDDED_CVE = /^[A-Z]+-(CVE-\d{4}-\d{4,})$/;
 /** Red Hat-family bug-fix and enhancement errata (RHBA, ALEA, ...): no vulnerability unless they name a CVE. */
@@ -147,9 +165,15 @@ function versionFor(p: InventoryPackage, kind: AffectedPackage['nameKind']): str
   return p.version;
 }
 
-interface Candidate {
+/** One statement an AdvisorySource found for a package name, with its advisory. */
+export interface Candidate {
   advisory: Advisory;
   affected: AffectedPackage;
+  /**
+   * A slot the matcher may fill with what it derives from the statement (see the vulnerability DB's
+   * AffectedMatch.memo); a source never reads it.
+   */
+  memo?: unknown;
 }
 
 /** One (package, vulnerability) judgement before findings of several records are merged. */
@@ -158,8 +182,17 @@ interface Hit {
   vulnId: string;
   advisory: Advisory;
   affected: AffectedPackage;
+  info: StatementInfo;
   verdict: AffectedVerdict;
   version: string;
+  /** Which record leads when several fold into one finding (see rankOf): lower first. */
+  rank: number;
+}
+
+/** Leading records first: keyed by the vulnerability itself and a CVE (0), keyed by itself (1), a CVE out of a fix advisory (2). */
+function rankOf(vulnId: string, advisory: Advisory): number {
+  if (vulnId === advisory.id) return isCve(vulnId) ? 0 : 1;
+  return 2;
 }
 
 /**
@@ -234,8 +267,10 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
   }
 
   const coverage: NamespaceCoverage[] = [];
-  const hits: Hit[] = [];
-  const misses: Hit[] = [];
+  const feedDates = new Map(source.feeds().map((f) => [f.feed, f.fetchedAt]));
+  // Which ids each finding answers to: only needed to keep affected vulnerabilities out of notAffected.
+  const keysOf = options.includeNotAffected ? new Map<Finding, string[]>() : undefined;
+  const out: Folded = { feedDates, keysOf, findings: [], misses: [] };
   for (const group of groups.values()) {
     const covered = hasData(group.ecosystem, group.namespace);
     coverage.push({
@@ -254,21 +289,18 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
       }
       continue;
     }
-    matchGroup(group.ecosystem, group.namespace, group.packages, source, options, hits, misses, warnings);
+    matchGroup(group.ecosystem, group.namespace, group.packages, source, options, out, warnings);
   }
   coverage.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.namespace, b.namespace));
 
-  const feedDates = new Map(source.feeds().map((f) => [f.feed, f.fetchedAt]));
-  // Which ids each finding answers to: only needed to keep affected vulnerabilities out of notAffected.
-  const keysOf = options.includeNotAffected ? new Map<Finding, string[]>() : undefined;
-  const findings = mergeHits(hits, feedDates, keysOf);
+  const findings = out.findings;
   enrich(findings, source);
   sortFindings(findings);
   const result: MatchResult = { findings, warnings, coverage };
   if (options.includeNotAffected) {
     const keys = keysOf ?? new Map<Finding, string[]>();
     const affectedKeys = new Set(findings.flatMap((f) => (keys.get(f) ?? [f.id]).map((id) => `${packageKey(f.package)}\u0000${id}`)));
-    const notAffected = mergeHits(misses, feedDates, keys).filter((f) => !(keys.get(f) ?? [f.id]).some((id) => affectedKeys.has(`${packageKey(f.package)}\u0000${id}`)));
+    const notAffected = out.misses.filter((f) => !(keys.get(f) ?? [f.id]).some((id) => affectedKeys.has(`${packageKey(f.package)}\u0000${id}`)));
     for (const f of notAffected) {
       f.state = 'not_affected';
       f.fixedVersions = [];
@@ -300,16 +332,15 @@ function namespacesIn(source: AdvisorySource, ecosystem: Ecosystem): ReadonlySet
   return set;
 }
 
-function matchGroup(
-  ecosystem: Ecosystem,
-  namespace: string,
-  packages: InventoryPackage[],
-  source: AdvisorySource,
-  options: MatchOptions,
-  hits: Hit[],
-  misses: Hit[],
-  warnings: ScanWarning[],
-): void {
+/** Where matchGroup puts what it finds: findings (and, with includeNotAffected, not-affected ones), folded per package. */
+interface Folded {
+  feedDates: ReadonlyMap<string, string>;
+  keysOf: Map<Finding, string[]> | undefined;
+  findings: Finding[];
+  misses: Finding[];
+}
+
+function matchGroup(ecosystem: Ecosystem, namespace: string, packages: InventoryPackage[], source: AdvisorySource, options: MatchOptions, out: Folded, warnings: ScanWarning[]): void {
   const scheme = schemeForEcosystem(ecosystem);
   const isOs = OS_ECOSYSTEMS.has(ecosystem);
   const names = new Set<string>();
@@ -327,48 +358,144 @@ function matchGroup(
   }
   if (byName.size === 0) return;
 
+  const explain = options.includeNotAffected === true;
+  // One package's judgements, folded into findings as soon as the package is done (so they are
+  // short-lived: a large match keeps only its findings).
+  const hits: Hit[] = [];
+  const misses: Hit[] = [];
   for (const p of packages) {
     // Which statements speak of this package: language names are one name; OS statements say
     // whether they name the source package (Debian, Ubuntu, Alpine origins) or the binary (AlmaLinux).
-    const candidates: { c: Candidate; kind: AffectedPackage['nameKind'] }[] = [];
-    const binary = nameKey(ecosystem, p.name);
-    for (const c of byName.get(binary) ?? []) {
-      if (!isOs || c.affected.nameKind === 'binary') candidates.push({ c, kind: 'binary' });
-    }
-    if (isOs) {
-      const src = p.sourceName ?? p.name;
-      for (const c of byName.get(src) ?? []) if (c.affected.nameKind === 'source') candidates.push({ c, kind: 'source' });
-    }
+    // Binary statements first, then source ones (the order findings of one vulnerability fold in).
+    const binaryList = byName.get(nameKey(ecosystem, p.name));
+    const sourceList = isOs ? byName.get(p.sourceName ?? p.name) : undefined;
+    if (binaryList === undefined && sourceList === undefined) continue;
+    const stream = moduleStream(p);
     let warned = false;
-    for (const { c, kind } of candidates) {
-      const { advisory, affected } = c;
-      if (advisory.withdrawn) continue;
-      if (isOs && isNonSecurityAdvisory(advisory)) continue;
-      if (affected.arches && affected.arches.length > 0 && p.arch && !affected.arches.includes(p.arch) && p.arch !== 'noarch') continue;
-      if (!moduleApplies(affected, p)) continue;
-      const version = versionFor(p, kind);
-      if (!scheme.isValid(version)) {
-        if (!warned) {
-          warned = true;
-          warnings.push({ code: 'invalid-version', message: `matcher: ${scheme.id} cannot read version ${JSON.stringify(version)} of ${p.name}; it was not checked against ${namespace} data`, path: p.path });
+    for (let pass = 0; pass < 2; pass++) {
+      const list = pass === 0 ? binaryList : sourceList;
+      if (list === undefined) continue;
+      const kind: AffectedPackage['nameKind'] = pass === 0 ? 'binary' : 'source';
+      // The version this kind of statement is judged against, and whether the scheme reads it: found once.
+      let version: string | undefined;
+      let valid = false;
+      for (const c of list) {
+        const info = infoOf(c);
+        const { advisory, affected } = info;
+        if (isOs && info.nameKind !== kind) continue;
+        if (info.withdrawn) continue;
+        if (isOs && info.nonSecurity()) continue;
+        if (info.arches !== undefined && p.arch && !info.arches.includes(p.arch) && p.arch !== 'noarch') continue;
+        if (info.module !== stream) continue;
+        if (version === undefined) {
+          version = versionFor(p, kind);
+          valid = scheme.isValid(version);
         }
-        continue;
+        if (!valid) {
+          if (!warned) {
+            warned = true;
+            warnings.push({ code: 'invalid-version', message: `matcher: ${scheme.id} cannot read version ${JSON.stringify(version)} of ${p.name}; it was not checked against ${namespace} data`, path: p.path });
+          }
+          continue;
+        }
+        if (info.prepared === undefined || info.prepared.scheme !== scheme) info.prepared = prepareStatement(scheme, affected);
+        const verdict = judgeStatement(info.prepared, version, explain);
+        if (verdict === undefined) continue;
+        const into = verdict.affected ? hits : misses;
+        if (!isOs) {
+          into.push({ p, vulnId: advisory.id, advisory, affected, info, verdict, version, rank: rankOf(advisory.id, advisory) });
+          continue;
+        }
+        for (const vulnId of info.osIds()) into.push({ p, vulnId, advisory, affected, info, verdict, version, rank: rankOf(vulnId, advisory) });
       }
-      const verdict = judge(scheme, version, affected);
-      if (!verdict.affected && !options.includeNotAffected) continue;
-      const ids = isOs ? osVulnerabilityIds(advisory) : [advisory.id];
-      for (const vulnId of ids) (verdict.affected ? hits : misses).push({ p, vulnId, advisory, affected, verdict, version });
+    }
+    if (hits.length > 0) {
+      foldHits(hits, out.feedDates, out.keysOf, out.findings);
+      hits.length = 0;
+    }
+    if (misses.length > 0) {
+      foldHits(misses, out.feedDates, out.keysOf, out.misses);
+      misses.length = 0;
     }
   }
 }
 
 /**
- * rpm module streams: a statement about a module stream (`nodejs:18`) applies only to packages built
- * for that stream (modularity label `nodejs:18:...`); a statement without one applies to every build.
+ * What the hot loop reads of a statement and its advisory, worked out once per statement object
+ * (the DB shares parsed advisories between calls) and held in one object of one shape: statements
+ * parsed from JSON come in many shapes, and reading the same fields of each is slow.
  */
-function moduleApplies(affected: AffectedPackage, p: InventoryPackage): boolean {
-  if (affected.module === undefined) return true;
-  return p.modularityLabel !== undefined && p.modularityLabel.startsWith(`${affected.module}:`);
+class StatementInfo {
+  /** The advisory it was made with: a statement object may be shared by copies of its advisory. */
+  readonly advisory: Advisory;
+  readonly affected: AffectedPackage;
+  readonly nameKind: AffectedPackage['nameKind'];
+  readonly withdrawn: boolean;
+  /** The architectures the statement is limited to; undefined when it names none. */
+  readonly arches: string[] | undefined;
+  /** The module stream the statement is about; undefined when none (an empty string is none). */
+  readonly module: string | undefined;
+  /** The statement prepared for judging, made when first judged. */
+  prepared: PreparedStatement | undefined = undefined;
+  /** What a finding takes from it, made when it first makes one. */
+  facts: StatementFacts | undefined = undefined;
+  private nonSecurityMemo: boolean | undefined = undefined;
+  private osIdsMemo: string[] | undefined = undefined;
+
+  constructor(advisory: Advisory, affected: AffectedPackage) {
+    this.advisory = advisory;
+    this.affected = affected;
+    this.nameKind = affected.nameKind;
+    this.withdrawn = Boolean(advisory.withdrawn);
+    this.arches = affected.arches && affected.arches.length > 0 ? affected.arches : undefined;
+    this.module = affected.module || undefined;
+  }
+
+  /** A distribution advisory that fixes no vulnerability (isNonSecurityAdvisory); asked for OS packages only. */
+  nonSecurity(): boolean {
+    this.nonSecurityMemo ??= isNonSecurityAdvisory(this.advisory);
+    return this.nonSecurityMemo;
+  }
+
+  /** The vulnerabilities it reports for OS packages (osVulnerabilityIds). */
+  osIds(): string[] {
+    this.osIdsMemo ??= osVulnerabilityIds(this.advisory);
+    return this.osIdsMemo;
+  }
+}
+
+/**
+ * The info of a candidate, kept in the candidate's `memo` slot: the DB hands out the same object
+ * for a statement while it caches its advisory, so a warm match looks nothing up, and a statement
+ * dropped from the DB's cache takes its info along (no weak map to fill and sweep). A source
+ * that makes new objects on every call gets new info on every call.
+ */
+function infoOf(c: Candidate): StatementInfo {
+  const memo = c.memo;
+  if (memo instanceof StatementInfo && memo.advisory === c.advisory && memo.affected === c.affected) return memo;
+  const info = new StatementInfo(c.advisory, c.affected);
+  c.memo = info;
+  return info;
+}
+
+/**
+ * The rpm module stream a package was built for: `name:stream` of its modularity label
+ * (`nodejs:18:8090020231124112153:a75119d5` -> `nodejs:18`); undefined for a package built
+ * outside any module. A label that is not `name:stream[:...]` is kept whole: it still marks a
+ * modular build, one that no statement's stream names.
+ *
+ * A statement about a module stream (`module: nodejs:18`) applies only to builds of that stream,
+ * and a statement without one only to builds outside every module: the same package name in
+ * another stream, or outside modules, is another build with its own version line and fixes (as
+ * claircore's and Red Hat's own matching read it).
+ */
+function moduleStream(p: InventoryPackage): string | undefined {
+  const label = p.modularityLabel;
+  if (label === undefined || label === '') return undefined;
+  const first = label.indexOf(':');
+  const second = first < 0 ? -1 : label.indexOf(':', first + 1);
+  if (first <= 0) return label;
+  return second < 0 ? label : label.slice(0, second);
 }
 
 function packageKey(p: Finding['package']): string {
@@ -412,18 +539,74 @@ function hitPackageText(p: InventoryPackage, version: string, scheme: VersionSch
   return text;
 }
 
-/** What a statement says, in words; made once per statement. */
-const statementTexts = new WeakMap<AffectedPackage, string>();
+/**
+ * What a finding takes from its statement and advisory alone, worked out once per statement (the
+ * DB shares parsed advisories between calls, so a warm match reuses it): the ratings in order with
+ * the severity they give, and per vulnerability id the aliases, links and the words of `why.advisory`.
+ * Arrays handed to findings are copies where a finding may be changed later (ratings grow when
+ * records fold or enrichment adds CVSS).
+ */
+interface StatementFacts {
+  ratings: SeverityRating[];
+  severity: Severity;
+  severitySource: string;
+  feed: string;
+  namespace: string;
+  vendorStatus: string | undefined;
+  title: string | undefined;
+  description: string | undefined;
+  text: string;
+  /** Per vulnerability id: for the advisory's own id, and (OS fix advisories) per CVE it fixes. */
+  self: VulnFacts | undefined;
+  byVuln: Map<string, VulnFacts> | undefined;
+}
 
-function hitAdvisoryText(h: Hit): string {
-  const { advisory, affected, vulnId } = h;
-  const about = vulnId !== advisory.id ? ` (fixes ${vulnId})` : '';
-  let text = statementTexts.get(affected);
-  if (text === undefined) {
-    text = statementText(affected);
-    statementTexts.set(affected, text);
+interface VulnFacts {
+  aliases: string[];
+  links: string[];
+  advisoryText: string;
+}
+
+function factsOf(h: Hit): StatementFacts {
+  if (h.info.facts !== undefined) return h.info.facts;
+  const { advisory, affected } = h;
+  // The per-package rating first (the vendor's word for this package), then the advisory's; the
+  // same rating given at both levels (Ubuntu's priority) is kept once.
+  const ratings: SeverityRating[] = affected.severity ? [affected.severity] : [];
+  for (const r of advisory.severities) {
+    if (!ratings.some((x) => x.source === r.source && x.type === r.type && x.value === r.value)) ratings.push(r);
   }
-  return `${advisory.feed} ${advisory.id}${about} ${text}`;
+  const { severity, source } = chooseSeverity(ratings);
+  const facts: StatementFacts = {
+    ratings,
+    severity,
+    severitySource: source,
+    feed: advisory.feed,
+    namespace: affected.namespace,
+    vendorStatus: affected.vendorStatus || undefined,
+    title: advisory.title || undefined,
+    description: advisory.description || undefined,
+    text: statementText(affected),
+    self: undefined,
+    byVuln: undefined,
+  };
+  h.info.facts = facts;
+  return facts;
+}
+
+function vulnFacts(advisory: Advisory, facts: StatementFacts, vulnId: string): VulnFacts {
+  const own = vulnId === advisory.id;
+  let known = own ? facts.self : facts.byVuln?.get(vulnId);
+  if (known === undefined) {
+    // Reported as itself: its aliases. Reported per CVE out of a fix advisory: the advisory's id and its
+    // aliases that are no CVE (the other CVEs it fixes are other findings).
+    const aliases = own ? advisory.aliases.filter((a) => a !== vulnId) : [advisory.id, ...advisory.aliases.filter((a) => a !== vulnId && a !== advisory.id && !CVE_ID.test(a))];
+    const about = own ? '' : ` (fixes ${vulnId})`;
+    known = { aliases, links: linksFor(advisory, vulnId), advisoryText: `${advisory.feed} ${advisory.id}${about} ${facts.text}` };
+    if (own) facts.self = known;
+    else (facts.byVuln ??= new Map()).set(vulnId, known);
+  }
+  return known;
 }
 
 function statementText(affected: AffectedPackage): string {
@@ -432,7 +615,7 @@ function statementText(affected: AffectedPackage): string {
   if (affected.state === 'not_affected') statement = `not affected${affected.vendorStatus ? ` (${affected.vendorStatus})` : ''}`;
   else if (affected.state === 'unfixed') statement = `affected, no fix${affected.vendorStatus ? ` (${affected.vendorStatus})` : ''}`;
   else statement = `fixed${fixedEvents.length > 0 ? ` in ${[...new Set(fixedEvents)].join(', ')}` : affected.patched?.length ? ` in ${affected.patched.join(' | ')}` : ''}`;
-  return `${affected.namespace} ${affected.packageName} (${affected.nameKind}): ${statement}`;
+  return `${affected.namespace} ${affected.packageName} (${affected.nameKind}${affected.module ? `, module ${affected.module}` : ''}): ${statement}`;
 }
 
 /** References of an advisory that concern `vulnId`: those naming another CVE are another CVE's. */
@@ -445,40 +628,30 @@ function linksFor(advisory: Advisory, vulnId: string): string[] {
 }
 
 function toFinding(h: Hit, fetchedAt: string | undefined): Finding {
-  const { p, advisory, affected, verdict, vulnId } = h;
-  // The per-package rating first (the vendor's word for this package), then the advisory's; the
-  // same rating given at both levels (Ubuntu's priority) is kept once.
-  const ratings: SeverityRating[] = affected.severity ? [affected.severity] : [];
-  for (const r of advisory.severities) {
-    if (!ratings.some((x) => x.source === r.source && x.type === r.type && x.value === r.value)) ratings.push(r);
-  }
-  const { severity, source } = chooseSeverity(ratings);
+  const { p, advisory, verdict, vulnId } = h;
+  const facts = factsOf(h);
+  const vuln = vulnFacts(advisory, facts, vulnId);
   const state = verdict.fixed.length > 0 ? 'fixed' : 'unfixed';
-  // Reported as itself: its aliases. Reported per CVE out of a fix advisory: the advisory's id and its
-  // aliases that are no CVE (the other CVEs it fixes are other findings).
-  const aliases =
-    vulnId === advisory.id ? advisory.aliases.filter((a) => a !== vulnId) : [advisory.id, ...advisory.aliases.filter((a) => a !== vulnId && a !== advisory.id && !CVE_ID.test(a))];
-  return {
+  // Built field by field, in the order reports print them, rather than with conditional spreads
+  // (each spread makes a temporary object; a large match makes tens of thousands of findings).
+  const finding: Omit<Finding, 'fixedVersions' | 'severity' | 'severitySource' | 'ratings' | 'namespace' | 'feed' | 'links' | 'why'> & Partial<Finding> = {
     id: vulnId,
-    aliases,
+    aliases: vuln.aliases.slice(),
     package: packageView(p).view,
     state,
-    ...(state === 'unfixed' && affected.vendorStatus ? { vendorStatus: affected.vendorStatus } : {}),
-    fixedVersions: verdict.fixed,
-    severity,
-    severitySource: source,
-    ratings,
-    namespace: affected.namespace,
-    feed: { id: advisory.feed, ...(fetchedAt ? { fetchedAt } : {}) },
-    ...(advisory.title ? { title: advisory.title } : {}),
-    ...(advisory.description ? { description: advisory.description } : {}),
-    links: linksFor(advisory, vulnId),
-    why: {
-      package: hitPackageText(p, h.version, schemeForEcosystem(p.ecosystem).id),
-      advisory: hitAdvisoryText(h),
-      rule: verdict.rule,
-    },
   };
+  if (state === 'unfixed' && facts.vendorStatus !== undefined) finding.vendorStatus = facts.vendorStatus;
+  finding.fixedVersions = verdict.fixed;
+  finding.severity = facts.severity;
+  finding.severitySource = facts.severitySource;
+  finding.ratings = facts.ratings.slice();
+  finding.namespace = facts.namespace;
+  finding.feed = fetchedAt ? { id: facts.feed, fetchedAt } : { id: facts.feed };
+  if (facts.title !== undefined) finding.title = facts.title;
+  if (facts.description !== undefined) finding.description = facts.description;
+  finding.links = vulnId === advisory.id ? vuln.links : vuln.links.slice();
+  finding.why = { package: hitPackageText(p, h.version, schemeForEcosystem(p.ecosystem).id), advisory: vuln.advisoryText, rule: verdict.rule };
+  return finding as Finding;
 }
 
 /**
@@ -501,40 +674,45 @@ export function chooseSeverity(ratings: SeverityRating[]): { severity: Severity;
 }
 
 /**
- * Folds hits about the same package that name the same vulnerability into one finding: same id, or
+ * Folds one package's hits that name the same vulnerability into one finding: same id, or
  * linked through aliases (a PYSEC and its GHSA, both aliases of one CVE). The record keyed by the
  * vulnerability itself (the tracker's CVE record rather than the DSA that fixes it) leads; the
  * others add their ids as aliases, their fixed versions, ratings and links, and their `why`.
  */
-function mergeHits(hits: Hit[], feedDates: ReadonlyMap<string, string>, keysOf: Map<Finding, string[]> | undefined): Finding[] {
-  const byPackage = new Map<InventoryPackage, Hit[]>();
-  for (const h of hits) {
-    const list = byPackage.get(h.p);
-    if (list === undefined) byPackage.set(h.p, [h]);
-    else list.push(h);
+function foldHits(list: Hit[], feedDates: ReadonlyMap<string, string>, keysOf: Map<Finding, string[]> | undefined, out: Finding[]): void {
+  if (list.length === 1) {
+    // One record about this package (the common case): nothing to fold.
+    const h = list[0] as Hit;
+    const f = toFinding(h, feedDates.get(h.advisory.feed));
+    out.push(f);
+    keysOf?.set(f, [...new Set([f.id, ...sameVulnerabilityKeys(h)])]);
+    return;
   }
-  const out: Finding[] = [];
-  for (const list of byPackage.values()) {
-    // Leading records first: keyed by the vulnerability itself, then CVE ids, then the rest.
-    list.sort((a, b) => rank(a) - rank(b));
-    const byKey = new Map<string, Finding>();
-    for (const h of list) {
-      const f = toFinding(h, feedDates.get(h.advisory.feed));
-      const keys = sameVulnerabilityKeys(h);
-      const existing = keys.map((k) => byKey.get(k)).find((x) => x !== undefined);
-      const target = existing ?? f;
-      if (existing) absorb(existing, f);
-      else out.push(f);
-      for (const k of keys) if (!byKey.has(k)) byKey.set(k, target);
-      keysOf?.set(target, [...new Set([...(keysOf.get(target) ?? [target.id]), ...keys])]);
-    }
+  // Leading records first (stable: otherwise in the order found); most packages' records share
+  // one rank, and are taken as they are.
+  let ranked = true;
+  for (let i = 1; i < list.length && ranked; i++) ranked = (list[i - 1] as Hit).rank <= (list[i] as Hit).rank;
+  if (!ranked) list.sort(byRank);
+  const byKey = new Map<string, Finding>();
+  for (const h of list) {
+    const f = toFinding(h, feedDates.get(h.advisory.feed));
+    // The keys of sameVulnerabilityKeys(h), read in place: key 0 is the id, then the aliases when reported as itself.
+    const aliases = h.vulnId === h.advisory.id ? h.advisory.aliases : NO_IDS;
+    let existing = byKey.get(h.vulnId);
+    for (let k = 0; existing === undefined && k < aliases.length; k++) existing = byKey.get(aliases[k] as string);
+    const target = existing ?? f;
+    if (existing) absorb(existing, f);
+    else out.push(f);
+    if (!byKey.has(h.vulnId)) byKey.set(h.vulnId, target);
+    for (const k of aliases) if (!byKey.has(k)) byKey.set(k, target);
+    keysOf?.set(target, [...new Set([...(keysOf.get(target) ?? [target.id]), ...sameVulnerabilityKeys(h)])]);
   }
-  return out;
 }
 
-function rank(h: Hit): number {
-  if (h.vulnId === h.advisory.id) return CVE_ID.test(h.vulnId) ? 0 : 1;
-  return 2;
+const NO_IDS: readonly string[] = [];
+
+function byRank(a: Hit, b: Hit): number {
+  return a.rank - b.rank;
 }
 
 function absorb(into: Finding, other: Finding): void {
@@ -561,13 +739,16 @@ function absorb(into: Finding, other: Finding): void {
 /** Adds CVSS from enrichment feeds (NVD), EPSS and KEV by CVE id (the finding's id and aliases). */
 function enrich(findings: Finding[], source: AdvisorySource): void {
   const cves = new Set<string>();
-  for (const f of findings) for (const id of [f.id, ...f.aliases]) if (CVE_ID.test(id)) cves.add(id);
+  for (const f of findings) {
+    if (isCve(f.id)) cves.add(f.id);
+    for (const id of f.aliases) if (isCve(id)) cves.add(id);
+  }
   if (cves.size === 0) return;
   const byCve = source.enrichment([...cves]);
   if (byCve.size === 0) return;
   for (const f of findings) {
-    for (const id of [f.id, ...f.aliases]) {
-      const record = byCve.get(id);
+    for (let i = -1; i < f.aliases.length; i++) {
+      const record = byCve.get(i < 0 ? f.id : (f.aliases[i] as string));
       if (!record) continue;
       // Several CVEs (a finding folding records of different CVE ids is rare): the highest EPSS counts.
       if (record.epss && (!f.epss || record.epss.score > f.epss.score)) f.epss = record.epss;
@@ -595,14 +776,22 @@ function enrich(findings: Finding[], source: AdvisorySource): void {
   }
 }
 
+/**
+ * Most severe first, then by package name, path and id. Sorted per severity (bucketed, most severe
+ * first), so the comparator only compares strings: ten thousand findings sort in a few ms.
+ */
 function sortFindings(findings: Finding[]): void {
-  findings.sort(
-    (a, b) =>
-      SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) ||
-      cmp(a.package.name, b.package.name) ||
-      cmp(a.package.path, b.package.path) ||
-      cmp(a.id, b.id),
-  );
+  const buckets: Finding[][] = SEVERITIES.map(() => []);
+  for (const f of findings) (buckets[SEVERITIES.indexOf(f.severity)] as Finding[]).push(f);
+  let i = 0;
+  for (let s = buckets.length - 1; s >= 0; s--) {
+    const bucket = (buckets[s] as Finding[]).sort(byPackageThenId);
+    for (let j = 0; j < bucket.length; j++) findings[i++] = bucket[j] as Finding;
+  }
+}
+
+function byPackageThenId(a: Finding, b: Finding): number {
+  return cmp(a.package.name, b.package.name) || cmp(a.package.path, b.package.path) || cmp(a.id, b.id);
 }
 
 /** Code-unit order: stable across locales, and far cheaper than localeCompare on large reports. */

@@ -1,4 +1,4 @@
-import type { AffectedPackage, RangeEvent, VersionRange } from '../domain/advisory.js';
+import type { AffectedPackage, VersionRange } from '../domain/advisory.js';
 import type { VersionScheme } from '../versioning/types.js';
 
 /**
@@ -13,26 +13,10 @@ export interface AffectedVerdict {
   fixed: string[];
 }
 
-function eventVersion(e: RangeEvent): string {
-  if ('introduced' in e) return e.introduced;
-  if ('fixed' in e) return e.fixed;
-  if ('last_affected' in e) return e.last_affected;
-  return e.limit;
-}
-
 /** Compares with OSV's `0` sentinel ("below every version") on either side. */
 function sentinelCompare(scheme: VersionScheme, a: string, b: string): number {
   if (a === '0' || b === '0') return a === b ? 0 : a === '0' ? -1 : 1;
   return scheme.compare(a, b);
-}
-
-/** Events the scheme can order; `limit: *` (no limit) and unreadable versions are dropped (never guessed). */
-function usableEvents(scheme: VersionScheme, range: VersionRange): RangeEvent[] {
-  return range.events.filter((e) => {
-    const v = eventVersion(e);
-    if ('limit' in e && v === '*') return false;
-    return v === '0' || scheme.isValid(v);
-  });
 }
 
 /**
@@ -60,6 +44,91 @@ export function describeRange(range: VersionRange): string {
   return parts.join(' ∪ ');
 }
 
+/** Event kinds of a prepared range (limits are kept apart). */
+const INTRODUCED = 0;
+const FIXED = 1;
+const LAST_AFFECTED = 2;
+
+/**
+ * One range made ready for judging many versions: its usable events (the scheme can order them;
+ * `limit: *` and unreadable versions are dropped, never guessed) sorted by version once, instead of
+ * once per installed package. The sort is stable, so events at the same version keep the advisory's
+ * order; limits only bound the range and are kept apart.
+ */
+interface PreparedRange {
+  scheme: VersionScheme;
+  limits: string[];
+  kinds: number[];
+  versions: string[];
+}
+
+/**
+ * Ranges prepared for `inRange` callers, kept as long as the range object lives (`judge` keeps its
+ * own per statement). The vulnerability DB caches parsed advisories, so a warm match prepares
+ * nothing; ranges are read-only once built (see AffectedMatch).
+ */
+const preparedRanges = new WeakMap<VersionRange, PreparedRange>();
+
+function prepareRange(scheme: VersionScheme, range: VersionRange, keep: boolean): PreparedRange {
+  const known = keep ? preparedRanges.get(range) : undefined;
+  if (known !== undefined && known.scheme === scheme) return known;
+  const limits: string[] = [];
+  const events: { kind: number; version: string }[] = [];
+  for (const e of range.events) {
+    let kind: number;
+    let v: string;
+    if ('introduced' in e) [kind, v] = [INTRODUCED, e.introduced];
+    else if ('fixed' in e) [kind, v] = [FIXED, e.fixed];
+    else if ('last_affected' in e) [kind, v] = [LAST_AFFECTED, e.last_affected];
+    else {
+      if (e.limit !== '*' && (e.limit === '0' || scheme.isValid(e.limit))) limits.push(e.limit);
+      continue;
+    }
+    if (v === '0' || scheme.isValid(v)) events.push({ kind, version: v });
+  }
+  events.sort((a, b) => sentinelCompare(scheme, a.version, b.version));
+  const prepared: PreparedRange = { scheme, limits, kinds: events.map((e) => e.kind), versions: events.map((e) => e.version) };
+  if (keep) preparedRanges.set(range, prepared);
+  return prepared;
+}
+
+/**
+ * The OSV algorithm over a prepared range, for a version the scheme accepts. Returns the affected
+ * verdict, or undefined when the version is outside the range (the caller words that rule, if wanted).
+ */
+function affectedIn(scheme: VersionScheme, version: string, prepared: PreparedRange): AffectedVerdict | undefined {
+  for (const limit of prepared.limits) if (sentinelCompare(scheme, version, limit) >= 0) return undefined;
+  const { kinds, versions } = prepared;
+  let open: string | undefined;
+  // The first closing event above the version bounds the interval the version lies in.
+  let upper = -1;
+  for (let i = 0; i < kinds.length; i++) {
+    const v = versions[i] as string;
+    const c = sentinelCompare(scheme, version, v);
+    const kind = kinds[i];
+    if (kind === INTRODUCED) {
+      if (c >= 0) open = v;
+    } else if (kind === FIXED) {
+      if (c >= 0) open = undefined;
+      else if (upper < 0) upper = i;
+    } else {
+      if (c > 0) open = undefined;
+      else if (upper < 0) upper = i;
+    }
+  }
+  if (open === undefined) return undefined;
+  const shown = `${scheme.id}: ${version}`;
+  if (upper >= 0 && kinds[upper] === FIXED) {
+    const fixed = versions[upper] as string;
+    return { affected: true, rule: `${shown} is in [${open}, ${fixed}) (fixed in ${fixed})`, fixed: [fixed] };
+  }
+  if (upper >= 0) {
+    const last = versions[upper] as string;
+    return { affected: true, rule: `${shown} is in [${open}, ${last}] (last affected ${last}, no fixed version named)`, fixed: [] };
+  }
+  return { affected: true, rule: `${shown} is in [${open}, ∞) (no fix)`, fixed: [] };
+}
+
 /**
  * Evaluates one OSV range for `version`, following the OSV schema's algorithm: events in version
  * order, `introduced` opens, `fixed` closes (at that version), `last_affected` closes after it,
@@ -72,34 +141,7 @@ export function inRange(scheme: VersionScheme, version: string, range: VersionRa
   const shown = `${scheme.id}: ${version}`;
   if (range.type === 'GIT') return { affected: false, rule: `${shown}: git commit ranges cannot be judged from a version`, fixed: [] };
   if (!scheme.isValid(version)) return { affected: false, rule: `${shown} is not a valid ${scheme.id} version`, fixed: [] };
-  const cmp = (a: string, b: string): number => sentinelCompare(scheme, a, b);
-  const events = usableEvents(scheme, range);
-  const outside = { affected: false, rule: `${shown} is not in ${describeRange(range)}`, fixed: [] };
-  for (const e of events) {
-    if ('limit' in e && cmp(version, e.limit) >= 0) return outside;
-  }
-  // Stable sort: events at the same version keep the advisory's order.
-  const sorted = [...events].sort((a, b) => cmp(eventVersion(a), eventVersion(b)));
-  let open: string | undefined;
-  for (const e of sorted) {
-    if ('introduced' in e) {
-      if (cmp(version, e.introduced) >= 0) open = e.introduced;
-    } else if ('fixed' in e) {
-      if (cmp(version, e.fixed) >= 0) open = undefined;
-    } else if ('last_affected' in e) {
-      if (cmp(version, e.last_affected) > 0) open = undefined;
-    }
-  }
-  if (open === undefined) return outside;
-  // The first closing event above the version bounds the interval the version lies in.
-  const upper = sorted.find((e) => ('fixed' in e && cmp(version, e.fixed) < 0) || ('last_affected' in e && cmp(version, e.last_affected) <= 0));
-  if (upper !== undefined && 'fixed' in upper) {
-    return { affected: true, rule: `${shown} is in [${open}, ${upper.fixed}) (fixed in ${upper.fixed})`, fixed: [upper.fixed] };
-  }
-  if (upper !== undefined && 'last_affected' in upper) {
-    return { affected: true, rule: `${shown} is in [${open}, ${upper.last_affected}] (last affected ${upper.last_affected}, no fixed version named)`, fixed: [] };
-  }
-  return { affected: true, rule: `${shown} is in [${open}, ∞) (no fix)`, fixed: [] };
+  return affectedIn(scheme, version, prepareRange(scheme, range, true)) ?? { affected: false, rule: `${shown} is not in ${describeRange(range)}`, fixed: [] };
 }
 
 /** Fixed events above `version` in any range, lowest first: the fixes that would apply to it. */
@@ -124,7 +166,7 @@ const FLOOR = /^(?:>=|~>|\^|~|=)?\s*v?(\d[0-9A-Za-z.+-]*)$/;
  * written. Hand-written because neither scheme exposes "minimum version of a requirement", and only
  * a display value is derived here: matching itself uses the scheme's `satisfies`.
  */
-export function patchedFloors(scheme: VersionScheme, installed: string, patched: string[]): string[] {
+export function patchedFloors(scheme: VersionScheme, installed: string, patched: readonly string[]): string[] {
   const out: string[] = [];
   for (const requirement of patched) {
     for (const alternative of requirement.split('||')) {
@@ -160,6 +202,60 @@ function safeSatisfies(scheme: VersionScheme, version: string, range: string): b
   }
 }
 
+/** Shared stand-in for an absent list (never written to). */
+const NONE: readonly string[] = [];
+
+/**
+ * A statement made ready to judge many versions (`prepareStatement`): its non-GIT ranges (GIT
+ * ranges cannot be judged from a version), each prepared, and the fields judging reads. Read-only.
+ */
+export interface PreparedStatement {
+  readonly scheme: VersionScheme;
+  readonly affected: AffectedPackage;
+  /** The statement's own fields judging reads, copied into one object of one shape (statements parsed from JSON come in many). */
+  readonly notAffected: boolean;
+  readonly patched: readonly string[];
+  readonly unaffected: readonly string[];
+  readonly native: readonly string[];
+  readonly ranges: readonly VersionRange[];
+  readonly prepared: readonly PreparedRange[];
+}
+
+/**
+ * Statements prepared for `judge` callers, kept as long as the statement object lives. The matcher
+ * keeps its own (see prepareStatement), so that statements judged once cost no weak-map entry.
+ */
+const preparedStatements = new WeakMap<AffectedPackage, PreparedStatement>();
+
+/**
+ * The statement prepared for judging versions of `scheme` (`judgeStatement`): ranges sorted once.
+ * Not kept here: the caller keeps it as long as it is useful. The statement must not change afterwards.
+ */
+export function prepareStatement(scheme: VersionScheme, affected: AffectedPackage): PreparedStatement {
+  const ranges = affected.ranges.filter((r) => r.type !== 'GIT');
+  const statement: PreparedStatement = {
+    scheme,
+    affected,
+    notAffected: affected.state === 'not_affected',
+    patched: affected.patched ?? NONE,
+    unaffected: affected.unaffected ?? NONE,
+    native: affected.nativeRanges ?? NONE,
+    ranges,
+    prepared: ranges.map((r) => prepareRange(scheme, r, false)),
+  };
+  return statement;
+}
+
+/** The words a rule adds for a statement's patched versions. */
+function exclusions(patched: readonly string[]): string {
+  return patched.length > 0 ? `, and none of the patched ${patched.join(' | ')}` : '';
+}
+
+function firstSatisfied(scheme: VersionScheme, version: string, requirements: readonly string[]): string | undefined {
+  for (const r of requirements) if (safeSatisfies(scheme, version, r)) return r;
+  return undefined;
+}
+
 /**
  * Judges one affected-package statement for an installed version. In order:
  * 1. a version the scheme rejects is never affected;
@@ -174,52 +270,67 @@ function safeSatisfies(scheme: VersionScheme, version: string, range: string): b
  * Returns `affected: false` with the deciding rule otherwise.
  */
 export function judge(scheme: VersionScheme, version: string, affected: AffectedPackage): AffectedVerdict {
-  const shown = `${scheme.id}: ${version}`;
-  if (!scheme.isValid(version)) return { affected: false, rule: `${shown} is not a valid ${scheme.id} version`, fixed: [] };
-  if (affected.state === 'not_affected') {
-    return { affected: false, rule: `vendor states not affected${affected.vendorStatus ? ` (${affected.vendorStatus})` : ''}`, fixed: [] };
+  let statement = preparedStatements.get(affected);
+  if (statement === undefined || statement.scheme !== scheme) {
+    statement = prepareStatement(scheme, affected);
+    preparedStatements.set(affected, statement);
   }
-  for (const [label, list] of [
-    ['patched', affected.patched],
-    ['unaffected', affected.unaffected],
-  ] as const) {
-    const hit = (list ?? []).find((r) => safeSatisfies(scheme, version, r));
-    if (hit !== undefined) return { affected: false, rule: `${shown} satisfies ${label} ${hit}`, fixed: [] };
-  }
-  const patched = affected.patched ?? [];
-  const exclusions = patched.length > 0 ? `, and none of the patched ${patched.join(' | ')}` : '';
-  const floors = (): string[] => patchedFloors(scheme, version, patched);
+  return judgeStatement(statement, version, true);
+}
 
-  const versionRanges = affected.ranges.filter((r) => r.type !== 'GIT');
-  for (const range of versionRanges) {
-    const verdict = inRange(scheme, version, range);
-    if (verdict.affected) return verdict.fixed.length > 0 || patched.length === 0 ? verdict : { ...verdict, fixed: floors() };
+/**
+ * `judge` over a prepared statement. With `explain` false, for matching that keeps only affected
+ * verdicts: the same decision, but undefined instead of a not-affected verdict, whose rule is then
+ * never worded (most statements a large inventory meets do not affect it).
+ */
+export function judgeStatement(statement: PreparedStatement, version: string, explain: true): AffectedVerdict;
+export function judgeStatement(statement: PreparedStatement, version: string, explain: boolean): AffectedVerdict | undefined;
+export function judgeStatement(statement: PreparedStatement, version: string, explain: boolean): AffectedVerdict | undefined {
+  const { scheme, affected, notAffected, patched, unaffected, native, ranges, prepared } = statement;
+  if (!scheme.isValid(version)) return explain ? { affected: false, rule: `${scheme.id}: ${version} is not a valid ${scheme.id} version`, fixed: [] } : undefined;
+  if (notAffected) {
+    return explain ? { affected: false, rule: `vendor states not affected${affected.vendorStatus ? ` (${affected.vendorStatus})` : ''}`, fixed: [] } : undefined;
   }
+  const patchedHit = firstSatisfied(scheme, version, patched);
+  if (patchedHit !== undefined) return explain ? { affected: false, rule: `${scheme.id}: ${version} satisfies patched ${patchedHit}`, fixed: [] } : undefined;
+  const unaffectedHit = firstSatisfied(scheme, version, unaffected);
+  if (unaffectedHit !== undefined) return explain ? { affected: false, rule: `${scheme.id}: ${version} satisfies unaffected ${unaffectedHit}`, fixed: [] } : undefined;
+
+  for (const range of prepared) {
+    const verdict = affectedIn(scheme, version, range);
+    if (verdict !== undefined) return verdict.fixed.length > 0 || patched.length === 0 ? verdict : { ...verdict, fixed: patchedFloors(scheme, version, patched) };
+  }
+  // With version ranges, nothing below can make the version affected but a native range, and a
+  // listed version cannot either (the ranges decide): no need to look further when not explaining.
+  if (!explain && ranges.length > 0 && native.length === 0) return undefined;
+
+  const shown = `${scheme.id}: ${version}`;
   const listed = affected.versions.some((v) => v === version || (scheme.isValid(v) && scheme.compare(v, version) === 0));
   // OSV reads "in `versions` or in a range". But `versions` lists are enumerated by tools from git
   // history and contradict the version ranges they sit beside (PYSEC-2023-177: gevent "fixed 23.9.0"
   // yet 23.9.0 and 23.9.0.post1 listed): a statement with version ranges is judged by its ranges,
   // and `versions` decides only where the ranges are git commits or absent.
-  if (listed && versionRanges.length > 0) {
-    return { affected: false, rule: `${shown} is listed as affected but is not in ${versionRanges.map(describeRange).join(' or ')}; the version ranges decide`, fixed: [] };
+  if (listed && ranges.length > 0) {
+    return explain ? { affected: false, rule: `${shown} is listed as affected but is not in ${ranges.map(describeRange).join(' or ')}; the version ranges decide`, fixed: [] } : undefined;
   }
   if (listed) {
     const fixed = fixesAbove(scheme, version, affected.ranges);
-    return { affected: true, rule: `${shown} is listed as an affected version${exclusions}`, fixed: fixed.length > 0 ? fixed.slice(0, 1) : floors() };
+    return { affected: true, rule: `${shown} is listed as an affected version${exclusions(patched)}`, fixed: fixed.length > 0 ? fixed.slice(0, 1) : patchedFloors(scheme, version, patched) };
   }
-  const native = (affected.nativeRanges ?? []).find((r) => safeSatisfies(scheme, version, r));
-  if (native !== undefined) {
-    return { affected: true, rule: `${shown} satisfies ${native}${exclusions}`, fixed: floors() };
+  const nativeHit = firstSatisfied(scheme, version, native);
+  if (nativeHit !== undefined) {
+    return { affected: true, rule: `${shown} satisfies ${nativeHit}${exclusions(patched)}`, fixed: patchedFloors(scheme, version, patched) };
   }
-  const namesVersions = affected.ranges.length > 0 || affected.versions.length > 0 || (affected.nativeRanges?.length ?? 0) > 0;
+  const namesVersions = affected.ranges.length > 0 || affected.versions.length > 0 || native.length > 0;
   if (!namesVersions && affected.state === 'unfixed') {
     return { affected: true, rule: `${shown}: every version is affected (no fix${affected.vendorStatus ? `: ${affected.vendorStatus}` : ''})`, fixed: [] };
   }
   if (!namesVersions && patched.length > 0 && scheme.satisfies !== undefined) {
-    return { affected: true, rule: `${shown} satisfies none of the patched ${patched.join(' | ')}`, fixed: floors() };
+    return { affected: true, rule: `${shown} satisfies none of the patched ${patched.join(' | ')}`, fixed: patchedFloors(scheme, version, patched) };
   }
-  const where = affected.ranges.filter((r) => r.type !== 'GIT').map(describeRange);
+  if (!explain) return undefined;
+  const where = ranges.map(describeRange);
   if (affected.versions.length > 0) where.push(`the ${affected.versions.length} listed versions`);
-  if (affected.nativeRanges?.length) where.push(affected.nativeRanges.join(' | '));
+  if (native.length > 0) where.push(native.join(' | '));
   return { affected: false, rule: `${shown} is not in ${where.length > 0 ? where.join(' or ') : 'any affected range'}`, fixed: [] };
 }

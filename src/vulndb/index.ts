@@ -3,7 +3,7 @@
  * DB), opened read-only by matching.
  */
 export { buildVulnDb, type BuildInput, type BuildOptions, type BuildSummary, type FeedBuildResult } from './build.js';
-export { openVulnDb, type VulnDb, type AffectedMatch, type StoredFeed } from './open.js';
+export { openVulnDb, DEFAULT_CACHE_CHARS, DEFAULT_CACHE_NAMES, type VulnDb, type VulnDbOptions, type AffectedMatch, type StoredFeed } from './open.js';
 export { importFeeds, type ImportOptions, type ImportSummary } from './import.js';
 export { updateFeeds, mirroredUrl, type UpdateOptions, type UpdateSummary, type UpdateEvent, type FeedFailure } from './update.js';
 export { defaultDbPath } from './paths.js';

@@ -54,7 +54,8 @@ export function isOsvFile(file: FeedFile): boolean {
 export const osvFeed: AdvisoryFeed = {
   kind: 'advisories',
   id: 'osv',
-  version: 1,
+  // 2: a module build of a record naming several module streams is stated once per stream.
+  version: 2,
   description: 'OSV databases (Go, PyPI, crates.io, npm, Maven, RubyGems, AlmaLinux, Rocky Linux; Ubuntu/Debian/Alpine OSV on import)',
   upstream: DEFAULT_OSV_ECOSYSTEMS.map((e): FeedUpstream => ({ url: osvEcosystemUrl(e), format: 'zip' })),
   recognizes: isOsvFile,

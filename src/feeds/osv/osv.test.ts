@@ -5,7 +5,7 @@ import { sharedData } from '../../../test/support/shared-data.js';
 import type { Advisory } from '../../domain/advisory.js';
 import type { FeedFile } from '../types.js';
 import { mapOsvEcosystem, osvFeed, parseOsvFiles } from './index.js';
-import { summaryModule } from './parse.js';
+import { summaryModule, summaryModules } from './parse.js';
 import { walkFiles as walk } from '../../../test/support/files.js';
 
 
@@ -35,7 +35,13 @@ describe('osv: every sample folder parses', () => {
       const raws = files.map(raw);
       assert.equal(result.advisories.length, new Set(raws.map((r) => r.id)).size);
       assert.equal(result.advisories.length, files.length);
-      const expectedAffected = raws.reduce((n, r) => n + (r.affected as unknown[]).length, 0);
+      // Every entry is kept; a module build of an AlmaLinux/Rocky record whose summary names several
+      // streams (ALSA-2020:1644 `pki-core:10.6 and pki-deps:10.6`) is kept once per stream.
+      const copies = (r: Record<string, unknown>, entry: unknown): number => {
+        const streams = summaryModules(typeof r.summary === 'string' ? r.summary : undefined).length;
+        return streams > 1 && /\.module[_+]/.test(JSON.stringify(entry)) ? streams : 1;
+      };
+      const expectedAffected = raws.reduce((n, r) => n + (r.affected as unknown[]).reduce((m: number, e) => m + copies(r, e), 0), 0);
       assert.equal(result.advisories.reduce((n, a) => n + a.affected.length, 0), expectedAffected);
       // ids are those inside the files, not the file names (AlmaLinux `ALSA-2024:1234` is stored as ALSA-2024_1234.json)
       assert.deepEqual(new Set(result.advisories.map((a) => a.id)), new Set(raws.map((r) => r.id)));
@@ -284,6 +290,23 @@ describe('osv: ecosystem mapping', () => {
       assert.deepEqual(m === undefined ? undefined : [m.ecosystem, m.namespace, m.scheme], expected);
     });
   }
+
+  test('ALSA-2020:1644 names two streams: each module build is stated once per stream', () => {
+    // osv/AlmaLinux/almalinux8/ALSA-2020_1644.json: "Moderate: pki-core:10.6 and pki-deps:10.6 security,
+    // bug fix, and enhancement update", 30 entries, every fixed version a module build (xalan-j2
+    // 2.7.1-38.module_el8.5.0+2577+9e95fe00 ...): the record does not say which stream holds which package.
+    assert.deepEqual(summaryModules('Moderate: pki-core:10.6 and pki-deps:10.6 security, bug fix, and enhancement update'), ['pki-core:10.6', 'pki-deps:10.6']);
+    const a = byId(osvFeed.parse(load('AlmaLinux', 'almalinux8').filter((f) => f.name === 'ALSA-2020_1644.json')).advisories, 'ALSA-2020:1644');
+    assert.equal(a.affected.length, 60);
+    const xalan = a.affected.filter((p) => p.packageName === 'xalan-j2');
+    assert.deepEqual(
+      xalan.map((p) => [p.module, p.ranges[0]?.events]),
+      [
+        ['pki-core:10.6', [{ introduced: '0' }, { fixed: '2.7.1-38.module_el8.5.0+2577+9e95fe00' }]],
+        ['pki-deps:10.6', [{ introduced: '0' }, { fixed: '2.7.1-38.module_el8.5.0+2577+9e95fe00' }]],
+      ],
+    );
+  });
 
   test('summaryModule takes a single module stream only', () => {
     assert.equal(summaryModule('Important: container-tools:rhel8 security and bug fix update'), 'container-tools:rhel8');

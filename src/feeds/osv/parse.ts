@@ -175,9 +175,18 @@ function summaryImpact(summary: string | undefined): string | undefined {
  * it names none or several (`pki-core:10.6 and pki-deps:10.6`): then no package gets a module.
  */
 export function summaryModule(summary: string | undefined): string | undefined {
-  const text = (summary ?? '').replace(/^(Low|Moderate|Important|Critical):\s+/, '');
-  const streams = unique([...text.matchAll(/(?:^|\s)([A-Za-z0-9][\w.+-]*:[\w.+-]+)(?=\s|$)/g)].map((m) => m[1] as string));
+  const streams = summaryModules(summary);
   return streams.length === 1 ? streams[0] : undefined;
+}
+
+/**
+ * Every rpm module stream a Red Hat-family advisory summary names, in order
+ * (`Moderate: pki-core:10.6 and pki-deps:10.6 security update` -> `pki-core:10.6`, `pki-deps:10.6`);
+ * [] when it names none.
+ */
+export function summaryModules(summary: string | undefined): string[] {
+  const text = (summary ?? '').replace(/^(Low|Moderate|Important|Critical):\s+/, '');
+  return unique([...text.matchAll(/(?:^|\s)([A-Za-z0-9][\w.+-]*:[\w.+-]+)(?=\s|$)/g)].map((m) => m[1] as string));
 }
 
 const MODULE_BUILD = /\.module[_+]/;
@@ -200,18 +209,21 @@ export function normalizeOsvRecord(record: OsvRecord, feedId: string): Advisory 
     (x) => x !== record.id && !aliases.includes(x),
   );
 
-  const affected = (record.affected ?? [])
+  const converted = (record.affected ?? [])
     .map((a) => convertAffected(a, source))
     .filter((a): a is AffectedPackage => a !== undefined);
 
   // AlmaLinux/Rocky records carry no per-package module: the summary's stream applies to the
-  // packages built for a module (release tag `.module_el8...`/`.module+el8...`).
-  const module = source === 'almalinux' || source === 'rocky' ? summaryModule(record.summary) : undefined;
-  if (module !== undefined) {
-    for (const a of affected) {
-      const built = a.ranges.some((r) => r.events.some((e) => 'fixed' in e && MODULE_BUILD.test(e.fixed)));
-      if (built && a.module === undefined) a.module = module;
-    }
+  // packages built for a module (release tag `.module_el8...`/`.module+el8...`). A summary naming
+  // several streams (`pki-core:10.6 and pki-deps:10.6`) does not say which package is in which:
+  // such a package gets one statement per stream, so that it meets a build of any of them and
+  // nothing else (a build matches only statements of its own stream, or of none when not modular).
+  const streams = source === 'almalinux' || source === 'rocky' ? summaryModules(record.summary) : [];
+  const affected: AffectedPackage[] = [];
+  for (const a of converted) {
+    const built = streams.length > 0 && a.module === undefined && a.ranges.some((r) => r.events.some((e) => 'fixed' in e && MODULE_BUILD.test(e.fixed)));
+    if (!built) affected.push(a);
+    else for (const module of streams) affected.push({ ...a, module });
   }
 
   const advisory: Advisory = {
