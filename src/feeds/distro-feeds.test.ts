@@ -1,26 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { walkFiles } from '../../test/support/files.js';
 import { sharedData } from '../../test/support/shared-data.js';
-import { debianDlaFeed, debianDsaFeed, debianTrackerFeed } from './debian/index.js';
-import { epssFeed, kevFeed, nvdFeed } from './enrichment/index.js';
-import { redhatCsafFeed, redhatSecurityDataFeed } from './redhat/index.js';
+import { FEEDS as REGISTRY } from './registry.js';
 import type { Feed } from './types.js';
-import { ubuntuUctFeed, ubuntuVexFeed } from './ubuntu/index.js';
 
-const FEEDS: Feed[] = [
-  debianTrackerFeed,
-  debianDsaFeed,
-  debianDlaFeed,
-  ubuntuUctFeed,
-  ubuntuVexFeed,
-  redhatCsafFeed,
-  redhatSecurityDataFeed,
-  nvdFeed,
-  epssFeed,
-  kevFeed,
-];
+// The distribution and enrichment feeds, taken from the one registry so this test cannot drift from it.
+const DISTRO_FEED_IDS = new Set(['debian-tracker', 'debian-dsa', 'debian-dla', 'ubuntu-uct', 'ubuntu-vex', 'redhat-csaf', 'redhat-security-data', 'nvd', 'epss', 'kev']);
+const FEEDS: Feed[] = REGISTRY.filter((f) => DISTRO_FEED_IDS.has(f.id));
 
 // Which feed owns which corpus path; every other file (OSV, Alpine, RubySec, CPE aliases,
 // security-support lists...) must be claimed by none of these feeds.
@@ -38,17 +27,11 @@ function expectedFeed(path: string): string | undefined {
   return undefined;
 }
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
-}
 
 describe('distribution and enrichment feeds over the whole feed corpus', () => {
   test('each file is recognized by exactly the feed of its format', () => {
     const root = sharedData('feeds');
-    const files = walk(root);
+    const files = walkFiles(root);
     assert.ok(files.length > 1000);
     for (const path of files) {
       const name = relative(root, path);
@@ -60,6 +43,7 @@ describe('distribution and enrichment feeds over the whole feed corpus', () => {
   });
 
   test('feed ids are unique and upstreams are https URLs', () => {
+    assert.equal(FEEDS.length, DISTRO_FEED_IDS.size, 'every distribution and enrichment feed is registered');
     assert.equal(new Set(FEEDS.map((f) => f.id)).size, FEEDS.length);
     for (const f of FEEDS) {
       assert.ok(f.upstream.length > 0, f.id);
