@@ -47,6 +47,12 @@ export async function readStoredInventory(reference: string): Promise<Inventory 
   return inv as Inventory;
 }
 
+/** True when a DB built at `builtAt` (ISO time) is older than `hours`, or its build time is unreadable. */
+export function isOlderThan(builtAt: string, hours: number, now: number = Date.now()): boolean {
+  const built = Date.parse(builtAt);
+  return !Number.isFinite(built) || now - built > hours * 3_600_000;
+}
+
 /** Opens the vulnerability DB for matching, failing clearly when it is missing or too old. */
 export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number): ReturnType<typeof openVulnDb> {
   const path = dbPath ?? defaultDbPath();
@@ -54,12 +60,9 @@ export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number
     throw new PortcullisError('E_DB', `no vulnerability database at ${path}: run \`portcullis db update\` (or \`portcullis db import PATH\` offline)`, { path });
   }
   const db = openVulnDb(path);
-  if (maxDbAgeHours !== undefined) {
-    const built = Date.parse(db.builtAt);
-    if (!Number.isFinite(built) || Date.now() - built > maxDbAgeHours * 3_600_000) {
-      db.close();
-      throw new PortcullisError('E_DB', `vulnerability database ${path} was built at ${db.builtAt}, older than --max-db-age ${maxDbAgeHours}h: update it`, { path });
-    }
+  if (maxDbAgeHours !== undefined && isOlderThan(db.builtAt, maxDbAgeHours)) {
+    db.close();
+    throw new PortcullisError('E_DB', `vulnerability database ${path} was built at ${db.builtAt}, older than --max-db-age ${maxDbAgeHours}h: update it`, { path });
   }
   return db;
 }

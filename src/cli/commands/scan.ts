@@ -10,7 +10,7 @@ import { loadVex } from '../../policy/vex.js';
 import { loadWhitelist } from '../../policy/whitelist.js';
 import { getReportFormat, REPORT_FORMATS } from '../../report/registry.js';
 import type { ReportOptions } from '../../report/types.js';
-import { scanReference, type ScanOutcome } from '../../services/scan-service.js';
+import { isOlderThan, scanReference, type ScanOutcome } from '../../services/scan-service.js';
 import { defaultDbPath, openVulnDb, updateFeeds } from '../../vulndb/index.js';
 import type { RunContext } from '../main.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
@@ -87,9 +87,9 @@ async function ensureDb(path: string, offline: boolean, maxAgeHours: number | un
   if (!existsSync(path)) reason = 'missing';
   else if (maxAgeHours !== undefined) {
     const db = openVulnDb(path);
-    const built = Date.parse(db.builtAt);
+    const stale = isOlderThan(db.builtAt, maxAgeHours);
     db.close();
-    if (!Number.isFinite(built) || Date.now() - built > maxAgeHours * 3_600_000) reason = `older than ${maxAgeHours}h`;
+    if (stale) reason = `older than ${maxAgeHours}h`;
   }
   if (reason === undefined) return;
   if (offline) {

@@ -116,14 +116,20 @@ function parseYarnBerry(path: string, doc: Record<string, unknown>): DetectorOut
  */
 export function parseYarnLock(path: string, text: string): DetectorOutput {
   if (!/^__metadata:/m.test(text)) return parseYarnClassic(path, text);
+  const doc = parseLockYaml('yarn-lock', path, text);
+  return parseYarnBerry(path, doc);
+}
+
+/** Parses a YAML lockfile into its top-level mapping; E_INPUT ("<module>: ...") when it is not one. */
+function parseLockYaml(module: string, path: string, text: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
-    throw new PortcullisError('E_INPUT', `yarn-lock: ${path} is not valid YAML`, { path }, { cause: err });
+    throw new PortcullisError('E_INPUT', `${module}: ${path} is not valid YAML`, { path }, { cause: err });
   }
-  if (typeof doc !== 'object' || doc === null) throw new PortcullisError('E_INPUT', `yarn-lock: ${path} is not a YAML mapping`, { path });
-  return parseYarnBerry(path, doc as Record<string, unknown>);
+  if (typeof doc !== 'object' || doc === null) throw new PortcullisError('E_INPUT', `${module}: ${path} is not a YAML mapping`, { path });
+  return doc as Record<string, unknown>;
 }
 
 /**
@@ -151,14 +157,8 @@ export function pnpmKey(key: string): { name: string; version: string } | undefi
  * `name`/`version` fields. Throws (E_INPUT, "pnpm-lock: ...") when the file is not YAML.
  */
 export function parsePnpmLock(path: string, text: string): DetectorOutput {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    throw new PortcullisError('E_INPUT', `pnpm-lock: ${path} is not valid YAML`, { path }, { cause: err });
-  }
-  if (typeof doc !== 'object' || doc === null) throw new PortcullisError('E_INPUT', `pnpm-lock: ${path} is not a YAML mapping`, { path });
-  const packages = (doc as Record<string, unknown>)['packages'];
+  const doc = parseLockYaml('pnpm-lock', path, text);
+  const packages = doc['packages'];
   if (packages === undefined || packages === null) return {};
   if (typeof packages !== 'object') throw new PortcullisError('E_INPUT', `pnpm-lock: ${path}: "packages" is not a mapping`, { path });
   const found: Locked[] = [];
