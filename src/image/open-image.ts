@@ -5,9 +5,7 @@ import { directoryFiles } from './layout-files.js';
 import { resolveOciLayout } from './oci-layout.js';
 import { hostPlatform } from './platform.js';
 import { parseReference } from './reference.js';
-import { createRegistryClient } from './registry/client.js';
 import type { RetryPolicy } from './registry/retry.js';
-import { resolveRegistryImages } from './registry/source.js';
 import type { ResolveContext } from './resolve.js';
 import type { LayerProgress, PlatformSelector, ResolvedImage, RootfsImage } from './types.js';
 
@@ -100,6 +98,8 @@ export async function openImage(reference: string, options: OpenImageOptions = {
         break;
       }
       case 'registry': {
+        // The HTTP stack (undici) loads only for registry references: local sources start faster.
+        const [{ createRegistryClient }, { resolveRegistryImages }] = await Promise.all([import('./registry/client.js'), import('./registry/source.js')]);
         const client = await createRegistryClient(ref.registry, {
           insecure: options.insecure === true,
           ...(options.credentials ? { credentials: options.credentials } : {}),

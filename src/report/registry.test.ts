@@ -1,12 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPortcullisError } from '../domain/errors.js';
+import { REPORT_FORMAT_IDS } from './format-ids.js';
 import { buildReportRegistry, getReportFormat, REPORT_FORMATS } from './registry.js';
 import { tableFormat } from './table.js';
 
 describe('report registry', () => {
   test('lists the six formats under unique ids', () => {
     assert.deepEqual(REPORT_FORMATS.map((f) => f.id), ['table', 'json', 'sarif', 'cyclonedx', 'junit', 'clair-scanner']);
+    assert.deepEqual(REPORT_FORMATS.map((f) => f.id), [...REPORT_FORMAT_IDS], 'the CLI offers --format choices from REPORT_FORMAT_IDS without loading the renderers');
     assert.equal(buildReportRegistry(REPORT_FORMATS).size, REPORT_FORMATS.length);
     for (const f of REPORT_FORMATS) {
       assert.ok(Number.isInteger(f.version) && f.version >= 1, f.id);

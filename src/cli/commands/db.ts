@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { PortcullisError } from '../../domain/errors.js';
-import { defaultDbPath, importFeeds, openVulnDb, updateFeeds, type BuildSummary, type StoredFeed, type UpdateEvent } from '../../vulndb/index.js';
+import type { BuildSummary, StoredFeed, UpdateEvent } from '../../vulndb/index.js';
 import { positiveInt } from '../options.js';
 import { writeOutput } from '../output.js';
 
@@ -9,6 +9,9 @@ interface DbPathOption {
 }
 
 const DB_OPTION_HELP = 'vulnerability DB file (default: $PORTCULLIS_DB, else $XDG_CACHE_HOME/portcullis/vuln.db or ~/.cache/portcullis/vuln.db)';
+
+/** The DB code (SQLite, every feed parser) loads only when a db command runs, not for `--help`. */
+const loadVulnDb = () => import('../../vulndb/index.js');
 
 function collectRepeatable(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter((v) => v !== '')];
@@ -68,6 +71,7 @@ export function dbCommand(): Command {
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress lines on standard error')
     .action(async (opts: DbPathOption & { feed?: string[]; mirror?: string; timeout: string; retries: string; json?: boolean; quiet?: boolean }) => {
+      const { defaultDbPath, updateFeeds } = await loadVulnDb();
       const mirror = opts.mirror ?? (process.env.PORTCULLIS_FEED_MIRROR || undefined);
       const retries = opts.retries === '0' ? 0 : positiveInt(opts.retries, '--retries', 3);
       const summary = await updateFeeds({
@@ -97,6 +101,7 @@ export function dbCommand(): Command {
     .option('--replace', 'drop the feeds this import does not provide (default: keep them)')
     .option('--json', 'print the summary as JSON')
     .action(async (paths: string[], opts: DbPathOption & { replace?: boolean; json?: boolean }) => {
+      const { defaultDbPath, importFeeds } = await loadVulnDb();
       const summary = await importFeeds(paths, { target: opts.db ?? defaultDbPath(), keepOthers: !opts.replace });
       if (opts.json) {
         await writeOutput(undefined, `${JSON.stringify(summary, null, 2)}\n`);
@@ -116,6 +121,7 @@ export function dbCommand(): Command {
     .option('--db <path>', DB_OPTION_HELP)
     .option('--json', 'print as JSON')
     .action(async (opts: DbPathOption & { json?: boolean }) => {
+      const { defaultDbPath, openVulnDb } = await loadVulnDb();
       const vulnDb = openVulnDb(opts.db ?? defaultDbPath());
       try {
         const feeds = vulnDb.feeds();

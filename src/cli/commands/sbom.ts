@@ -1,10 +1,7 @@
 import { Command, Option } from 'commander';
 import { PortcullisError } from '../../domain/errors.js';
-import { inventoryToCycloneDx } from '../../sbom/index.js';
-import { inventoryReference } from '../../services/inventory-service.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
-import { createProgress } from '../progress.js';
 
 interface SbomOptions extends ImageCliOptions {
   format: 'json' | 'cyclonedx';
@@ -22,6 +19,8 @@ export function sbomCommand(): Command {
     .option('-q, --quiet', 'no progress output');
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: SbomOptions) => {
+    // The engine is loaded only when the command runs, so `--help` and other commands start fast.
+    const [{ inventoryReference }, { createProgress }] = await Promise.all([import('../../services/inventory-service.js'), import('../progress.js')]);
     const progress = createProgress(!opts.quiet);
     let inventories;
     try {
@@ -40,6 +39,8 @@ export function sbomCommand(): Command {
       if (only === undefined || rest.length > 0) {
         throw new PortcullisError('E_USAGE', 'sbom: CycloneDX output holds one image; choose one with --platform os/arch');
       }
+      // The CycloneDX library is only needed for this format.
+      const { inventoryToCycloneDx } = await import('../../sbom/index.js');
       content = JSON.stringify(inventoryToCycloneDx(only), null, 2);
     } else {
       content = JSON.stringify(inventories.length === 1 ? inventories[0] : inventories, null, 2);

@@ -3,19 +3,13 @@ import { Command, Option } from 'commander';
 import { PortcullisError } from '../../domain/errors.js';
 import type { ScanReport } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
-import { evaluatePolicy, type Policy, type PolicyResult } from '../../policy/evaluate.js';
-import { loadIgnoreFile } from '../../policy/ignore-file.js';
-import { parseThreshold } from '../../policy/threshold.js';
-import { loadVex } from '../../policy/vex.js';
-import { loadWhitelist } from '../../policy/whitelist.js';
-import { getReportFormat, REPORT_FORMATS } from '../../report/registry.js';
-import type { ReportOptions } from '../../report/types.js';
-import { isOlderThan, scanReference, type ScanOutcome } from '../../services/scan-service.js';
-import { defaultDbPath, openVulnDb, updateFeeds } from '../../vulndb/index.js';
+import type { Policy, PolicyResult } from '../../policy/evaluate.js';
+import { REPORT_FORMAT_IDS } from '../../report/format-ids.js';
+import type { ReportFormat, ReportOptions } from '../../report/types.js';
+import type { ScanOutcome } from '../../services/scan-service.js';
 import type { RunContext } from '../main.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
-import { createProgress } from '../progress.js';
 
 interface ScanOptions extends ImageCliOptions {
   whitelist?: string;
@@ -68,7 +62,7 @@ function parseBool(value: boolean | string): boolean {
 }
 
 /** `--output FORMAT=FILE` pairs, each format checked against the registry. */
-function parseOutputs(values: string[]): { format: string; file: string }[] {
+function parseOutputs(values: string[], getReportFormat: (id: string) => ReportFormat): { format: string; file: string }[] {
   return values.map((v) => {
     const eq = v.indexOf('=');
     if (eq <= 0 || eq === v.length - 1) throw new PortcullisError('E_USAGE', `--output takes FORMAT=FILE, got ${JSON.stringify(v)}`);
@@ -83,6 +77,7 @@ function parseOutputs(values: string[]): { format: string; file: string }[] {
  * online, it is updated from the configured upstreams first.
  */
 async function ensureDb(path: string, offline: boolean, maxAgeHours: number | undefined, quiet: boolean): Promise<void> {
+  const [{ openVulnDb, updateFeeds }, { isOlderThan }] = await Promise.all([import('../../vulndb/index.js'), import('../../services/scan-service.js')]);
   let reason: string | undefined;
   if (!existsSync(path)) reason = 'missing';
   else if (maxAgeHours !== undefined) {
@@ -127,7 +122,7 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--why', 'show the records and the rule behind each finding')
     .option('--include-not-affected', 'also report (JSON) the statements that cleared packages, with the rule that cleared them')
     .option('--ignore-file <file>', 'ids to ignore, one per line or YAML (repeatable)', collect, [])
-    .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMATS.map((f) => f.id)).default('table'))
+    .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMAT_IDS).default('table'))
     .option('-o, --output <format=file>', 'also write FORMAT to FILE (repeatable)', collect, [])
     .option('--exit-code <n>', 'exit code when unapproved vulnerabilities are found', '1')
     .option('--offline', 'never touch the network for feeds; fail when the DB is missing or too old')
@@ -135,13 +130,22 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--db <file>', 'vulnerability DB (default: $PORTCULLIS_DB or ~/.cache/portcullis/vuln.db)');
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: ScanOptions) => {
+    // The engine, policy and report code load only when a scan runs, so `--help` starts fast.
+    const [{ evaluatePolicy }, { loadIgnoreFile }, { parseThreshold }, { loadVex }, { loadWhitelist }, { getReportFormat }] = await Promise.all([
+      import('../../policy/evaluate.js'),
+      import('../../policy/ignore-file.js'),
+      import('../../policy/threshold.js'),
+      import('../../policy/vex.js'),
+      import('../../policy/whitelist.js'),
+      import('../../report/registry.js'),
+    ]);
     // Validate every input file before any image is read, so a typo fails in milliseconds.
     const threshold = parseThreshold(opts.threshold);
     const severities = parseSeverities(opts.severity);
     const whitelist = opts.whitelist ? loadWhitelist(opts.whitelist) : undefined;
     const vex = opts.vex.map((f) => loadVex(f));
     const ignore = opts.ignoreFile.map((f) => loadIgnoreFile(f));
-    const outputs = parseOutputs(opts.output);
+    const outputs = parseOutputs(opts.output, getReportFormat);
     const unapprovedExit = positiveInt(opts.exitCode, '--exit-code', 1);
     const reportAll = parseBool(opts.reportAll);
     const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : undefined;
@@ -154,6 +158,11 @@ export function scanCommand(ctx: RunContext): Command {
       const psk = process.env.CLAIR_PSK ? { key: process.env.CLAIR_PSK, issuer: process.env.CLAIR_PSK_ISSUER ?? 'portcullis' } : undefined;
       outcomes = await scanWithClair({ reference, clairUrl, ip: opts.ip ?? 'localhost', image: imageOptionsFrom(opts), ...(psk ? { clair: { psk } } : {}) });
     } else {
+      const [{ defaultDbPath }, { scanReference }, { createProgress }] = await Promise.all([
+        import('../../vulndb/index.js'),
+        import('../../services/scan-service.js'),
+        import('../progress.js'),
+      ]);
       const dbPath = opts.db ?? defaultDbPath();
       await ensureDb(dbPath, opts.offline === true, maxDbAge, opts.quiet === true);
       const progress = createProgress(!opts.quiet);

@@ -2,8 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { PortcullisError } from '../../domain/errors.js';
-import { compareLines } from '../../versioning/compare-lines.js';
-import { getScheme, InvalidVersionError, VERSION_SCHEME_IDS, type VersionSchemeId } from '../../versioning/index.js';
+import { InvalidVersionError, VERSION_SCHEME_IDS, type VersionSchemeId } from '../../versioning/types.js';
 
 interface CompareOptions {
   scheme: VersionSchemeId;
@@ -36,6 +35,8 @@ export function versionCommand(): Command {
     .argument('[b]', 'second version')
     .exitOverride()
     .action(async (a: string | undefined, b: string | undefined, opts: CompareOptions) => {
+      // The schemes (semver, pep440 ...) load only when the command runs, not for `--help`.
+      const [{ getScheme }, { compareLines }] = await Promise.all([import('../../versioning/index.js'), import('../../versioning/compare-lines.js')]);
       const scheme = getScheme(opts.scheme);
       if (a !== undefined || b !== undefined) {
         if (a === undefined || b === undefined || opts.input !== undefined) {
