@@ -3,7 +3,8 @@
 // file list is collected here). Integration tests under test/ need the real images and servers the
 // harness prepares; `--unit` runs only the tests beside the code in src/.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -42,9 +43,18 @@ if (!unitOnly && filters.every((f) => !f.startsWith('src/'))) {
   }
 }
 
+// The tests get a TMPDIR of their own, which must be empty again when they end: a test that leaves
+// a temp folder behind (even when it fails) fails the run. Only tsx's compile cache may stay.
+const testTmp = mkdtempSync(join(tmpdir(), 'portcullis-test-run-'));
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, PORTCULLIS_TEST_ROOT: root } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, PORTCULLIS_TEST_ROOT: root, TMPDIR: testTmp } },
 );
+const leftovers = readdirSync(testTmp).filter((name) => !/^tsx-/.test(name));
+rmSync(testTmp, { recursive: true, force: true });
+if (leftovers.length > 0) {
+  console.error(`test hygiene: the tests left ${leftovers.length} entr${leftovers.length === 1 ? 'y' : 'ies'} in TMPDIR (remove them in after()/t.after, also on failure): ${leftovers.join(', ')}`);
+  process.exit(result.status || 1);
+}
 process.exit(result.status ?? 1);

@@ -70,8 +70,9 @@ describe('docker-archive: and oci-archive:', () => {
     await writeFile(gzTar, gzipSync(await readFile(plainTar)));
   });
 
+  // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    if (root !== undefined) await rm(root, { recursive: true, force: true });
   });
 
   test('OCI layout, docker-archive (plain and gzip) and oci-archive give the same layers', async () => {

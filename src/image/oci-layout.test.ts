@@ -53,8 +53,9 @@ describe('oci: image layouts', () => {
     multiImages = { amd64, arm64, armv7, index: index.digest };
   });
 
+  // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    if (root !== undefined) await rm(root, { recursive: true, force: true });
   });
 
   test('reads manifest, config summary and layers of a tagged image', async () => {

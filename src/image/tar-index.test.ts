@@ -140,8 +140,9 @@ describe('TarIndex on synthetic archives', () => {
     await link(join(tree, longFile), join(tree, 'links', 'hard'));
   });
 
+  // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
   after(async () => {
-    await rm(root, { recursive: true, force: true });
+    if (root !== undefined) await rm(root, { recursive: true, force: true });
   });
 
   async function gnuTar(format: 'gnu' | 'posix' | 'ustar', out: string, extra: string[] = []): Promise<Buffer> {

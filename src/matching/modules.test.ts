@@ -182,7 +182,8 @@ describe('rpm module streams: Red Hat CSAF, through the real vulnerability DB', 
   before(async () => {
     real = await buildRealDb();
   });
-  after(() => real.dispose());
+  // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
+  after(() => real?.dispose());
 
   test('RHEL 8 ruby:2.5 and ruby:2.7 builds meet their own RHSA only; a build outside modules neither', () => {
     // rhel/csaf/rhsa-2023_7025.json RHSA-2023:7025 "ruby:2.5 security update" (CVE-2021-33621,

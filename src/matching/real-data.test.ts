@@ -24,7 +24,8 @@ let real: RealDb;
 before(async () => {
   real = await buildRealDb();
 });
-after(() => real.dispose());
+// Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
+after(() => real?.dispose());
 
 const pairs = (findings: Finding[] | undefined): string[] => (findings ?? []).map((f) => `${f.package.name} ${f.id}`).sort();
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPortcullisError } from '../domain/errors.js';
@@ -118,8 +118,9 @@ describe('parseIgnoreFile / loadIgnoreFile', () => {
     assert.equal(parseIgnoreFile('# header\nvulnerabilities: []\n', 'ignore').format, 'yaml');
     assert.equal(parseIgnoreFile('', 'x.yml').format, 'yaml');
   });
-  test('files are read from disk; a missing one is E_INPUT', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ign-'));
+  test('files are read from disk; a missing one is E_INPUT', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-ignore-file-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, '.portcullisignore');
     writeFileSync(file, 'CVE-2022-37434\n');
     assert.deepEqual(loadIgnoreFile(file).rules, [{ ids: ['CVE-2022-37434'], line: 1 }]);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isPortcullisError } from '../domain/errors.js';
@@ -63,8 +63,9 @@ describe('parseWhitelist', () => {
     expectInputError(() => parseWhitelist('generalwhitelist: [unclosed\n', 'g.yaml'), 'g.yaml', 'invalid YAML');
     expectInputError(() => parseWhitelist('generalwhitelist:\n  CVE-1: a\n  CVE-1: b\n', 'h.yaml'), 'h.yaml', 'invalid YAML');
   });
-  test('loadWhitelist reads a file and names a missing one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wl-'));
+  test('loadWhitelist reads a file and names a missing one', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-whitelist-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'whitelist.yaml');
     writeFileSync(file, CLAIR_SCANNER_EXAMPLE);
     assert.equal(loadWhitelist(file).general['CVE-2017-6055'], 'XML');

@@ -49,7 +49,10 @@ before(async () => {
   }
   lookups = [...byNamespace.values()].map((l) => ({ ecosystem: l.ecosystem, namespace: l.namespace, names: [...l.names] }));
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+// Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
+after(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Asks every namespace for its names: all at once, then in slices of 7 (overlapping calls), twice over. */
 function ask(db: VulnDb): string[][] {

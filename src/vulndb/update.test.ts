@@ -117,7 +117,10 @@ let mirror: Mirror;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'portcullis-update-'));
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+// Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
+after(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
 
 function options(target: string, extra: Partial<UpdateOptions> = {}): UpdateOptions {
   return { target, registry: [osvFeed, alpineSecdbFeed], upstreams, mirror: mirror.base, retries: 2, retryDelayMs: 5, timeoutMs: 5000, ...extra };

@@ -69,8 +69,9 @@ let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'portcullis-vulndb-'));
 });
+// Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
 after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('vulndb: build from every sample and look up', () => {

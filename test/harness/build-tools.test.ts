@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,8 +10,11 @@ import { commandLine, mountsUnder, removeLeftoverTree, removeTree, run, tryLock,
 
 const buildTools = fileURLToPath(new URL('./build-tools.ts', import.meta.url));
 
-function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'portcullis-build-tools-'));
+/** A fresh folder removed when the test ends, pass or fail (a test that removes it itself leaves nothing to do). */
+function scratch(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-build-tools-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 describe('run', () => {
@@ -37,8 +40,8 @@ describe('run', () => {
 });
 
 describe('locks', () => {
-  test('a lock held by a process is released when that process is killed', async () => {
-    const dir = scratch();
+  test('a lock held by a process is released when that process is killed', async (t) => {
+    const dir = scratch(t);
     const lock = join(dir, 'x.lock');
     try {
       // A child takes the lock the way prepare.ts does, says so, then hangs until killed.
@@ -59,8 +62,8 @@ describe('locks', () => {
     }
   });
 
-  test('withFileLock returns what the locked function returns and releases the lock', async () => {
-    const dir = scratch();
+  test('withFileLock returns what the locked function returns and releases the lock', async (t) => {
+    const dir = scratch(t);
     try {
       const lock = join(dir, 'y.lock');
       assert.equal(await withFileLock(lock, 5, () => {}, async () => 42), 42);
@@ -74,8 +77,8 @@ describe('locks', () => {
 });
 
 describe('removeTree', () => {
-  test('refuses to delete a tree with a mount below it, deletes it once unmounted', () => {
-    const dir = scratch();
+  test('refuses to delete a tree with a mount below it, deletes it once unmounted', (t) => {
+    const dir = scratch(t);
     const mnt = join(dir, 'rootfs', 'dev');
     mkdirSync(mnt, { recursive: true });
     const mounted = spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt], { encoding: 'utf8' });
@@ -92,8 +95,8 @@ describe('removeTree', () => {
     assert.equal(existsSync(dir), false);
   });
 
-  test('removeLeftoverTree unmounts what a killed build left mounted, then deletes the tree', () => {
-    const dir = scratch();
+  test('removeLeftoverTree unmounts what a killed build left mounted, then deletes the tree', (t) => {
+    const dir = scratch(t);
     const proc = join(dir, 'rootfs', 'proc');
     mkdirSync(proc, { recursive: true });
     const mounted = spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', proc], { encoding: 'utf8' });

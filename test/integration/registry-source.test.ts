@@ -51,8 +51,9 @@ describe('registry source against a real registry', () => {
     layout = join(work, 'tiny');
     written = await writeTinyLayout(layout, { layers: SAMPLE_LAYERS, labels: { team: 'scan' } }, 'v1');
   });
+  // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
   after(async () => {
-    await rm(work, { recursive: true, force: true });
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
   describe('anonymous', () => {
@@ -62,7 +63,7 @@ describe('registry source against a real registry', () => {
       await pushImage(`oci:${layout}:v1`, `${reg.host}/tiny/app:v1`);
     });
     after(async () => {
-      await reg.stop();
+      await reg?.stop();
     });
 
     test('pulls manifest, config and layers, verified, reading each blob once', async () => {
@@ -209,7 +210,7 @@ describe('registry source against a real registry', () => {
       await pushImage(`oci:${layout}:v1`, `${reg.host}/tiny/app:v1`, { username: reg.username!, password: reg.password! });
     });
     after(async () => {
-      await reg.stop();
+      await reg?.stop();
     });
 
     test('credentials from options, environment or docker config', async () => {
@@ -244,7 +245,7 @@ describe('registry source against a real registry', () => {
       await pushImage(`oci:${layout}:v1`, `${reg.host}/tiny/app:v1`, { username: reg.username!, password: reg.password! });
     });
     after(async () => {
-      await reg.stop();
+      await reg?.stop();
     });
 
     test('pulls with a bearer token fetched once per scope', async () => {

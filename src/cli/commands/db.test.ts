@@ -34,7 +34,10 @@ let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'portcullis-dbcli-'));
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+// Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
+after(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('portcullis db', () => {
   test('import then status (table and JSON)', async () => {

@@ -103,8 +103,9 @@ describe('resolveCredentials', () => {
       }),
     );
   });
+  // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
   after(async () => {
-    await rm(dir, { recursive: true, force: true });
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   test('docker config: base64 auth, username/password fields, keys with scheme and path', async () => {

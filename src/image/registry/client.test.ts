@@ -113,9 +113,10 @@ describe('registry client error paths (local fake servers)', () => {
     fake = await startFake(tiny);
     storage = await startFake(tiny);
   });
+  // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
   after(async () => {
-    await fake.close();
-    await storage.close();
+    await fake?.close();
+    await storage?.close();
   });
 
   const v2Requests = (): string[] => fake.requests.map((r) => `${r.method} ${r.url}`).filter((r) => r !== 'GET /v2/');

@@ -63,16 +63,24 @@ export interface RealDb {
   dispose(): void;
 }
 
-/** Builds the vulnerability DB from every real feed sample with buildVulnDb and opens it. */
+/** Builds the vulnerability DB from every real feed sample with buildVulnDb and opens it; on failure the temp folder is removed before the error propagates. */
 export async function buildRealDb(): Promise<RealDb> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-matching-'));
   const target = join(dir, 'vuln.db');
-  const summary = await buildVulnDb(
-    target,
-    realFeedInputs().map((i) => ({ ...i, source: `test:shared/data/feeds`, fetchedAt: FETCHED_AT })),
-    { now: () => new Date('2026-11-21T00:00:00.000Z') },
-  );
-  const db = openVulnDb(target);
+  let summary: BuildSummary;
+  let db: VulnDb;
+  try {
+    summary = await buildVulnDb(
+      target,
+      realFeedInputs().map((i) => ({ ...i, source: `test:shared/data/feeds`, fetchedAt: FETCHED_AT })),
+      { now: () => new Date('2026-11-21T00:00:00.000Z') },
+    );
+    db = openVulnDb(target);
+  } catch (err) {
+    // No RealDb reaches the caller, so nothing else would remove the folder.
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     db,
     summary,
