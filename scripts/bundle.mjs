@@ -3,7 +3,7 @@
 // instead of hundreds of modules is what makes start-up fast: Node resolves, reads and compiles a
 // handful of files. Each command's engine code is a dynamic import in its action, so it becomes a
 // separate chunk that only that command loads. Type-checking stays with tsc (`npm run typecheck`).
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { analyzeMetafile, build } from 'esbuild';
 
@@ -37,5 +37,12 @@ const result = await build({
   metafile: true,
 });
 if (result.errors.length > 0) process.exit(1);
-// `node scripts/bundle.mjs --analyze`: what each chunk holds, to see what a command loads.
+// `--analyze`: what each chunk holds, to see what a command loads. `--metafile FILE`: esbuild's
+// record of every input and output (the built-CLI test reads it to check what start-up loads).
 if (process.argv.includes('--analyze')) process.stdout.write(await analyzeMetafile(result.metafile));
+const metafileAt = process.argv.indexOf('--metafile');
+if (metafileAt !== -1) {
+  const target = process.argv[metafileAt + 1];
+  if (target === undefined) throw new Error('bundle: --metafile needs a file name');
+  writeFileSync(target, JSON.stringify(result.metafile));
+}

@@ -1,0 +1,135 @@
+/**
+ * The CLI as users run it: bin/portcullis.js loading the esbuild bundle in dist/ (what `npm run
+ * build`, hence `npm ci`, produces), next to the same commands run from source. The bundle must
+ * behave as the source does, find its external modules (better-sqlite3, zstd-napi, the CycloneDX
+ * library) at run time, and start without loading any engine code.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testImages } from '../harness/images.js';
+import { runCli, type CliResult } from '../support/run-cli.js';
+import { repoRoot, sharedData } from '../support/shared-data.js';
+
+const { minbase, lang } = testImages().images;
+
+/** Runs bin/portcullis.js (the built CLI) as a user's shell would. */
+function runBuilt(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'portcullis.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Metafile {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[]; inputs: Record<string, unknown> }>;
+}
+
+/** Every source file in the chunks `output` loads before it runs (static imports, transitively). */
+function staticallyLoadedInputs(meta: Metafile, output: string): string[] {
+  const seen = new Set<string>();
+  const inputs = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const out = meta.outputs[path];
+    if (out === undefined) {
+      inputs.add(path); // an external module, loaded from node_modules
+      return;
+    }
+    for (const input of Object.keys(out.inputs)) inputs.add(input);
+    for (const imp of out.imports) if (imp.kind === 'import-statement') visit(imp.path);
+  };
+  visit(output);
+  return [...inputs].sort();
+}
+
+describe('the built CLI (bin/portcullis.js over the esbuild bundle)', () => {
+  let work: string | undefined;
+  let meta: Metafile;
+
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'portcullis-built-cli-'));
+    const metaFile = join(work, 'meta.json');
+    // The bundling half of `npm run build` (the other half is tsc's type check, which `npm run lint` also runs).
+    const build = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bundle.mjs'), '--metafile', metaFile], { cwd: repoRoot, encoding: 'utf8' });
+    assert.equal(build.status, 0, `scripts/bundle.mjs failed: ${build.stderr}`);
+    meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Metafile;
+  });
+  after(() => {
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('--help lists the commands; bare portcullis shows the same help as an error', async () => {
+    const help = await runBuilt(['--help']);
+    assert.equal(help.code, 0, help.stderr);
+    for (const cmd of ['sbom', 'scan', 'version', 'db']) assert.match(help.stdout, new RegExp(`^ {2}${cmd} `, 'm'));
+    const bare = await runBuilt([]);
+    assert.equal(bare.code, 2);
+    assert.equal(bare.stderr, help.stdout);
+    const version = await runBuilt(['--version']);
+    assert.equal(version.stdout, `${(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+  });
+
+  test('start-up loads the command-line shell only: engine code waits for the command that needs it', () => {
+    const loaded = staticallyLoadedInputs(meta, 'dist/cli/main.js');
+    assert.ok(loaded.includes('src/cli/main.ts') && loaded.includes('src/cli/commands/scan.ts'), loaded.join('\n'));
+    const engine = loaded.filter((p) => /^src\/(services|vulndb|feeds|layers|detectors|matching|image\/registry|policy|sbom|report\/(?!format-ids))|node_modules\/(undici|zod|better-sqlite3|yaml|@cyclonedx|semver)\//.test(p));
+    assert.deepEqual(engine, [], 'modules loaded before any command runs');
+  });
+
+  test('version compare', async () => {
+    const res = await runBuilt(['version', 'compare', '--scheme', 'dpkg', '1.0', '1.0-1']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, '-1\n');
+  });
+
+  test('sbom of a real image: the same inventory as from source, and CycloneDX through the external library', async () => {
+    const args = ['sbom', minbase.ociReference, '--no-cache', '-q'];
+    const [built, fromSource] = await Promise.all([runBuilt(args), runCli(args)]);
+    assert.equal(built.code, 0, built.stderr);
+    assert.equal(fromSource.code, 0, fromSource.stderr);
+    type Inventory = { packages: unknown[]; layers: unknown[]; distro: unknown };
+    const [a, b] = [JSON.parse(built.stdout) as Inventory, JSON.parse(fromSource.stdout) as Inventory];
+    assert.ok(a.packages.length > 100, `${a.packages.length} packages`);
+    assert.deepEqual({ packages: a.packages, layers: a.layers, distro: a.distro }, { packages: b.packages, layers: b.layers, distro: b.distro });
+
+    const cdxArgs = [...args, '--format', 'cyclonedx'];
+    const [cdx, cdxFromSource] = await Promise.all([runBuilt(cdxArgs), runCli(cdxArgs)]);
+    assert.equal(cdx.code, 0, cdx.stderr);
+    type Bom = { bomFormat: string; specVersion: string; components: unknown[]; dependencies: unknown[] };
+    const [bom, bomFromSource] = [JSON.parse(cdx.stdout) as Bom, JSON.parse(cdxFromSource.stdout) as Bom];
+    assert.equal(bom.bomFormat, 'CycloneDX');
+    assert.equal(bom.specVersion, '1.6');
+    assert.ok(bom.components.length >= a.packages.length);
+    assert.deepEqual({ components: bom.components, dependencies: bom.dependencies }, { components: bomFromSource.components, dependencies: bomFromSource.dependencies });
+  });
+
+  test('db import and scan (SQLite through the external better-sqlite3): the same findings as from source', async () => {
+    assert.ok(work);
+    const db = join(work, 'vuln.db');
+    const imported = await runBuilt(['db', 'import', sharedData('feeds', 'osv'), '--db', db]);
+    assert.equal(imported.code, 0, imported.stderr);
+    const args = ['scan', lang.ociReference, '--format', 'json', '--db', db, '--offline', '--no-cache', '--platform', 'linux/amd64'];
+    const [built, fromSource] = await Promise.all([runBuilt(args), runCli(args)]);
+    assert.equal(built.code, 1, `unapproved findings: exit 1; ${built.stderr}`);
+    assert.equal(fromSource.code, 1, fromSource.stderr);
+    type Report = { report: { findings: { id: string; package: { name: string } }[] } };
+    const findings = (r: CliResult): string[] => (JSON.parse(r.stdout) as Report).report.findings.map((f) => `${f.package.name} ${f.id}`).sort();
+    assert.ok(findings(built).length > 0);
+    assert.deepEqual(findings(built), findings(fromSource));
+  });
+});
