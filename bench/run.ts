@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench [-- --only inventory|db|match[,…]] [--quick]`.
+ * The benchmark suite: `npm run bench [-- --only startup|inventory|db|match[,…]] [--quick]`.
  *
  * Prints figures, never assertions: every figure next to a reference measured in the same run
  * (an external tool on the same bytes, a floor of the same work, or another figure of this run)
@@ -7,6 +7,8 @@
  * command, is written to bench/RESULTS.md (overwritten on every run).
  *
  * Sections:
+ * - startup: the built CLI, whole process: `--help`, `version compare`, cold and warm `sbom` of the
+ *   minbase base layer vs `node -e 0` and `gzip -dc` of the same blob (bench/lib/startup.ts).
  * - inventory: layer read throughput vs `gzip -dc` / `zstd -dc` on the same blob files; cold and
  *   warm inventories of the test images (and of the ~2 GB generated image) vs decompressing their
  *   layers; our inventory vs Trivy on the same docker-archive; peak RSS of a small vs the large image.
@@ -17,9 +19,10 @@
  *
  * Each measurement runs in a child process (bench/worker.ts) so its peak memory is its own.
  * --quick: one repetition, no 2 GB image, a 30,000-advisory feed, 100 stored inventories.
+ * A run with --only keeps the rest of RESULTS.md and replaces only its own block there.
  */
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generateLargeImage, type LargeImage } from './generate-large-image.js';
 import { repoRoot, type TestImage } from '../test/harness/images.js';
@@ -31,6 +34,7 @@ import { generateInventory, namePools } from './lib/inventory-gen.js';
 import { hasCommand, median, runWorker, timeCommand, warmPageCache } from './lib/measure.js';
 import { rng } from './lib/random.js';
 import { fmt, renderTable, type Row, type Skipped } from './lib/table.js';
+import { benchStartup } from './lib/startup.js';
 import { ensureTrivy, runTrivy, trivyVersion } from './lib/trivy.js';
 import type {
   DbBuildResult,
@@ -43,7 +47,7 @@ import type {
   WorkerResultBase,
 } from './worker.js';
 
-const SECTIONS = ['inventory', 'db', 'match'] as const;
+const SECTIONS = ['startup', 'inventory', 'db', 'match'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -51,7 +55,7 @@ interface Options {
   quick: boolean;
 }
 
-const USAGE = 'usage: npm run bench [-- --only inventory|db|match[,...]] [--quick]';
+const USAGE = 'usage: npm run bench [-- --only startup|inventory|db|match[,...]] [--quick]';
 
 function parseArgs(argv: string[]): Options {
   const only = new Set<Section>();
@@ -571,6 +575,27 @@ async function benchMatch(ctx: Context, dbs: BuiltDb[]): Promise<void> {
 
 // ---------------------------------------------------------------- main
 
+/**
+ * RESULTS.md after a run of some sections only: the previous content stays (figures of a full run
+ * are not thrown away by a run of one section) and this run's results replace the block an earlier
+ * run of the same sections left, or are appended.
+ */
+function mergePartialRun(file: string, sections: string, body: string): string {
+  const begin = `<!-- bench --only ${sections}: begin -->`;
+  const end = `<!-- bench --only ${sections}: end -->`;
+  let previous = '';
+  try {
+    previous = readFileSync(file, 'utf8');
+  } catch {
+    // no earlier results
+  }
+  const start = previous.indexOf(begin);
+  const stop = previous.indexOf(end);
+  if (start !== -1 && stop > start) previous = `${previous.slice(0, start)}${previous.slice(stop + end.length)}`;
+  const block = `${begin}\n\n## Run of \`--only ${sections}\`\n\n${body.replace(/^# Portcullis benchmark results\n\n/, '')}\n${end}\n`;
+  return `${previous.trimEnd()}\n\n${block}`;
+}
+
 function machine(): string {
   const cpu = cpus();
   return `${cpu.length} CPU(s) (${cpu[0]?.model ?? 'unknown'}), ${(totalmem() / 1024 ** 3).toFixed(1)} GiB memory, ${process.platform}/${process.arch}`;
@@ -584,6 +609,14 @@ async function main(): Promise<void> {
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const ctx: Context = { opts, rows: [], skipped: [], details: [], commands: new Map(), idle: runWorker<WorkerResultBase>({ kind: 'idle' }), tmp };
   try {
+    if (opts.only.has('startup')) {
+      await attempt(ctx, 'S', 'start-up', async () => {
+        const test = await prepareTestImages({ log });
+        const figures = benchStartup(test.images.minbase, ctx.tmp, opts.quick ? 3 : 10, log);
+        ctx.rows.push(...figures.rows);
+        for (const [key, text] of figures.commands) ctx.commands.set(key, text);
+      });
+    }
     if (opts.only.has('inventory')) await benchInventory(ctx);
     if (opts.only.has('db') || opts.only.has('match')) {
       const dbs = await buildDbs(ctx, opts.only.has('db'));
@@ -611,7 +644,8 @@ async function main(): Promise<void> {
   const references = ['', '**References**', '', ...[...ctx.commands.values()].map((c) => `- ${c}`)].join('\n');
   const body = `${header}${renderTable(ctx.rows, ctx.skipped)}\n${references}\n${ctx.details.length > 0 ? `\n${ctx.details.join('\n\n')}\n` : ''}`;
   process.stdout.write(`${body}\n`);
-  writeFileSync(join(repoRoot, 'bench', 'RESULTS.md'), body);
+  const resultsFile = join(repoRoot, 'bench', 'RESULTS.md');
+  writeFileSync(resultsFile, opts.only.size === SECTIONS.length ? body : mergePartialRun(resultsFile, [...opts.only].join(','), body));
   log(`wrote bench/RESULTS.md (${statSync(join(repoRoot, 'bench', 'RESULTS.md')).size} bytes) in ${elapsed.toFixed(0)} s`);
 }
 

@@ -67,11 +67,14 @@ export interface CommandTiming {
   ms: number;
   /** Peak RSS in KiB from GNU time, when /usr/bin/time is installed. */
   peakRssKiB?: number;
+  /** User + system CPU time in ms from GNU time (less disturbed by other load than wall time), when installed. */
+  cpuMs?: number;
   stderr: string;
 }
 
 const GNU_TIME = '/usr/bin/time';
 const RSS_MARK = 'BENCH-MAXRSS=';
+const CPU_MARK = 'BENCH-CPU=';
 
 /**
  * Runs a command with stdout sent to `stdoutTo` (default /dev/null) and measures its wall time;
@@ -80,7 +83,7 @@ const RSS_MARK = 'BENCH-MAXRSS=';
 export function timeCommand(cmd: string, args: string[], options: { stdoutTo?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): CommandTiming {
   const out = openSync(options.stdoutTo ?? '/dev/null', 'w');
   const useTime = existsSync(GNU_TIME);
-  const [file, argv] = useTime ? [GNU_TIME, ['-f', `${RSS_MARK}%M`, cmd, ...args]] : [cmd, args];
+  const [file, argv] = useTime ? [GNU_TIME, ['-f', `${RSS_MARK}%M ${CPU_MARK}%U+%S`, cmd, ...args]] : [cmd, args];
   try {
     const t = performance.now();
     const r = spawnSync(file, argv, { stdio: ['ignore', out, 'pipe'], encoding: 'utf8', cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
@@ -88,7 +91,13 @@ export function timeCommand(cmd: string, args: string[], options: { stdoutTo?: s
     const stderr = r.stderr ?? '';
     if (r.status !== 0) throw new Error(`bench: ${cmd} ${args.join(' ')} exited ${String(r.status)}: ${stderr.slice(-2000)}`);
     const m = new RegExp(`${RSS_MARK}(\\d+)`).exec(stderr);
-    return { ms, ...(m?.[1] !== undefined ? { peakRssKiB: Number(m[1]) } : {}), stderr: stderr.replace(new RegExp(`${RSS_MARK}\\d+\\n?`), '') };
+    const cpu = new RegExp(`${CPU_MARK}([\\d.]+)\\+([\\d.]+)`).exec(stderr);
+    return {
+      ms,
+      ...(m?.[1] !== undefined ? { peakRssKiB: Number(m[1]) } : {}),
+      ...(cpu?.[1] !== undefined && cpu[2] !== undefined ? { cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000 } : {}),
+      stderr: stderr.replace(new RegExp(`${RSS_MARK}\\d+( ${CPU_MARK}[\\d.+]+)?\\n?`), ''),
+    };
   } finally {
     closeSync(out);
   }
