@@ -4,16 +4,44 @@
 // handful of files. Each command's engine code is a dynamic import in its action, so it becomes a
 // separate chunk that only that command loads. Type-checking stays with tsc (`npm run typecheck`).
 import { rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { analyzeMetafile, build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}dist`;
 
-// Loaded from node_modules at run time rather than bundled: native addons (their .node files cannot
-// be bundled) and the CycloneDX library, which finds its schema files next to itself (__dirname)
-// and probes optional plug-ins with require(). Both are dependencies, so an install has them.
-const EXTERNAL = ['better-sqlite3', 'zstd-napi', '@cyclonedx/cyclonedx-library'];
+// Native addons are loaded from node_modules at run time: their .node files cannot be bundled.
+const NATIVE = ['better-sqlite3', 'zstd-napi'];
+// Optional plug-ins (validators, an XML writer) the CycloneDX library probes with require() as it
+// loads, and does without. Portcullis uses none of them, and an installed Portcullis has none
+// (they are not its dependencies); in a development tree ajv is present and would be loaded on
+// every scan. The bundle answers "not installed" for them, as an installed package would.
+const OPTIONAL_PLUGINS = /^(ajv|ajv-formats|ajv-formats-draft2019|libxmljs2|xmlbuilder2)$/;
+const absentOptionalPlugins = {
+  name: 'absent-optional-plugins',
+  setup(b) {
+    b.onResolve({ filter: OPTIONAL_PLUGINS }, (args) => ({ path: args.path, namespace: 'absent-optional-plugin' }));
+    b.onLoad({ filter: /.*/, namespace: 'absent-optional-plugin' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${args.path}'`)}), { code: 'MODULE_NOT_FOUND' });`,
+      loader: 'js',
+    }));
+  },
+};
+
+// The CycloneDX library locates its schema files from __dirname, which a bundle does not have:
+// point it at the installed package (a dependency, so present wherever the CLI is installed).
+const cyclonedxResources = {
+  name: 'cyclonedx-resources',
+  setup(b) {
+    b.onLoad({ filter: /@cyclonedx[\\/]cyclonedx-library[\\/]dist\.node[\\/]resources\.node\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const packageDir = "require('node:path').join(require('node:path').dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'dist.node')";
+      if (!source.includes('__dirname')) throw new Error(`bundle: ${args.path} no longer uses __dirname; revisit this plug-in`);
+      return { contents: source.replaceAll('__dirname', packageDir), loader: 'js' };
+    });
+  },
+};
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
@@ -26,7 +54,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  external: EXTERNAL,
+  external: NATIVE,
+  plugins: [cyclonedxResources, absentOptionalPlugins],
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __portcullisCreateRequire } from 'node:module'; const require = __portcullisCreateRequire(import.meta.url);" },
   minifyWhitespace: true,

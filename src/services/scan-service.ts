@@ -6,7 +6,9 @@ import { INVENTORY_SCHEMA, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { matchInventory, type AdvisorySource } from '../matching/matcher.js';
 import { cycloneDxToInventory } from '../sbom/index.js';
-import { defaultDbPath, openVulnDb } from '../vulndb/index.js';
+// open.js and paths.js rather than the vulndb index: a scan reads the DB and never loads the feed parsers.
+import { openVulnDb } from '../vulndb/open.js';
+import { defaultDbPath } from '../vulndb/paths.js';
 import { TOOL_VERSION } from '../version.js';
 import { inventoryReference, type InventoryRequest } from './inventory-service.js';
 

@@ -77,7 +77,7 @@ function parseOutputs(values: string[], getReportFormat: (id: string) => ReportF
  * online, it is updated from the configured upstreams first.
  */
 async function ensureDb(path: string, offline: boolean, maxAgeHours: number | undefined, quiet: boolean): Promise<void> {
-  const [{ openVulnDb, updateFeeds }, { isOlderThan }] = await Promise.all([import('../../vulndb/index.js'), import('../../services/scan-service.js')]);
+  const [{ openVulnDb }, { isOlderThan }] = await Promise.all([import('../../vulndb/open.js'), import('../../services/scan-service.js')]);
   let reason: string | undefined;
   if (!existsSync(path)) reason = 'missing';
   else if (maxAgeHours !== undefined) {
@@ -91,6 +91,8 @@ async function ensureDb(path: string, offline: boolean, maxAgeHours: number | un
     throw new PortcullisError('E_DB', `vulnerability database ${path} is ${reason} and --offline forbids updating it: run \`portcullis db update\` or \`portcullis db import PATH\``, { path });
   }
   if (!quiet) process.stderr.write(`portcullis: vulnerability database ${reason}; updating from the feeds\n`);
+  // The feed fetchers and parsers load only when the DB must be updated.
+  const { updateFeeds } = await import('../../vulndb/update.js');
   const summary = await updateFeeds({ target: path, ...(process.env.PORTCULLIS_FEED_MIRROR ? { mirror: process.env.PORTCULLIS_FEED_MIRROR } : {}) });
   if (!existsSync(path) || summary.build === undefined) {
     throw new PortcullisError('E_DB', `could not build the vulnerability database at ${path}: ${summary.failed.map((f) => `${f.feed}: ${f.error}`).join('; ')}`, { path });
@@ -159,7 +161,7 @@ export function scanCommand(ctx: RunContext): Command {
       outcomes = await scanWithClair({ reference, clairUrl, ip: opts.ip ?? 'localhost', image: imageOptionsFrom(opts), ...(psk ? { clair: { psk } } : {}) });
     } else {
       const [{ defaultDbPath }, { scanReference }, { createProgress }] = await Promise.all([
-        import('../../vulndb/index.js'),
+        import('../../vulndb/paths.js'),
         import('../../services/scan-service.js'),
         import('../progress.js'),
       ]);
