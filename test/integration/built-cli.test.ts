@@ -1,13 +1,14 @@
 /**
  * The CLI as users run it: bin/portcullis.js loading the esbuild bundle in dist/ (what `npm run
  * build`, hence `npm ci`, produces), next to the same commands run from source. The bundle must
- * behave as the source does, find its external modules (better-sqlite3, zstd-napi, the CycloneDX
- * library) at run time, and start without loading any engine code.
+ * behave as the source does, find the native addons it leaves outside (better-sqlite3, zstd-napi)
+ * at run time, and start without loading any engine code.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testImages } from '../harness/images.js';
@@ -97,7 +98,7 @@ describe('the built CLI (bin/portcullis.js over the esbuild bundle)', () => {
     assert.equal(res.stdout, '-1\n');
   });
 
-  test('sbom of a real image: the same inventory as from source, and CycloneDX through the external library', async () => {
+  test('sbom of a real image: the same inventory and CycloneDX SBOM as from source; zstd layers through the native addon', async () => {
     const args = ['sbom', minbase.ociReference, '--no-cache', '-q'];
     const [built, fromSource] = await Promise.all([runBuilt(args), runCli(args)]);
     assert.equal(built.code, 0, built.stderr);
@@ -116,6 +117,12 @@ describe('the built CLI (bin/portcullis.js over the esbuild bundle)', () => {
     assert.equal(bom.specVersion, '1.6');
     assert.ok(bom.components.length >= a.packages.length);
     assert.deepEqual({ components: bom.components, dependencies: bom.dependencies }, { components: bomFromSource.components, dependencies: bomFromSource.dependencies });
+
+    // decompress.ts loads the addon with createRequire(import.meta.url): from dist/chunks/ it must resolve.
+    assert.ok(createRequire(join(repoRoot, 'dist', 'chunks', 'any.js')).resolve('zstd-napi/binding.js'));
+    const zstd = await runBuilt(['sbom', minbase.zstdReference, '--no-cache', '-q']);
+    assert.equal(zstd.code, 0, zstd.stderr);
+    assert.deepEqual((JSON.parse(zstd.stdout) as Inventory).packages.length, a.packages.length);
   });
 
   test('db import and scan (SQLite through the external better-sqlite3): the same findings as from source', async () => {
