@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../domain/errors.js';
 import { digestOf, parseDigest, verifyBytes } from './digest.js';
 import { parseImageConfig } from './image-config.js';

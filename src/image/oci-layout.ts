@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../domain/errors.js';
 import { parseDigest } from './digest.js';
 import type { LayoutFiles } from './layout-files.js';

@@ -26,7 +26,7 @@
  * file can serve both tools. An entry applies through the whole of its expiry day (UTC) and no longer
  * after it. Ids match the finding's id or any alias, case-insensitively.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding } from '../domain/finding.js';
 import { parsePolicyYaml, policyInputError, readPolicyFile, zodReason } from './input.js';
 import { purlMatchesPackage } from './purl-match.js';

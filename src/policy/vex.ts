@@ -13,7 +13,7 @@
  * document timestamp; later in the file on a tie) decides, as the OpenVEX spec orders them.
  */
 import { PackageURL } from 'packageurl-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding } from '../domain/finding.js';
 import { imageNameMatches } from './image-name.js';
 import { parsePolicyJson, policyInputError, readPolicyFile, zodReason } from './input.js';

@@ -15,7 +15,7 @@
  */
 import { Enums, Models, Serialize, Spec, SPDX } from '@cyclonedx/cyclonedx-library';
 import { PackageURL } from 'packageurl-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Distro } from '../domain/distro.js';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../domain/inventory.js';

@@ -3,7 +3,7 @@
  * with zod. Permissive on purpose: Clair omits empty fields, older servers send `null` maps, and
  * unknown fields are kept; only what the client and the converter read is checked.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const str = z.string().nullish().transform((v) => v ?? '');
 const idMap = <T extends z.ZodType>(value: T) => z.record(z.string(), value).nullish().transform((v) => v ?? {});

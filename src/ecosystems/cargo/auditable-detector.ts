@@ -1,5 +1,5 @@
 import { inflateSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Detector, DetectorOutput } from '../../detectors/types.js';
 import type { PackageRecord } from '../../domain/package.js';

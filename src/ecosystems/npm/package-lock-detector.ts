@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Detector, DetectorOutput } from '../../detectors/types.js';
 import type { PackageRecord } from '../../domain/package.js';

@@ -9,7 +9,7 @@
  * are free text in practice: `CVE-2019-5060 TALOS-2019-0844`, `CVE-2018-14468 (FrameRelay)`,
  * `XSA-207`, `CVE_2019-2426`; see `idsOfLine`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Advisory, AffectedPackage, VersionRange } from '../../domain/advisory.js';
 import type { AdvisoryParseResult, FeedFile, SkippedRecord } from '../types.js';
 import { parseYaml, unique } from '../text.js';

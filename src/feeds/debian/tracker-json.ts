@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Advisory, AffectedPackage, SeverityRating } from '../../domain/advisory.js';
 import type { AdvisoryFeed, AdvisoryParseResult, FeedFile, SkippedRecord } from '../types.js';
 import { debianUrgencySeverity, dpkgSourceAffected } from './affected.js';

@@ -1,5 +1,5 @@
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EnrichmentFeed, EnrichmentParseResult, EnrichmentRecord, FeedFile, SkippedRecord } from '../types.js';
 
 /** FIRST's daily EPSS scores, gzipped CSV. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EnrichmentFeed, EnrichmentParseResult, EnrichmentRecord, FeedFile, SkippedRecord } from '../types.js';
 
 /** CISA's Known Exploited Vulnerabilities catalog. */

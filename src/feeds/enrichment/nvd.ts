@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EnrichmentFeed, EnrichmentParseResult, EnrichmentRecord, FeedFile, SkippedRecord } from '../types.js';
 
 /** NVD CVE API 2.0 (paged: `?startIndex=N&resultsPerPage=2000`, or `?lastModStartDate=...` for updates). */

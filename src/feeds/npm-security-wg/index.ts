@@ -4,7 +4,7 @@
  * written: `vulnerable_versions` -> nativeRanges, `patched_versions` -> patched, for the npm
  * scheme's `satisfies` to evaluate (`<1.6.5 || < 2.1.7 > 2.0.0` is not expressible as OSV events).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Advisory, AffectedPackage, SeverityRating } from '../../domain/advisory.js';
 import type { AdvisoryFeed, AdvisoryParseResult, FeedFile, SkippedRecord } from '../types.js';
 import { cvssRating, severityFromScore } from '../severity.js';

@@ -4,7 +4,7 @@
  * version string is expected (YAML producers), unknown range types and event kinds are tolerated
  * and dropped later. Only what the normalizer reads is declared.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const text = z.union([z.string(), z.number()]).transform((v) => String(v));
 const optionalText = z.union([z.string(), z.number(), z.null()]).optional().transform((v) => (v === null || v === undefined ? undefined : String(v)));

@@ -1,5 +1,5 @@
 import { PackageURL } from 'packageurl-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Advisory, AffectedPackage, SeverityRating } from '../../domain/advisory.js';
 import { severityRank } from '../../domain/severity.js';
 import type { AdvisoryFeed, AdvisoryParseResult, FeedFile, SkippedRecord } from '../types.js';

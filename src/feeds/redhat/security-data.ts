@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Advisory, AffectedPackage } from '../../domain/advisory.js';
 import type { AdvisoryFeed, AdvisoryParseResult, FeedFile, SkippedRecord } from '../types.js';
 import { cvssRating, cvssVersionOf } from '../severity.js';

@@ -6,7 +6,7 @@
  * (see AffectedPackage), each string one RubyGems requirement (`"~> 5.2.4, >= 5.2.4.3"`: all
  * comma-separated constraints must hold).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Advisory, AffectedPackage, SeverityRating } from '../../domain/advisory.js';
 import type { AdvisoryFeed, AdvisoryParseResult, FeedFile, SkippedRecord } from '../types.js';
 import { severityFromScore, type CvssVersion } from '../severity.js';

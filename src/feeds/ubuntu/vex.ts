@@ -1,5 +1,5 @@
 import { PackageURL } from 'packageurl-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Advisory, AffectedPackage } from '../../domain/advisory.js';
 import type { AdvisoryFeed, AdvisoryParseResult, FeedFile, SkippedRecord } from '../types.js';
 import { affectedKey, dpkgSourceAffected } from '../debian/affected.js';

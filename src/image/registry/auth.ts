@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { RegistryCredentials } from './credentials.js';
 import { registryErrorText } from './http-errors.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import { digestOf, parseDigest, verifyBytes } from '../digest.js';
 import { assertNotSchema1, malformed, type Descriptor } from '../manifest.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import { DOCKER_HUB, DOCKER_HUB_API_HOST } from '../reference.js';
 
