@@ -43,6 +43,17 @@ interface ScanOptions extends ImageCliOptions {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/**
+ * Parses `--exit-code`: a process exit status, 0 to 255. 0 makes the gate report-only (it then fails
+ * only on errors, exit 2); larger values would wrap modulo 256 in the shell, so they are refused.
+ */
+export function parseExitCode(text: string): number {
+  const trimmed = text.trim();
+  const code = /^\d{1,3}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!(code >= 0 && code <= 255)) throw new PortcullisError('E_USAGE', `--exit-code must be an integer from 0 to 255, got ${JSON.stringify(text)}`);
+  return code;
+}
+
 /** Parses `--max-db-age` (`36h`, `7d`, or a number of hours). */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([hd]?)$/i.exec(text.trim());
@@ -129,7 +140,7 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--ignore-file <file>', 'ids to ignore, one per line or YAML (repeatable)', collect, [])
     .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMATS.map((f) => f.id)).default('table'))
     .option('-o, --output <format=file>', 'also write FORMAT to FILE (repeatable)', collect, [])
-    .option('--exit-code <n>', 'exit code when unapproved vulnerabilities are found', '1')
+    .option('--exit-code <n>', 'exit code (0-255) when unapproved vulnerabilities are found; 0 reports without failing', '1')
     .option('--offline', 'never touch the network for feeds; fail when the DB is missing or too old')
     .option('--max-db-age <duration>', 'refuse (offline) or update (online) a DB older than this (e.g. 24h, 7d)')
     .option('--db <file>', 'vulnerability DB (default: $PORTCULLIS_DB or ~/.cache/portcullis/vuln.db)');
@@ -142,7 +153,7 @@ export function scanCommand(ctx: RunContext): Command {
     const vex = opts.vex.map((f) => loadVex(f));
     const ignore = opts.ignoreFile.map((f) => loadIgnoreFile(f));
     const outputs = parseOutputs(opts.output);
-    const unapprovedExit = positiveInt(opts.exitCode, '--exit-code', 1);
+    const unapprovedExit = parseExitCode(opts.exitCode);
     const reportAll = parseBool(opts.reportAll);
     const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : undefined;
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
