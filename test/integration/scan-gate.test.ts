@@ -32,7 +32,8 @@ describe('portcullis scan: the CI gate end to end on real images', () => {
   let db: string;
   let registry: RunningRegistry;
   let baseline: JsonReport;
-  const common = (): string[] => ['--db', db, '--platform', 'linux/amd64', '--no-cache', '--offline'];
+  // The real feeds are a 2026 snapshot: older than --offline's default 7-day limit, so accept any age.
+  const common = (): string[] => ['--db', db, '--platform', 'linux/amd64', '--no-cache', '--offline', '--max-db-age', '36500d'];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'portcullis-gate-'));
