@@ -170,13 +170,17 @@ export class CatalogStore {
     return rows.map((r) => ({ repository: r.repository, name: r.name, digest: r.digest, pushedAt: r.pushed_at }));
   }
 
-  /** Marks a backend's scan of a manifest queued, keeping its last complete report until a new one replaces it. */
-  async queueScan(digest: string, backend: string): Promise<void> {
+  /**
+   * Marks a backend's scan of a manifest queued, keeping its last complete report until a new one
+   * replaces it. `note` says why it is queued again (a retry after a failed attempt).
+   */
+  async queueScan(digest: string, backend: string, note?: string): Promise<void> {
     const now = this.stamp();
+    const reason = note ?? null;
     await this.store.db
       .insertInto('scans')
-      .values({ manifest_digest: digest, backend, status: 'queued', reason: null, queued_at: now, started_at: null, finished_at: null, report: null, counts: null })
-      .onConflict((oc) => oc.columns(['manifest_digest', 'backend']).doUpdateSet({ status: 'queued', reason: null, queued_at: now, started_at: null, finished_at: null }))
+      .values({ manifest_digest: digest, backend, status: 'queued', reason, queued_at: now, started_at: null, finished_at: null, report: null, counts: null })
+      .onConflict((oc) => oc.columns(['manifest_digest', 'backend']).doUpdateSet({ status: 'queued', reason, queued_at: now, started_at: null, finished_at: null }))
       .execute();
   }
 
