@@ -72,7 +72,7 @@ export async function processRegistryEvent(event: RegistryEventFacts, deps: Even
 
   const client = await deps.registry.client();
   try {
-    const images = await recordManifestTree(client, repository, event.digest, deps.catalog);
+    const { images } = await recordManifestTree(client, repository, event.digest, deps.catalog);
     if (event.tag === null || event.tag === '') return { status: 'done', note: 'untagged manifest recorded; scanned when a tag names it', queued: [] };
     await deps.catalog.setTag(repository, event.tag, event.digest);
     const queued = await queueScans(repository, images, deps);
@@ -104,15 +104,17 @@ export async function queueScans(repository: string, imageDigests: readonly stri
 }
 
 /**
- * Fetches and records a manifest and, for an index, each platform child (attestation manifests
- * are left out). Returns the image manifests to scan: the manifest itself, or the index's children.
+ * Fetches and records the manifest `reference` (a digest or a tag) names and, for an index, each
+ * platform child (attestation manifests are left out). Returns the manifest's digest and the image
+ * manifests to scan: the manifest itself, or the index's children.
  */
-export async function recordManifestTree(client: RegistryClient, repository: string, digest: string, catalog: CatalogStore): Promise<string[]> {
-  const fetched = await client.getManifest(repository, digest);
+export async function recordManifestTree(client: RegistryClient, repository: string, reference: string, catalog: CatalogStore): Promise<{ digest: string; images: string[] }> {
+  const fetched = await client.getManifest(repository, reference);
+  const digest = fetched.digest;
   const parsed = parseManifest(fetched.bytes, { ...(fetched.contentType ? { contentType: fetched.contentType } : {}), what: `${repository}@${digest}` });
   if (parsed.kind === 'image') {
     await catalog.recordManifest({ digest, mediaType: parsed.mediaType, kind: 'image', size: imageSize(parsed), configDigest: parsed.config.digest });
-    return [digest];
+    return { digest, images: [digest] };
   }
   const children = parsed.manifests.filter((m) => !isAttestationPlatform(m.platform) && IMAGE_MANIFEST_MEDIA_TYPES.has(normalizeMediaType(m.mediaType)));
   for (const child of children) {
@@ -135,7 +137,7 @@ export async function recordManifestTree(client: RegistryClient, repository: str
     size: fetched.bytes.length,
     children: children.map((c) => ({ digest: c.digest, platform: c.platform ? formatPlatform(c.platform) : 'unknown' })),
   });
-  return children.map((c) => c.digest);
+  return { digest, images: children.map((c) => c.digest) };
 }
 
 async function applyDelete(repository: string, event: RegistryEventFacts, deps: EventProcessorDeps): Promise<EventOutcome> {
