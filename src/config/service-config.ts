@@ -10,7 +10,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { distance } from 'fastest-levenshtein';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../domain/errors.js';
 import { parsePolicyYaml, readPolicyFile } from '../policy/input.js';
 import { parseDurationText } from '../util/duration.js';
