@@ -3,7 +3,7 @@
 // file list is collected here). Integration tests under test/ need the real images and servers the
 // harness prepares; `--unit` runs only the tests beside the code in src/.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -46,6 +46,8 @@ if (!unitOnly && filters.every((f) => !f.startsWith('src/'))) {
 // The tests get a TMPDIR of their own, which must be empty again when they end: a test that leaves
 // a temp folder behind (even when it fails) fails the run. Only tsx's compile cache may stay.
 const testTmp = mkdtempSync(join(tmpdir(), 'portcullis-test-run-'));
+// Open to every user like /tmp itself (sticky): harness servers run as other users (initdb as postgres).
+chmodSync(testTmp, 0o1777);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
