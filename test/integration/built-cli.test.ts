@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +123,26 @@ describe('the built CLI (bin/portcullis.js over the esbuild bundle)', () => {
     const zstd = await runBuilt(['sbom', minbase.zstdReference, '--no-cache', '-q']);
     assert.equal(zstd.code, 0, zstd.stderr);
     assert.deepEqual((JSON.parse(zstd.stdout) as Inventory).packages.length, a.packages.length);
+  });
+
+  test('parsers loaded on first use (YAML, TOML, SQLite) load from the bundle too: pnpm, Cargo and rpm databases', async () => {
+    assert.ok(work);
+    const root = join(work, 'rootfs');
+    mkdirSync(join(root, 'app'), { recursive: true });
+    mkdirSync(join(root, 'srv'), { recursive: true });
+    mkdirSync(join(root, 'var', 'lib', 'rpm'), { recursive: true });
+    writeFileSync(join(root, 'app', 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\npackages:\n  lodash@4.17.20:\n    resolution: {integrity: sha512-x}\n");
+    copyFileSync(join(repoRoot, 'src', 'ecosystems', 'cargo', 'testdata', 'Cargo.lock'), join(root, 'srv', 'Cargo.lock'));
+    copyFileSync(sharedData('pkgdb', 'rpm', 'cbl-mariner-2.0', 'rpmdb.sqlite'), join(root, 'var', 'lib', 'rpm', 'rpmdb.sqlite'));
+    const args = ['sbom', `dir:${root}`, '--no-cache', '-q'];
+    const [built, fromSource] = await Promise.all([runBuilt(args), runCli(args)]);
+    assert.equal(built.code, 0, built.stderr);
+    type Inventory = { packages: { ecosystem: string; name: string; version: string }[]; warnings: unknown[] };
+    const inv = JSON.parse(built.stdout) as Inventory;
+    const ecosystems = new Set(inv.packages.map((p) => p.ecosystem));
+    for (const e of ['npm', 'cargo', 'rpm']) assert.ok(ecosystems.has(e), `${e} packages found: ${[...ecosystems].join(', ')}`);
+    assert.deepEqual(inv.warnings, []);
+    assert.deepEqual(inv.packages, (JSON.parse(fromSource.stdout) as Inventory).packages);
   });
 
   test('db import and scan (SQLite through the external better-sqlite3): the same findings as from source', async () => {

@@ -1,8 +1,14 @@
-import { parse as parseToml } from 'smol-toml';
+import { createRequire } from 'node:module';
+import type * as SmolToml from 'smol-toml';
 import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Detector, DetectorOutput } from '../../detectors/types.js';
 import type { PackageRecord } from '../../domain/package.js';
+
+// Few images hold a Cargo.lock: the TOML parser is loaded (synchronously) on the first one, not at
+// start-up with the detector registry.
+let toml: typeof SmolToml | undefined;
+const loadToml = (): typeof SmolToml => (toml ??= createRequire(import.meta.url)('smol-toml') as typeof SmolToml);
 
 type Warning = NonNullable<DetectorOutput['warnings']>[number];
 
@@ -35,7 +41,7 @@ const LockPackage = z.object({
 export function parseCargoLock(path: string, text: string): DetectorOutput {
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text, { maxDepth: 64 });
+    doc = loadToml().parse(text, { maxDepth: 64 });
   } catch (err) {
     throw new PortcullisError('E_INPUT', `cargo-lock: ${path} is not valid TOML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { path }, { cause: err });
   }

@@ -1,7 +1,13 @@
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Detector, DetectorOutput, FileInfo } from '../../detectors/types.js';
 import type { PackageRecord } from '../../domain/package.js';
+
+// Few images hold a yarn or pnpm lockfile: the YAML parser is loaded (synchronously) on the first
+// one, not at start-up with the detector registry.
+let yaml: typeof Yaml | undefined;
+const loadYaml = (): typeof Yaml => (yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 type Warning = NonNullable<DetectorOutput['warnings']>[number];
 
@@ -124,7 +130,7 @@ export function parseYarnLock(path: string, text: string): DetectorOutput {
 function parseLockYaml(module: string, path: string, text: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    doc = loadYaml().parse(text, { maxAliasCount: 100 });
   } catch (err) {
     throw new PortcullisError('E_INPUT', `${module}: ${path} is not valid YAML`, { path }, { cause: err });
   }

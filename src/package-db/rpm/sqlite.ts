@@ -4,12 +4,18 @@
  * from a path: this reads a file found in an image, not the project's own database (which only
  * store/ touches).
  */
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { PortcullisError } from '../../domain/errors.js';
 import type { PackageDbWarning } from '../common.js';
 import type { RpmBlobs } from './blobs.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\u0000';
+
+// SQLite (a native addon) is loaded on the first rpm SQLite database found, not at start-up with the
+// detector registry: most images have none.
+let sqlite: typeof Database | undefined;
+const loadSqlite = (): typeof Database => (sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database);
 
 /** True when the bytes start with the SQLite file header. */
 export function isSqlite(bytes: Uint8Array): boolean {
@@ -37,7 +43,7 @@ export function readSqliteBlobs(bytes: Uint8Array, path: string): RpmBlobs {
 
   let db: Database.Database;
   try {
-    db = new Database(image, { readonly: true });
+    db = new (loadSqlite())(image, { readonly: true });
   } catch (err) {
     throw new PortcullisError('E_INPUT', `rpm: ${path}: cannot open the SQLite database: ${(err as Error).message}`, {}, { cause: err });
   }
