@@ -10,7 +10,7 @@ import { loadVex } from '../../policy/vex.js';
 import { loadWhitelist } from '../../policy/whitelist.js';
 import { getReportFormat, REPORT_FORMATS } from '../../report/registry.js';
 import type { ReportOptions } from '../../report/types.js';
-import { isOlderThan, scanReference, type ScanOutcome } from '../../services/scan-service.js';
+import { isOlderThan, readStoredInventory, scanReference, type ScanOutcome } from '../../services/scan-service.js';
 import { defaultDbPath, openVulnDb, updateFeeds } from '../../vulndb/index.js';
 import type { RunContext } from '../main.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
@@ -146,6 +146,8 @@ export function scanCommand(ctx: RunContext): Command {
     const reportAll = parseBool(opts.reportAll);
     const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : undefined;
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
+    // A broken sbom:/inventory: file is reported before the DB is checked (or updated for minutes).
+    const stored = clairUrl ? undefined : await readStoredInventory(reference);
 
     let outcomes: ScanOutcome[];
     if (clairUrl) {
@@ -161,6 +163,7 @@ export function scanCommand(ctx: RunContext): Command {
         outcomes = await scanReference({
           reference,
           dbPath,
+          ...(stored ? { stored } : {}),
           includeNotAffected: opts.includeNotAffected === true,
           image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
