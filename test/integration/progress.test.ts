@@ -93,7 +93,7 @@ describe('progress, summary and warnings on stderr', () => {
     });
 
     test('warnings are printed once each, with how often they occurred', async () => {
-      const res = await runCli(['scan', `inventory:${inventoryFile}`, '--db', db, '--offline', '--format', 'json'], { env: quietEnv });
+      const res = await runCli(['scan', `inventory:${inventoryFile}`, '--db', db, '--offline', '--max-db-age', '36500d', '--format', 'json'], { env: quietEnv });
       assert.equal(res.code, 0, res.stderr);
       const lines = res.stderr.split('\n').filter((l) => l !== '');
       const devel = lines.filter((l) => l.includes('"(devel)"'));
@@ -102,10 +102,10 @@ describe('progress, summary and warnings on stderr', () => {
     });
 
     test('dir: scan without a TTY prints the summary too; -q prints nothing', async () => {
-      const res = await runCli(['scan', `dir:${rootfs}`, '--db', db, '--offline', '--format', 'json', '--no-cache'], { env: quietEnv });
+      const res = await runCli(['scan', `dir:${rootfs}`, '--db', db, '--offline', '--max-db-age', '36500d', '--format', 'json', '--no-cache'], { env: quietEnv });
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stderr, /^portcullis: dir:\S+: 2 packages; walked 402 files, 1\.\d+ MiB in /m);
-      const quiet = await runCli(['scan', `dir:${rootfs}`, '--db', db, '--offline', '--format', 'json', '--no-cache', '-q'], { env: quietEnv });
+      const quiet = await runCli(['scan', `dir:${rootfs}`, '--db', db, '--offline', '--max-db-age', '36500d', '--format', 'json', '--no-cache', '-q'], { env: quietEnv });
       assert.equal(quiet.code, 0, quiet.stderr);
       assert.equal(quiet.stderr, '');
     });
