@@ -9,7 +9,7 @@ import type { LayerCache } from '../cache/layer-cache.js';
 import { DEFAULT_WALK_LIMITS, type WalkLimits } from '../layers/collector.js';
 import { decompressLayer } from '../layers/decompress.js';
 import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result.js';
-import { walkRootfs } from '../layers/walk-rootfs.js';
+import { walkRootfs, type WalkProgress } from '../layers/walk-rootfs.js';
 import { walkTar } from '../layers/walk-tar.js';
 import { coalesceLayers, type AnalysedLayer, type PlacedPackage } from './coalesce.js';
 import { DECLARING_DETECTORS } from '../detectors/registry.js';
@@ -28,6 +28,8 @@ export interface InventoryOptions {
   signal?: AbortSignal;
   /** Called as each layer is done, from the blob or from the cache. */
   onLayerDone?: (layer: LayerDescriptor, from: 'blob' | 'cache') => void;
+  /** `dir:` images only: running totals of the walk. */
+  onWalkProgress?: (p: WalkProgress) => void;
 }
 
 interface LayerOutcome {
@@ -44,7 +46,7 @@ interface LayerOutcome {
  */
 export async function buildInventory(image: ResolvedImage | RootfsImage, options: InventoryOptions): Promise<Inventory> {
   const limits = options.limits ?? DEFAULT_WALK_LIMITS;
-  if (image.transport === 'dir') return buildRootfsInventory(image as RootfsImage, options.detectors, limits);
+  if (image.transport === 'dir') return buildRootfsInventory(image as RootfsImage, options.detectors, limits, options.onWalkProgress);
   const resolved = image as ResolvedImage;
 
   const outcomes = await mapBounded(resolved.layers, options.concurrency ?? 3, async (layer) => {
@@ -191,8 +193,13 @@ function annotate(err: unknown, layer: LayerDescriptor): unknown {
   return err;
 }
 
-async function buildRootfsInventory(image: RootfsImage, detectors: readonly Detector[], limits: WalkLimits): Promise<Inventory> {
-  const walked = await walkRootfs(image.root, detectors, limits);
+async function buildRootfsInventory(
+  image: RootfsImage,
+  detectors: readonly Detector[],
+  limits: WalkLimits,
+  onWalkProgress: ((p: WalkProgress) => void) | undefined,
+): Promise<Inventory> {
+  const walked = await walkRootfs(image.root, detectors, limits, onWalkProgress);
   const digest = 'rootfs';
   const coalesced = coalesceLayers([{ index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors }]);
   const distro = chooseDistro(coalesced.distroCandidates);

@@ -17,6 +17,8 @@ export interface ScanRequest extends InventoryRequest {
   maxDbAgeHours?: number;
   /** Also report the statements that cleared packages (not affected). */
   includeNotAffected?: boolean;
+  /** The `sbom:`/`inventory:` file's inventory when the caller already read it (to fail on a bad file before the DB is touched). */
+  stored?: Inventory;
 }
 
 /** A scan report plus what matching could not judge. */
@@ -27,19 +29,30 @@ export interface ScanOutcome {
 
 /**
  * Reads an inventory that was stored or exported earlier: `sbom:FILE` (CycloneDX JSON) or
- * `inventory:FILE` (Portcullis inventory JSON). Returns undefined for any other reference.
+ * `inventory:FILE` (Portcullis inventory JSON). Returns undefined for any other reference. Throws
+ * E_INPUT naming FILE when it is missing, unreadable, a directory, empty, cut short (not complete
+ * JSON) or not the expected document.
  */
 export async function readStoredInventory(reference: string): Promise<Inventory | undefined> {
   const m = /^(sbom|inventory):(.+)$/.exec(reference);
   if (!m || m[1] === undefined || m[2] === undefined) return undefined;
   const [, kind, file] = m;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    throw new PortcullisError('E_INPUT', `${kind}: cannot read ${file}: ${reason}`, { file }, { cause: err });
+  }
+  if (text.trim() === '') throw new PortcullisError('E_INPUT', `${kind}: ${file} is empty (${Buffer.byteLength(text)} bytes)`, { file });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new PortcullisError('E_INPUT', `${kind}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { file });
+    throw new PortcullisError('E_INPUT', `${kind}: ${file} is not complete JSON (truncated?): ${err instanceof Error ? err.message : String(err)}`, { file });
   }
-  if (kind === 'sbom') return cycloneDxToInventory(parsed);
+  if (kind === 'sbom') return cycloneDxToInventory(parsed, { file });
   const inv = parsed as Partial<Inventory>;
   if (inv.schema !== INVENTORY_SCHEMA || !Array.isArray(inv.packages)) {
     throw new PortcullisError('E_INPUT', `inventory: ${file} is not a Portcullis inventory (schema ${INVENTORY_SCHEMA})`, { file });
@@ -149,7 +162,7 @@ export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: 
 export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]> {
   const db = openDbForScan(request.dbPath, request.maxDbAgeHours);
   try {
-    const stored = await readStoredInventory(request.reference);
+    const stored = request.stored ?? (await readStoredInventory(request.reference));
     const inventories = stored ? [stored] : await inventoryReference(request);
     return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true }));
   } finally {

@@ -4,7 +4,7 @@ import { inventoryToCycloneDx } from '../../sbom/index.js';
 import { inventoryReference } from '../../services/inventory-service.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
-import { createProgress } from '../progress.js';
+import { createProgress, progressMode, writeRunSummary } from '../progress.js';
 
 interface SbomOptions extends ImageCliOptions {
   format: 'json' | 'cyclonedx';
@@ -19,15 +19,17 @@ export function sbomCommand(): Command {
     .argument('<image>', 'registry reference, oci:DIR[:TAG], docker-archive:FILE or dir:PATH')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['json', 'cyclonedx']).default('json'))
     .option('-o, --output <file>', 'write to a file instead of standard output')
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'nothing on stderr: no progress, summary or warnings (errors still)');
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: SbomOptions) => {
-    const progress = createProgress(!opts.quiet);
+    const mode = progressMode(opts.quiet === true);
+    const progress = createProgress(mode);
     let inventories;
     try {
       inventories = await inventoryReference({
         reference,
         image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
+        onWalkProgress: (p) => progress.onWalk(p),
         cache: opts.cache === false ? false : (opts.cacheDir ?? true),
         concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
       });
@@ -45,6 +47,7 @@ export function sbomCommand(): Command {
       content = JSON.stringify(inventories.length === 1 ? inventories[0] : inventories, null, 2);
     }
     await writeOutput(opts.output, `${content}\n`);
+    writeRunSummary(mode, { inventories, warnings: inventories.flatMap((inv) => inv.warnings), progress });
   });
   return cmd;
 }

@@ -17,6 +17,7 @@ import {
   DEFAULT_OFFLINE_MAX_DB_AGE_HOURS,
   describeDbAge,
   feedFailureLines,
+  readStoredInventory,
   scanReference,
   staleFeedWarnings,
   type DbAgeCheck,
@@ -26,7 +27,7 @@ import { defaultDbPath, openVulnDb, updateFeeds, type FeedFailure, type UpdateSu
 import type { RunContext } from '../main.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
-import { createProgress } from '../progress.js';
+import { createProgress, progressMode, writeRunSummary } from '../progress.js';
 
 interface ScanOptions extends ImageCliOptions {
   whitelist?: string;
@@ -206,7 +207,11 @@ export function scanCommand(ctx: RunContext): Command {
     const reportAll = parseBool(opts.reportAll);
     const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : opts.offline ? DEFAULT_OFFLINE_MAX_DB_AGE_HOURS : undefined;
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
+    // A broken sbom:/inventory: file is reported before the DB is checked (or updated for minutes).
+    const stored = clairUrl ? undefined : await readStoredInventory(reference);
 
+    const mode = progressMode(opts.quiet === true);
+    const progress = createProgress(clairUrl ? 'summary' : mode);
     let outcomes: ScanOutcome[];
     if (clairUrl) {
       const { scanWithClair } = await import('../../services/clair-scan.js');
@@ -216,13 +221,14 @@ export function scanCommand(ctx: RunContext): Command {
     } else {
       const dbPath = opts.db ?? defaultDbPath();
       await ensureDb(dbPath, { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true });
-      const progress = createProgress(!opts.quiet);
       try {
         outcomes = await scanReference({
           reference,
           dbPath,
+          ...(stored ? { stored } : {}),
           includeNotAffected: opts.includeNotAffected === true,
           image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
+          onWalkProgress: (p) => progress.onWalk(p),
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
           concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
         });
@@ -260,9 +266,10 @@ export function scanCommand(ctx: RunContext): Command {
       for (const o of outputs) await writeOutput(o.file, render(o.format, report, policy));
       if (!(opts.quiet && opts.format === 'table')) await writeOutput(undefined, render(opts.format, report, policy));
     }
-    for (const { warnings } of outcomes) {
-      if (!opts.quiet) for (const w of warnings) process.stderr.write(`portcullis: warning: ${w.message}\n`);
-    }
+    // A summary line only for images read in this run; a stored inventory's warnings are still its own.
+    const readNow = clairUrl || stored ? [] : outcomes.flatMap(({ report }) => (report.inventory ? [report.inventory] : []));
+    const warnings = outcomes.flatMap(({ report, warnings: matching }) => [...(report.inventory?.warnings ?? []), ...matching]);
+    writeRunSummary(mode, { inventories: readNow, warnings, progress });
 
     const noFeatures = outcomes.every(({ report }) => report.packageCount === 0);
     if (opts.exitWhenNoFeatures && noFeatures) ctx.exitCode = 5;
