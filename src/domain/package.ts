@@ -30,10 +30,51 @@ export interface PackageRecord {
   attributes?: Record<string, string>;
 }
 
+/** The OS package kinds whose package manager keeps a list of the files each package installed. */
+export type OsEcosystem = 'deb' | 'rpm' | 'apk';
+
+/**
+ * The files one OS package installed, as its package manager's database lists them (dpkg
+ * `info/<pkg>[:arch].list`, rpm header file lists, apk `F:`/`R:` lines). Paths are image paths
+ * (no leading slash). `version` is absent when the list does not say it (dpkg's lists name the
+ * package only; its version comes from the status database at inventory time).
+ */
+export interface OwnedFiles {
+  ecosystem: OsEcosystem;
+  name: string;
+  arch?: string;
+  version?: string;
+  files: string[];
+}
+
+/**
+ * The OS package that installed a language package's files (a Debian `python3-requests` that holds
+ * `requests-2.28.1.egg-info`): the distribution may have backported fixes under the upstream version.
+ */
+export interface OsOwner {
+  ecosystem: OsEcosystem;
+  name: string;
+  version: string;
+  sourceName?: string;
+  sourceVersion?: string;
+  arch?: string;
+}
+
+/** `deb python3-requests 2.28.1+dfsg-1 (source requests)`: an owner in words, for reports. */
+export function describeOwner(owner: OsOwner): string {
+  const source = owner.sourceName && owner.sourceName !== owner.name ? ` (source ${owner.sourceName}${owner.sourceVersion && owner.sourceVersion !== owner.version ? ` ${owner.sourceVersion}` : ''})` : '';
+  return `${owner.ecosystem} ${owner.name} ${owner.version}${source}`;
+}
+
 /** A package in the image-level inventory: a record placed in its layer and given a purl. */
 export interface InventoryPackage extends PackageRecord {
   purl: string;
   /** Digest of the layer that introduced this exact package version. */
   layer: string;
   layerIndex: number;
+  /**
+   * Language packages only: the OS package whose file list holds this package's file (`path`).
+   * Absent for packages no OS package owns, and where the image has no file lists to tell.
+   */
+  osOwner?: OsOwner;
 }

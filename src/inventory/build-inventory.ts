@@ -14,6 +14,7 @@ import { walkTar } from '../layers/walk-tar.js';
 import { coalesceLayers, type AnalysedLayer, type PlacedPackage } from './coalesce.js';
 import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
+import { attachOsOwners } from './os-owners.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { mapBounded } from '../util/concurrency.js';
@@ -56,7 +57,7 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
 
   const coalesced = coalesceLayers(outcomes.map((o) => o.analysed));
   const distro = chooseDistro(coalesced.distroCandidates);
-  const packages = placePackages(preferInstalled(coalesced.packages), resolved.layers, distro);
+  const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), resolved.layers, distro), coalesced.ownedFiles);
   const counts = countByLayer(packages);
   const layers: InventoryLayer[] = resolved.layers.map((l, i) => ({
     index: l.index,
@@ -197,7 +198,7 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
   const coalesced = coalesceLayers([{ index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors }]);
   const distro = chooseDistro(coalesced.distroCandidates);
   const layer: LayerDescriptor = { index: 0, digest, size: -1, mediaType: 'application/vnd.portcullis.rootfs' };
-  const packages = placePackages(preferInstalled(coalesced.packages), [layer], distro);
+  const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), [layer], distro), coalesced.ownedFiles);
   return {
     schema: INVENTORY_SCHEMA,
     schemaVersion: INVENTORY_SCHEMA_VERSION,
