@@ -8,7 +8,7 @@
  */
 import type { Finding } from '../domain/finding.js';
 import { severityRank, type Severity } from '../domain/severity.js';
-import { bySeverityThenId, decisions, packageKey, severityCounts, shownFindings, type FindingDecision } from './common.js';
+import { bySeverityThenId, decisions, packageKey, severityCounts, shownFindings, whyText, type FindingDecision } from './common.js';
 import type { ReportContext, ReportFormat } from './types.js';
 
 const ANSI = {
@@ -57,6 +57,11 @@ function renderRows(header: string[], rows: Cell[][], color: boolean): string[] 
   return [line(header.map((h) => ({ text: h, style: ANSI.bold }))), ...rows.map(line)];
 }
 
+/** The package's name; a language package an OS package installed names it: `requests (deb python3-requests)`. */
+function packageLabel(p: Finding['package']): string {
+  return p.osOwner ? `${p.name} (${p.osOwner.ecosystem} ${p.osOwner.name})` : p.name;
+}
+
 /** Groups findings by package instance, groups ordered by their most severe finding, then name. */
 function groupByPackage(findings: Finding[]): Finding[][] {
   const groups = new Map<string, Finding[]>();
@@ -98,7 +103,7 @@ export function renderTable(ctx: ReportContext): string {
     for (const group of groupByPackage(listed)) {
       group.forEach((f, i) => {
         const row: Cell[] = [
-          { text: i === 0 ? f.package.name : '' },
+          { text: i === 0 ? packageLabel(f.package) : '' },
           { text: i === 0 ? f.package.version : '' },
           { text: f.id },
           { text: f.severity, style: SEVERITY_STYLE[f.severity] },
@@ -106,7 +111,7 @@ export function renderTable(ctx: ReportContext): string {
           { text: f.fixedVersions.join(', ') },
           { text: stateLabel(f) },
         ];
-        if (showWhy) row.push({ text: f.why.rule });
+        if (showWhy) row.push({ text: whyText(f) });
         rows.push(row);
       });
     }

@@ -203,3 +203,22 @@ describe('cycloneDxToInventory: other producers', () => {
     assert.throws(() => cycloneDxToInventory(broken, { file: 'old.json' }), /sbom: old.json: portcullis:inventory holds an unsupported inventory schema/);
   });
 });
+
+describe('SBOM: language packages an OS package installed', () => {
+  test('osOwner survives inventory -> SBOM -> inventory, so scan sbom:FILE asks the same distribution records', async () => {
+    const inventory = fixtureInventory();
+    const ansible = inventory.packages.find((p) => p.name === 'ansible');
+    assert.ok(ansible);
+    ansible.osOwner = { ecosystem: 'deb', name: 'ansible', version: '2.9.10+dfsg-1', sourceName: 'ansible', sourceVersion: '2.9.10+dfsg-1', arch: 'all' };
+    const bom = inventoryToCycloneDx(inventory);
+    await assertValid(bom);
+    assert.deepStrictEqual(cycloneDxToInventory(JSON.parse(JSON.stringify(bom))), inventory);
+  });
+
+  test('an incomplete or unknown owner is not read back as one', () => {
+    const bom = inventoryToCycloneDx(fixtureInventory()) as Json;
+    const ansible = components(bom).find((c) => c.name === 'ansible') as Json;
+    ansible.properties = [...((ansible.properties ?? []) as Json[]), { name: 'portcullis:os-owner:ecosystem', value: 'msi' }, { name: 'portcullis:os-owner:name', value: 'x' }, { name: 'portcullis:os-owner:version', value: '1' }];
+    assert.equal(cycloneDxToInventory(bom).packages.find((p) => p.name === 'ansible')?.osOwner, undefined);
+  });
+});

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { Distro } from '../domain/distro.js';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../domain/inventory.js';
-import { ECOSYSTEMS, type Ecosystem, type InventoryPackage } from '../domain/package.js';
+import { ECOSYSTEMS, type Ecosystem, type InventoryPackage, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
 
 const MODULE = 'sbom';
@@ -38,7 +38,19 @@ export const SBOM_PROPERTIES = {
   epoch: 'portcullis:epoch',
   modularityLabel: 'portcullis:modularity-label',
   attributePrefix: 'portcullis:attribute:',
+  /** `portcullis:os-owner:<field>`: the OS package that installed a language package (InventoryPackage.osOwner). */
+  osOwnerPrefix: 'portcullis:os-owner:',
 } as const;
+
+/** The osOwner fields, as written after `portcullis:os-owner:`. */
+const OS_OWNER_FIELDS = [
+  ['ecosystem', 'ecosystem'],
+  ['name', 'name'],
+  ['version', 'version'],
+  ['sourceName', 'source-name'],
+  ['sourceVersion', 'source-version'],
+  ['arch', 'arch'],
+] as const satisfies readonly (readonly [keyof OsOwner, string])[];
 
 /** Inventory fields carried whole in the `portcullis:inventory` metadata property. */
 type InventoryEnvelope = Omit<Inventory, 'packages'>;
@@ -101,6 +113,7 @@ function packageComponent(pkg: InventoryPackage, bomRef: string, distro: string 
     [SBOM_PROPERTIES.epoch, pkg.epoch === undefined ? undefined : String(pkg.epoch)],
     [SBOM_PROPERTIES.modularityLabel, pkg.modularityLabel],
     ...Object.entries(pkg.attributes ?? {}).map(([k, v]): [string, string] => [`${SBOM_PROPERTIES.attributePrefix}${k}`, v]),
+    ...OS_OWNER_FIELDS.map(([field, suffix]): [string, string | undefined] => [`${SBOM_PROPERTIES.osOwnerPrefix}${suffix}`, pkg.osOwner?.[field]]),
   ];
   const component = new Models.Component(Enums.ComponentType.Library, pkg.name, {
     bomRef,
@@ -257,7 +270,26 @@ function ourPackage(c: CdxComponent, props: Map<string, string>, file: string): 
   const attributes: Record<string, string> = {};
   for (const [k, v] of props) if (k.startsWith(SBOM_PROPERTIES.attributePrefix)) attributes[k.slice(SBOM_PROPERTIES.attributePrefix.length)] = v;
   if (Object.keys(attributes).length > 0) pkg.attributes = attributes;
+  const owner = osOwnerOf(props);
+  if (owner !== undefined) pkg.osOwner = owner;
   return pkg;
+}
+
+const OS_OWNER_ECOSYSTEMS: readonly string[] = ['deb', 'rpm', 'apk'] satisfies OsEcosystem[];
+
+/** The `portcullis:os-owner:*` properties back into an owner; undefined when absent or incomplete. */
+function osOwnerOf(props: Map<string, string>): OsOwner | undefined {
+  const get = (suffix: string): string | undefined => props.get(`${SBOM_PROPERTIES.osOwnerPrefix}${suffix}`);
+  const ecosystem = get('ecosystem');
+  const name = get('name');
+  const version = get('version');
+  if (ecosystem === undefined || !OS_OWNER_ECOSYSTEMS.includes(ecosystem) || name === undefined || version === undefined) return undefined;
+  const owner: OsOwner = { ecosystem: ecosystem as OsEcosystem, name, version };
+  for (const [field, suffix] of OS_OWNER_FIELDS) {
+    const value = get(suffix);
+    if (value !== undefined && (field === 'sourceName' || field === 'sourceVersion' || field === 'arch')) owner[field] = value;
+  }
+  return owner;
 }
 
 const PURL_TYPES: Record<string, Ecosystem> = { deb: 'deb', apk: 'apk', rpm: 'rpm', npm: 'npm', pypi: 'pypi', golang: 'golang', maven: 'maven', gem: 'gem', cargo: 'cargo' };
