@@ -30,6 +30,41 @@ export interface PackageRecord {
   attributes?: Record<string, string>;
 }
 
+/**
+ * A project whose dependencies a lockfile pins, as one file tells of it: npm's root entry of
+ * `package-lock.json` (`packages[""]`), or the `package.json` beside a lockfile. It is the code
+ * being scanned, not a package: it is listed (SBOM application component) but never matched.
+ */
+export interface ProjectRecord {
+  ecosystem: 'npm';
+  /** Which kind of file this was read from: a lockfile (its root entry, or only its presence) or the manifest. */
+  source: 'lockfile' | 'manifest';
+  /** Absent when the file does not say (yarn.lock and pnpm-lock.yaml name no project). */
+  name?: string;
+  version?: string;
+  /** Image path of the file read. */
+  path: string;
+  /** Names of the project's direct dependencies (all kinds: prod, dev, optional, peer); absent when the file does not list them. */
+  dependencies?: string[];
+}
+
+/** A project of the image (see ProjectRecord): a lockfile with the project it belongs to. */
+export interface InventoryProject {
+  ecosystem: 'npm';
+  name: string;
+  version?: string;
+  purl: string;
+  /** The lockfile (image path) whose dependencies are this project's. */
+  lockfile: string;
+  /** The `package.json` beside it, when the image has one. */
+  manifest?: string;
+  /** Names of its direct dependencies, sorted. */
+  dependencies: string[];
+  /** Layer of the lockfile's current version. */
+  layer: string;
+  layerIndex: number;
+}
+
 /** The OS package kinds whose package manager keeps a list of the files each package installed. */
 export type OsEcosystem = 'deb' | 'rpm' | 'apk';
 

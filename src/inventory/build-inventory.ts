@@ -15,6 +15,7 @@ import { coalesceLayers, type AnalysedLayer, type PlacedPackage } from './coales
 import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
 import { attachOsOwners } from './os-owners.js';
+import { placeProjects } from './projects.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { mapBounded } from '../util/concurrency.js';
@@ -58,6 +59,7 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
   const coalesced = coalesceLayers(outcomes.map((o) => o.analysed));
   const distro = chooseDistro(coalesced.distroCandidates);
   const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), resolved.layers, distro), coalesced.ownedFiles);
+  const projects = placeProjects(coalesced.projects, resolved.layers);
   const counts = countByLayer(packages);
   const layers: InventoryLayer[] = resolved.layers.map((l, i) => ({
     index: l.index,
@@ -92,6 +94,7 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     ...(distro ? { distro } : {}),
     layers,
     packages,
+    ...(projects.length > 0 ? { projects } : {}),
     detectors: options.detectors.map((d) => ({ id: d.id, version: d.version })),
     warnings,
     stats: {
@@ -199,6 +202,7 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
   const distro = chooseDistro(coalesced.distroCandidates);
   const layer: LayerDescriptor = { index: 0, digest, size: -1, mediaType: 'application/vnd.portcullis.rootfs' };
   const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), [layer], distro), coalesced.ownedFiles);
+  const projects = placeProjects(coalesced.projects, [layer]);
   return {
     schema: INVENTORY_SCHEMA,
     schemaVersion: INVENTORY_SCHEMA_VERSION,
@@ -208,6 +212,7 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
     ...(distro ? { distro } : {}),
     layers: [{ index: 0, digest, size: -1, mediaType: layer.mediaType, packageCount: packages.length, readFrom: 'rootfs' }],
     packages,
+    ...(projects.length > 0 ? { projects } : {}),
     detectors: detectors.map((d) => ({ id: d.id, version: d.version })),
     warnings: coalesced.warnings,
     stats: { layersRead: 1, layersFromCache: 0, bytesRead: walked.tarBytes },

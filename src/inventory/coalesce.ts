@@ -1,5 +1,5 @@
 import type { Distro } from '../domain/distro.js';
-import type { OwnedFiles, PackageRecord } from '../domain/package.js';
+import type { OwnedFiles, PackageRecord, ProjectRecord } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
 import type { DetectorLayerResult, FileResult, LayerDeletions, LinkRecord } from '../layers/layer-result.js';
 import { parentOf, resolveSymlink } from '../layers/paths.js';
@@ -25,6 +25,8 @@ export interface CoalescedImage {
   distroCandidates: Distro[];
   /** File lists of the OS package databases present in the final filesystem. */
   ownedFiles: OwnedFiles[];
+  /** Projects told of by lockfiles and manifests present in the final filesystem, with the layer of that file. */
+  projects: { record: ProjectRecord; layerIndex: number }[];
   warnings: ScanWarning[];
 }
 
@@ -59,6 +61,7 @@ export function coalesceLayers(layers: readonly AnalysedLayer[]): CoalescedImage
   const warnings: ScanWarning[] = [];
   const distroCandidates: Distro[] = [];
   const ownedFiles: OwnedFiles[] = [];
+  const projects: CoalescedImage['projects'] = [];
   for (const [key, versions] of view) {
     const detector = key.slice(0, key.indexOf('\u0000'));
     const top = versions[versions.length - 1];
@@ -72,12 +75,13 @@ export function coalesceLayers(layers: readonly AnalysedLayer[]): CoalescedImage
     if (output === undefined) continue;
     if (output.distro) distroCandidates.push(output.distro);
     if (output.ownedFiles) ownedFiles.push(...output.ownedFiles);
+    for (const record of output.projects ?? []) projects.push({ record, layerIndex: top.layerIndex });
     for (const w of output.warnings ?? []) warnings.push({ ...w, detector, path: w.path ?? top.file?.path });
     for (const record of output.packages ?? []) {
       packages.push({ record, detector, layerIndex: introducingLayer(versions, record) });
     }
   }
-  return { packages, distroCandidates, ownedFiles, warnings };
+  return { packages, distroCandidates, ownedFiles, projects, warnings };
 }
 
 function push(view: Map<string, PathVersion[]>, key: string, version: PathVersion): void {
