@@ -33,6 +33,16 @@ export interface FeedUpstream {
 }
 
 /**
+ * A feed whose upstream no longer publishes new records (an archived repository). Its newest record
+ * only gets older, so it never counts toward the DB's age and is never reported as stale.
+ */
+export interface FrozenFeed {
+  /** Date (YYYY-MM-DD) of the upstream's last change. */
+  since: string;
+  reason: string;
+}
+
+/**
  * An advisory feed: a parser of one upstream format into normalized advisories. Feeds are pure:
  * bytes in, advisories out; fetching and storing belong to the vulnerability DB.
  */
@@ -43,6 +53,8 @@ export interface AdvisoryFeed {
   readonly version: number;
   readonly description: string;
   readonly upstream: FeedUpstream[];
+  /** Set when the upstream is archived: see FrozenFeed. */
+  readonly frozen?: FrozenFeed;
   /** True when a local file (by name and first bytes) is in this feed's format, for `db import`. */
   recognizes(file: FeedFile): boolean;
   parse(files: FeedFile[]): AdvisoryParseResult;
@@ -68,6 +80,8 @@ export interface EnrichmentFeed {
   readonly version: number;
   readonly description: string;
   readonly upstream: FeedUpstream[];
+  /** Set when the upstream is archived: see FrozenFeed. */
+  readonly frozen?: FrozenFeed;
   recognizes(file: FeedFile): boolean;
   parse(files: FeedFile[]): EnrichmentParseResult;
 }

@@ -1,6 +1,9 @@
 /**
- * The table for people. Rows are grouped by package (package name and installed version printed on
- * the group's first row only), groups ordered by their most severe finding; each row carries the
+ * The table for people. Rows are grouped by package instance (package name, installed version and
+ * location, the file the package was read from, printed on the group's first row only), groups
+ * ordered by their most severe finding; one package found in several files (a Go module linked into
+ * four binaries) is one group per file, the groups adjacent and the name and version printed once,
+ * so the rows say where each copy is instead of repeating themselves. Each row carries the
  * clair-scanner style status (Approved / Unapproved), severity, fixed version and state, and with
  * `showWhy` the version rule that matched. A summary line counts findings per severity and gives the
  * verdict. Colours only when `color: true` (the CLI passes isTTY), so files and pipes stay plain.
@@ -57,12 +60,26 @@ function renderRows(header: string[], rows: Cell[][], color: boolean): string[] 
   return [line(header.map((h) => ({ text: h, style: ANSI.bold }))), ...rows.map(line)];
 }
 
-/** The package's name; a language package an OS package installed names it: `requests (deb python3-requests)`. */
-function packageLabel(p: Finding['package']): string {
-  return p.osOwner ? `${p.name} (${p.osOwner.ecosystem} ${p.osOwner.name})` : p.name;
+/**
+ * Where a package was found: the image path of the file it was read from, and for a language
+ * package an OS package installed, that package: `/usr/lib/python3/.../PKG-INFO (deb python3-requests)`.
+ */
+function location(p: Finding['package']): string {
+  const path = p.path === '' ? '' : `/${p.path}`;
+  if (p.osOwner === undefined) return path;
+  const owner = `(${p.osOwner.ecosystem} ${p.osOwner.name})`;
+  return path === '' ? owner : `${path} ${owner}`;
 }
 
-/** Groups findings by package instance, groups ordered by their most severe finding, then name. */
+/** `1 vulnerability`, `2 vulnerabilities`. */
+function count(n: number, singular: string, plural: string): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/**
+ * Groups findings by package instance (package and file), groups ordered by their most severe
+ * finding, then name, version and location, so the copies of one package stay adjacent.
+ */
 function groupByPackage(findings: Finding[]): Finding[][] {
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -75,7 +92,9 @@ function groupByPackage(findings: Finding[]): Finding[][] {
   return list.sort((a, b) => {
     const sa = severityRank(a[0]?.severity ?? 'Unknown');
     const sb = severityRank(b[0]?.severity ?? 'Unknown');
-    return sb - sa || (a[0]?.package.name ?? '').localeCompare(b[0]?.package.name ?? '') || (a[0]?.package.path ?? '').localeCompare(b[0]?.package.path ?? '');
+    const pa = a[0]?.package;
+    const pb = b[0]?.package;
+    return sb - sa || (pa?.name ?? '').localeCompare(pb?.name ?? '') || (pa?.version ?? '').localeCompare(pb?.version ?? '') || (pa?.path ?? '').localeCompare(pb?.path ?? '');
   });
 }
 
@@ -91,20 +110,26 @@ export function renderTable(ctx: ReportContext): string {
 
   const out: string[] = [];
   const distro = ctx.report.distro ? ` (${ctx.report.distro.prettyName ?? `${ctx.report.distro.id} ${ctx.report.distro.versionId ?? ''}`.trim()})` : '';
-  out.push(`${paint(ANSI.bold, ctx.imageName)}${distro}: ${ctx.report.packageCount} packages, ${shown.length} vulnerabilities`);
+  out.push(`${paint(ANSI.bold, ctx.imageName)}${distro}: ${count(ctx.report.packageCount, 'package', 'packages')}, ${count(shown.length, 'vulnerability', 'vulnerabilities')}`);
   out.push('');
 
   if (listed.length === 0) {
     out.push(shown.length === 0 ? 'No vulnerabilities found.' : 'No unapproved vulnerabilities.');
   } else {
-    const header = ['PACKAGE', 'INSTALLED', 'VULNERABILITY', 'SEVERITY', 'STATUS', 'FIXED IN', 'STATE'];
+    const header = ['PACKAGE', 'INSTALLED', 'LOCATION', 'VULNERABILITY', 'SEVERITY', 'STATUS', 'FIXED IN', 'STATE'];
     if (showWhy) header.push('WHY');
     const rows: Cell[][] = [];
+    let previous: Finding['package'] | undefined;
     for (const group of groupByPackage(listed)) {
+      const first = group[0]?.package;
+      // Another copy of the package just listed: its name and version are already on screen.
+      const sameAsPrevious = first !== undefined && previous !== undefined && first.name === previous.name && first.version === previous.version;
+      previous = first;
       group.forEach((f, i) => {
         const row: Cell[] = [
-          { text: i === 0 ? packageLabel(f.package) : '' },
-          { text: i === 0 ? f.package.version : '' },
+          { text: i === 0 && !sameAsPrevious ? f.package.name : '' },
+          { text: i === 0 && !sameAsPrevious ? f.package.version : '' },
+          { text: i === 0 ? location(f.package) : '' },
           { text: f.id },
           { text: f.severity, style: SEVERITY_STYLE[f.severity] },
           statusLabel(decided.get(f)),

@@ -6,14 +6,14 @@ import { INVENTORY_SCHEMA, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { matchInventory, type AdvisorySource, type OsOwnedMode } from '../matching/matcher.js';
 import { cycloneDxToInventory } from '../sbom/index.js';
-import { defaultDbPath, openVulnDb } from '../vulndb/index.js';
+import { assessFreshness, defaultDbPath, formatAge, openVulnDb, staleFeeds, type DbFreshness, type FeedFailure, type FeedFreshness, type VulnDb } from '../vulndb/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { inventoryReference, type InventoryRequest } from './inventory-service.js';
 
 export interface ScanRequest extends InventoryRequest {
   /** Vulnerability DB file; default $PORTCULLIS_DB or the user cache. */
   dbPath?: string;
-  /** Fail when the DB was built longer ago than this many hours. */
+  /** Fail when the DB's data is older than this many hours (see checkDbAge). */
   maxDbAgeHours?: number;
   /** Also report the statements that cleared packages (not affected). */
   includeNotAffected?: boolean;
@@ -49,22 +49,76 @@ export async function readStoredInventory(reference: string): Promise<Inventory 
   return inv as Inventory;
 }
 
-/** True when a DB built at `builtAt` (ISO time) is older than `hours`, or its build time is unreadable. */
-export function isOlderThan(builtAt: string, hours: number, now: number = Date.now()): boolean {
-  const built = Date.parse(builtAt);
-  return !Number.isFinite(built) || now - built > hours * 3_600_000;
+/**
+ * The error for a vulnerability DB that is not there to scan with: three short lines, what is
+ * missing (`problem`, one line) and how to get a DB online and air-gapped. Per-feed failures are not
+ * in the message (fifteen feeds' errors make one unreadable line); callers show them on request
+ * (`--verbose`) with `feedFailureLines`, and they are kept in `details.failed` for programs.
+ */
+export function dbUnavailableError(path: string, problem: string, failed: readonly FeedFailure[] = []): PortcullisError {
+  const message = [problem, '  online:     portcullis db update', '  air-gapped: portcullis db import FEEDS-DIR-OR-ZIP, or portcullis db update --mirror URL'].join('\n');
+  return new PortcullisError('E_DB', message, { path, failed });
 }
 
-/** Opens the vulnerability DB for matching, failing clearly when it is missing or too old. */
-export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number): ReturnType<typeof openVulnDb> {
+/** One line per failed feed (`feed: error (url)`), for `--verbose`. */
+export function feedFailureLines(failed: readonly FeedFailure[]): string[] {
+  return failed.map((f) => `${f.feed}: ${f.error}${f.url ? ` (${f.url})` : ''}`);
+}
+
+/** Default `--max-db-age` of an offline scan: a week. */
+export const DEFAULT_OFFLINE_MAX_DB_AGE_HOURS = 7 * 24;
+
+/** The verdict of a DB-age check: whether the DB is too old, and the facts behind it. */
+export interface DbAgeCheck {
+  freshness: DbFreshness;
+  /** The limit checked against, in hours. */
+  maxAgeHours: number;
+  /** True when the DB's age (that of its freshest live advisory feed) exceeds the limit. */
+  tooOld: boolean;
+  /** Live feeds older than the limit, for a warning (the DB as a whole may still be fresh enough). */
+  stale: FeedFreshness[];
+}
+
+/** Checks a DB's data age against `maxAgeHours` (see src/vulndb/freshness.ts for what age means). */
+export function checkDbAge(db: Pick<VulnDb, 'feeds'>, maxAgeHours: number, now: number = Date.now()): DbAgeCheck {
+  const freshness = assessFreshness(db.feeds(), now);
+  return { freshness, maxAgeHours, tooOld: freshness.ageHours > maxAgeHours, stale: staleFeeds(freshness, maxAgeHours) };
+}
+
+/** `2026-08-21 (osv, 107d old)`: when the DB's data was current, for messages. */
+export function describeDbAge(freshness: DbFreshness): string {
+  const decider = freshness.feeds.find((f) => f.feed === freshness.decidedBy);
+  if (decider?.dataAsOf === undefined) return 'of unknown age (no feed has a readable date)';
+  return `${formatAge(freshness.ageHours)} old (its freshest feed, ${decider.feed}, is current as of ${decider.dataAsOf.slice(0, 10)})`;
+}
+
+/** One warning per live feed older than the limit (see DbAgeCheck.stale). */
+export function staleFeedWarnings(check: DbAgeCheck): string[] {
+  return check.stale.map((feed) => {
+    const asOf = feed.dataAsOf === undefined ? 'no readable date' : `${feed.basis === 'newest-record' ? 'newest record' : 'fetched'} ${feed.dataAsOf.slice(0, 10)}`;
+    return `feed ${feed.feed} is stale: ${formatAge(feed.ageHours)} old (${asOf}), over the ${formatAge(check.maxAgeHours)} limit; its findings may be out of date`;
+  });
+}
+
+/** The E_DB error for a DB whose data is older than the limit it was checked against. */
+export function dbTooOldError(path: string, check: DbAgeCheck): PortcullisError {
+  return dbUnavailableError(path, `vulnerability data in ${path} is ${describeDbAge(check.freshness)}, over --max-db-age ${formatAge(check.maxAgeHours)} (raise it to accept older data)`);
+}
+
+/**
+ * Opens the vulnerability DB for matching, failing clearly when it is missing or, with
+ * `maxDbAgeHours`, when its data is older than that (see checkDbAge).
+ */
+export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number): VulnDb {
   const path = dbPath ?? defaultDbPath();
-  if (!existsSync(path)) {
-    throw new PortcullisError('E_DB', `no vulnerability database at ${path}: run \`portcullis db update\` (or \`portcullis db import PATH\` offline)`, { path });
-  }
+  if (!existsSync(path)) throw dbUnavailableError(path, `no vulnerability database at ${path}`);
   const db = openVulnDb(path);
-  if (maxDbAgeHours !== undefined && isOlderThan(db.builtAt, maxDbAgeHours)) {
-    db.close();
-    throw new PortcullisError('E_DB', `vulnerability database ${path} was built at ${db.builtAt}, older than --max-db-age ${maxDbAgeHours}h: update it`, { path });
+  if (maxDbAgeHours !== undefined) {
+    const age = checkDbAge(db, maxDbAgeHours);
+    if (age.tooOld) {
+      db.close();
+      throw dbTooOldError(path, age);
+    }
   }
   return db;
 }

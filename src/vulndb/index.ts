@@ -8,3 +8,4 @@ export { importFeeds, type ImportOptions, type ImportSummary } from './import.js
 export { updateFeeds, mirroredUrl, type UpdateOptions, type UpdateSummary, type UpdateEvent, type FeedFailure } from './update.js';
 export { defaultDbPath } from './paths.js';
 export { packageKey, SCHEMA_VERSION } from './schema.js';
+export { assessFreshness, feedFreshness, staleFeeds, formatAge, type DbFreshness, type FeedFreshness } from './freshness.js';

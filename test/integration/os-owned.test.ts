@@ -74,10 +74,10 @@ describe('portcullis scan --os-owned', () => {
     assert.deepEqual(pypi((await scan(`dir:${stretch}`, '--os-owned', 'skip')).report.findings), []);
   });
 
-  test('the table names the owner; --why adds the distribution verdict', async () => {
+  test('the table names the owner after the location; --why adds the distribution verdict', async () => {
     const res = await runCli(['scan', `dir:${stretch}`, '--why', ...common()]);
     assert.equal(res.code, 1, res.stderr);
-    assert.match(res.stdout, /^urllib3 \(deb python3-urllib3\) +1\.19\.1 +PYSEC-2021-108 .*; distro: deb python3-urllib3 1\.19\.1-1\+deb9u1 \(source python-urllib3\): debian:9 has no record of CVE-2021-33503 for it; kept$/m);
+    assert.match(res.stdout, /^urllib3 +1\.19\.1 +\/usr\/lib\/python3\/dist-packages\/urllib3-1\.19\.1\.egg-info \(deb python3-urllib3\) +PYSEC-2021-108 .*; distro: deb python3-urllib3 1\.19\.1-1\+deb9u1 \(source python-urllib3\): debian:9 has no record of CVE-2021-33503 for it; kept$/m);
   });
 
   test('scan sbom:FILE of the SBOM portcullis made gives the same verdicts', async () => {

@@ -32,7 +32,8 @@ describe('portcullis scan: the CI gate end to end on real images', () => {
   let db: string;
   let registry: RunningRegistry;
   let baseline: JsonReport;
-  const common = (): string[] => ['--db', db, '--platform', 'linux/amd64', '--no-cache', '--offline'];
+  // The real feeds are a 2026 snapshot: older than --offline's default 7-day limit, so accept any age.
+  const common = (): string[] => ['--db', db, '--platform', 'linux/amd64', '--no-cache', '--offline', '--max-db-age', '36500d'];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'portcullis-gate-'));
@@ -102,6 +103,19 @@ describe('portcullis scan: the CI gate end to end on real images', () => {
     assert.equal(res.code, 3);
     const fixedOnly = JSON.parse((await runCli(['scan', lang.ociReference, '--ignore-unfixed', '--format', 'json', ...common()])).stdout) as JsonReport;
     assert.ok(decided(fixedOnly, 'unapproved').every((f) => f.fixedVersions.length > 0));
+  });
+
+  test('--exit-code 0 reports unapproved findings without failing; codes above 255 are refused, not wrapped', async () => {
+    const reportOnly = await runCli(['scan', lang.ociReference, '--exit-code', '0', ...common()]);
+    assert.equal(reportOnly.code, 0, reportOnly.stderr);
+    assert.match(reportOnly.stdout, /Unapproved/);
+    assert.match(reportOnly.stdout, /Verdict: FAIL/);
+    const highest = await runCli(['scan', lang.ociReference, '--exit-code', '255', '-q', ...common()]);
+    assert.equal(highest.code, 255, highest.stderr);
+    const wrapped = await runCli(['scan', lang.ociReference, '--exit-code', '300', ...common()]);
+    assert.equal(wrapped.code, 2);
+    assert.equal(wrapped.stderr, 'portcullis: --exit-code must be an integer from 0 to 255, got "300" [E_USAGE]\n');
+    assert.equal(wrapped.stdout, '');
   });
 
   test('OpenVEX not_affected statements suppress findings and --show-suppressed gives the justification', async () => {

@@ -46,8 +46,10 @@ describe('portcullis db', () => {
     const lines = table.trimEnd().split('\n');
     assert.equal(lines[0], `database ${path}`);
     assert.match(lines[1] ?? '', /^built at \d{4}-\d\d-\d\dT.*Z, schema version 1$/);
-    assert.deepEqual(lines[2]?.split(/\s{2,}/), ['FEED', 'RECORDS', 'SKIPPED', 'NEWEST RECORD', 'FETCHED', 'SOURCE']);
-    const rows = lines.slice(3).map((l) => l.split(/\s{2,}/));
+    // The frozen npm feed does not count; wolfi's records are undated, so its import time decides.
+    assert.equal(lines[2], 'data age: 0h, that of its freshest live feed, wolfi-secdb (what --max-db-age is checked against)');
+    assert.deepEqual(lines[3]?.split(/\s{2,}/), ['FEED', 'RECORDS', 'SKIPPED', 'NEWEST RECORD', 'FETCHED', 'DATA AGE', 'SOURCE']);
+    const rows = lines.slice(4).map((l) => l.split(/\s{2,}/));
     assert.deepEqual(
       rows.map((r) => r.slice(0, 4)),
       [
@@ -55,9 +57,26 @@ describe('portcullis db', () => {
         ['wolfi-secdb', '59', '0', '-'],
       ],
     );
-    assert.equal(rows[0]?.[5], `import:${sharedData('feeds', 'npm-security-wg')}`);
+    assert.deepEqual(
+      rows.map((r) => r[5]),
+      ['frozen since 2023-01-23', '0h (fetched)'],
+    );
+    assert.equal(rows[0]?.[6], `import:${sharedData('feeds', 'npm-security-wg')}`);
 
-    const json = JSON.parse(await run(['status', '--db', path, '--json'])) as { path: string; schemaVersion: number; feeds: { feed: string; recordCount: number; skipped: number; newestRecord?: string; source: string; fetchedAt: string }[] };
+    const json = JSON.parse(await run(['status', '--db', path, '--json'])) as {
+      path: string;
+      schemaVersion: number;
+      dataAge: { hours: number | null; decidedBy?: string };
+      feeds: { feed: string; recordCount: number; skipped: number; newestRecord?: string; source: string; fetchedAt: string; status: string; dataAsOf?: string; ageBasis: string; ageHours: number | null }[];
+    };
+    assert.equal(json.dataAge.decidedBy, 'wolfi-secdb');
+    assert.deepEqual(
+      json.feeds.map((f) => [f.feed, f.status, f.ageBasis, f.dataAsOf === f.fetchedAt]),
+      [
+        ['npm-security-wg', 'frozen', 'fetched', true],
+        ['wolfi-secdb', 'live', 'fetched', true],
+      ],
+    );
     assert.equal(json.path, path);
     assert.equal(json.schemaVersion, 1);
     assert.deepEqual(

@@ -1,6 +1,22 @@
 import { Command } from 'commander';
-import { PortcullisError } from '../../domain/errors.js';
-import { defaultDbPath, importFeeds, openVulnDb, updateFeeds, type BuildSummary, type StoredFeed, type UpdateEvent } from '../../vulndb/index.js';
+import { existsSync } from 'node:fs';
+import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
+import { feedFailureLines } from '../../services/scan-service.js';
+import {
+  assessFreshness,
+  defaultDbPath,
+  formatAge,
+  importFeeds,
+  openVulnDb,
+  updateFeeds,
+  type BuildSummary,
+  type DbFreshness,
+  type FeedFailure,
+  type FeedFreshness,
+  type StoredFeed,
+  type UpdateEvent,
+  type UpdateSummary,
+} from '../../vulndb/index.js';
 import { positiveInt } from '../options.js';
 import { writeOutput } from '../output.js';
 
@@ -19,12 +35,31 @@ function pad(cells: string[][]): string {
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
 }
 
-/** The per-feed table `db status` prints (also after update/import). */
-export function formatFeedTable(feeds: StoredFeed[] | BuildSummary['built']): string {
+/** The DATA AGE cell: `108d (record)`, `2h (fetched)` or `frozen since 2023-01-23`. */
+function ageCell(f: FeedFreshness): string {
+  if (f.status === 'frozen') return `frozen since ${f.frozenSince ?? '?'}`;
+  return `${formatAge(f.ageHours)} (${f.basis === 'newest-record' ? 'record' : 'fetched'})`;
+}
+
+/**
+ * The per-feed table `db status` prints (also after update/import). With `freshness` (status), a
+ * DATA AGE column says how old each feed's data is and what that age is measured from.
+ */
+export function formatFeedTable(feeds: StoredFeed[] | BuildSummary['built'], freshness?: DbFreshness): string {
   if (feeds.length === 0) return 'no feeds';
-  const rows = [['FEED', 'RECORDS', 'SKIPPED', 'NEWEST RECORD', 'FETCHED', 'SOURCE']];
-  for (const f of feeds) rows.push([f.feed, String(f.recordCount), String(f.skipped), f.newestRecord?.slice(0, 10) ?? '-', f.fetchedAt.replace(/\.\d{3}Z$/, 'Z'), f.source]);
+  const header = ['FEED', 'RECORDS', 'SKIPPED', 'NEWEST RECORD', 'FETCHED', ...(freshness ? ['DATA AGE'] : []), 'SOURCE'];
+  const rows = [header];
+  for (const f of feeds) {
+    const age = freshness?.feeds.find((a) => a.feed === f.feed);
+    rows.push([f.feed, String(f.recordCount), String(f.skipped), f.newestRecord?.slice(0, 10) ?? '-', f.fetchedAt.replace(/\.\d{3}Z$/, 'Z'), ...(freshness ? [age ? ageCell(age) : '-'] : []), f.source]);
+  }
   return pad(rows);
+}
+
+/** The line of `db status` that gives the DB's data age and which feed decides it. */
+function dbAgeLine(freshness: DbFreshness): string {
+  if (freshness.decidedBy === undefined) return 'data age: unknown (no feeds)';
+  return `data age: ${formatAge(freshness.ageHours)}, that of its freshest live feed, ${freshness.decidedBy} (what --max-db-age is checked against)`;
 }
 
 function describeEvent(e: UpdateEvent): string | undefined {
@@ -34,10 +69,16 @@ function describeEvent(e: UpdateEvent): string | undefined {
     case 'retry':
       return `retrying ${e.url} (attempt ${e.attempt + 1}): ${e.error}`;
     case 'failed':
-      return `feed ${e.feed} failed, keeping its previous data: ${e.error}`;
+      // The reason is left to --verbose: one line per feed, each with its error, at the end.
+      return `feed ${e.feed} failed, keeping its previous data`;
     default:
       return undefined;
   }
+}
+
+/** `--verbose`: why each feed failed, one line per feed on standard error. */
+function writeFailures(failed: readonly FeedFailure[]): void {
+  for (const line of feedFailureLines(failed)) process.stderr.write(`feed ${line}\n`);
 }
 
 function buildReport(build: BuildSummary): string {
@@ -53,7 +94,8 @@ function buildReport(build: BuildSummary): string {
  * - `db update [--feed ID...] [--mirror URL]`: fetch feeds (all with an upstream by default); a failed
  *   feed keeps its previous data and makes the command exit with E_FEED after writing the rest.
  * - `db import PATH...`: build from local files, folders and zips; unrecognized files are listed.
- * - `db status [--json]`: per feed source, fetch time, record count, newest record, skipped count.
+ * - `db status [--json]`: per feed source, fetch time, record count, newest record, skipped count,
+ *   and the data age (see src/vulndb/freshness.ts), per feed and for the DB.
  */
 export function dbCommand(): Command {
   const db = new Command('db').description('maintain the local vulnerability database');
@@ -67,24 +109,45 @@ export function dbCommand(): Command {
     .option('--db <path>', DB_OPTION_HELP)
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress lines on standard error')
-    .action(async (opts: DbPathOption & { feed?: string[]; mirror?: string; timeout: string; retries: string; json?: boolean; quiet?: boolean }) => {
+    .option('--verbose', 'say why each failed feed failed')
+    .action(async (opts: DbPathOption & { feed?: string[]; mirror?: string; timeout: string; retries: string; json?: boolean; quiet?: boolean; verbose?: boolean }) => {
       const mirror = opts.mirror ?? (process.env.PORTCULLIS_FEED_MIRROR || undefined);
       const retries = opts.retries === '0' ? 0 : positiveInt(opts.retries, '--retries', 3);
-      const summary = await updateFeeds({
-        target: opts.db ?? defaultDbPath(),
-        ...(opts.feed ? { feeds: opts.feed } : {}),
-        ...(mirror ? { mirror } : {}),
-        timeoutMs: positiveInt(opts.timeout, '--timeout', 60) * 1000,
-        retries,
-        onEvent: (e) => {
-          const line = opts.quiet || opts.json ? undefined : describeEvent(e);
-          if (line !== undefined) process.stderr.write(`${line}\n`);
-        },
-      });
+      const target = opts.db ?? defaultDbPath();
+      const hint = opts.verbose ? '' : ' (--verbose lists why)';
+      let summary: UpdateSummary;
+      try {
+        summary = await updateFeeds({
+          target,
+          ...(opts.feed ? { feeds: opts.feed } : {}),
+          ...(mirror ? { mirror } : {}),
+          timeoutMs: positiveInt(opts.timeout, '--timeout', 60) * 1000,
+          retries,
+          onEvent: (e) => {
+            const line = opts.quiet || opts.json ? undefined : describeEvent(e);
+            if (line !== undefined) process.stderr.write(`${line}\n`);
+          },
+        });
+      } catch (err) {
+        // Every feed failed: updateFeeds puts all their errors in one line; say it in three.
+        if (!isPortcullisError(err, 'E_FEED') || !Array.isArray(err.details.failed) || err.details.failed.length === 0) throw err;
+        const failed = err.details.failed as FeedFailure[];
+        if (opts.verbose) writeFailures(failed);
+        throw new PortcullisError(
+          'E_FEED',
+          [
+            `db update: none of the ${failed.length} feeds could be fetched; ${existsSync(target) ? `${target} was left as it was` : `no database was written at ${target}`}${hint}`,
+            `  online:     check the network and proxy ($HTTPS_PROXY), then rerun portcullis db update`,
+            `  air-gapped: portcullis db import FEEDS-DIR-OR-ZIP, or portcullis db update --mirror URL`,
+          ].join('\n'),
+          { failed },
+        );
+      }
       if (opts.json) await writeOutput(undefined, `${JSON.stringify(summary, null, 2)}\n`);
       else if (summary.build) await writeOutput(undefined, `${buildReport(summary.build)}\n`);
       if (summary.failed.length > 0) {
-        throw new PortcullisError('E_FEED', `db update: ${summary.failed.length} feed(s) failed and kept their previous data: ${summary.failed.map((f) => `${f.feed} (${f.error})`).join(', ')}`, {
+        if (opts.verbose) writeFailures(summary.failed);
+        throw new PortcullisError('E_FEED', `db update: ${summary.failed.length} feed(s) failed and kept their previous data: ${summary.failed.map((f) => f.feed).join(', ')}${hint}`, {
           failed: summary.failed,
         });
       }
@@ -119,11 +182,24 @@ export function dbCommand(): Command {
       const vulnDb = openVulnDb(opts.db ?? defaultDbPath());
       try {
         const feeds = vulnDb.feeds();
+        const freshness = assessFreshness(feeds);
         if (opts.json) {
-          await writeOutput(undefined, `${JSON.stringify({ path: vulnDb.path, builtAt: vulnDb.builtAt, schemaVersion: vulnDb.schemaVersion, feeds }, null, 2)}\n`);
+          // Ages in hours, null when unknown (no readable date); JSON has no Infinity.
+          const hours = (h: number): number | null => (Number.isFinite(h) ? Math.round(h * 10) / 10 : null);
+          const json = {
+            path: vulnDb.path,
+            builtAt: vulnDb.builtAt,
+            schemaVersion: vulnDb.schemaVersion,
+            dataAge: { hours: hours(freshness.ageHours), ...(freshness.decidedBy !== undefined ? { decidedBy: freshness.decidedBy } : {}) },
+            feeds: feeds.map((f, i) => {
+              const age = freshness.feeds[i];
+              return age ? { ...f, status: age.status, ...(age.dataAsOf !== undefined ? { dataAsOf: age.dataAsOf } : {}), ageBasis: age.basis, ageHours: hours(age.ageHours) } : f;
+            }),
+          };
+          await writeOutput(undefined, `${JSON.stringify(json, null, 2)}\n`);
           return;
         }
-        await writeOutput(undefined, `database ${vulnDb.path}\nbuilt at ${vulnDb.builtAt}, schema version ${vulnDb.schemaVersion}\n${formatFeedTable(feeds)}\n`);
+        await writeOutput(undefined, `database ${vulnDb.path}\nbuilt at ${vulnDb.builtAt}, schema version ${vulnDb.schemaVersion}\n${dbAgeLine(freshness)}\n${formatFeedTable(feeds, freshness)}\n`);
       } finally {
         vulnDb.close();
       }

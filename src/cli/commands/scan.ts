@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { PortcullisError } from '../../domain/errors.js';
+import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
 import type { ScanReport } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import { OS_OWNED_MODES, type OsOwnedMode } from '../../matching/matcher.js';
@@ -11,8 +11,19 @@ import { loadVex } from '../../policy/vex.js';
 import { loadWhitelist } from '../../policy/whitelist.js';
 import { getReportFormat, REPORT_FORMATS } from '../../report/registry.js';
 import type { ReportOptions } from '../../report/types.js';
-import { isOlderThan, scanReference, type ScanOutcome } from '../../services/scan-service.js';
-import { defaultDbPath, openVulnDb, updateFeeds } from '../../vulndb/index.js';
+import {
+  checkDbAge,
+  dbTooOldError,
+  dbUnavailableError,
+  DEFAULT_OFFLINE_MAX_DB_AGE_HOURS,
+  describeDbAge,
+  feedFailureLines,
+  scanReference,
+  staleFeedWarnings,
+  type DbAgeCheck,
+  type ScanOutcome,
+} from '../../services/scan-service.js';
+import { defaultDbPath, openVulnDb, updateFeeds, type FeedFailure, type UpdateSummary } from '../../vulndb/index.js';
 import type { RunContext } from '../main.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
@@ -41,9 +52,21 @@ interface ScanOptions extends ImageCliOptions {
   offline?: boolean;
   maxDbAge?: string;
   db?: string;
+  verbose?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/**
+ * Parses `--exit-code`: a process exit status, 0 to 255. 0 makes the gate report-only (it then fails
+ * only on errors, exit 2); larger values would wrap modulo 256 in the shell, so they are refused.
+ */
+export function parseExitCode(text: string): number {
+  const trimmed = text.trim();
+  const code = /^\d{1,3}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!(code >= 0 && code <= 255)) throw new PortcullisError('E_USAGE', `--exit-code must be an integer from 0 to 255, got ${JSON.stringify(text)}`);
+  return code;
+}
 
 /** Parses `--max-db-age` (`36h`, `7d`, or a number of hours). */
 export function parseDuration(text: string): number {
@@ -80,28 +103,64 @@ function parseOutputs(values: string[]): { format: string; file: string }[] {
   });
 }
 
+/** How `ensureDb` may get a DB and what it may say. */
+interface DbPolicy {
+  offline: boolean;
+  /** Age limit of the DB's data in hours (see checkDbAge); undefined: any age. */
+  maxAgeHours: number | undefined;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+const warn = (message: string): void => {
+  process.stderr.write(`portcullis: warning: ${message}\n`);
+};
+
 /**
- * Makes sure a usable DB exists before scanning. Offline, a missing or stale DB is an error;
- * online, it is updated from the configured upstreams first.
+ * Makes sure a usable DB exists before scanning. Offline, a missing DB or one whose data is older
+ * than the limit is an error; online, it is updated from the configured upstreams first. A DB old
+ * enough to pass but holding stale live feeds gets a warning per feed.
  */
-async function ensureDb(path: string, offline: boolean, maxAgeHours: number | undefined, quiet: boolean): Promise<void> {
-  let reason: string | undefined;
-  if (!existsSync(path)) reason = 'missing';
-  else if (maxAgeHours !== undefined) {
+async function ensureDb(path: string, policy: DbPolicy): Promise<void> {
+  const check = (): DbAgeCheck | undefined => {
+    if (policy.maxAgeHours === undefined) return undefined;
     const db = openVulnDb(path);
-    const stale = isOlderThan(db.builtAt, maxAgeHours);
-    db.close();
-    if (stale) reason = `older than ${maxAgeHours}h`;
+    try {
+      return checkDbAge(db, policy.maxAgeHours);
+    } finally {
+      db.close();
+    }
+  };
+  const missing = !existsSync(path);
+  let age = missing ? undefined : check();
+  if (!missing && age?.tooOld !== true) {
+    if (age && !policy.quiet) staleFeedWarnings(age).forEach(warn);
+    return;
   }
-  if (reason === undefined) return;
-  if (offline) {
-    throw new PortcullisError('E_DB', `vulnerability database ${path} is ${reason} and --offline forbids updating it: run \`portcullis db update\` or \`portcullis db import PATH\``, { path });
+  if (policy.offline) {
+    if (missing) throw dbUnavailableError(path, `no vulnerability database at ${path}, and --offline forbids building one`);
+    if (age) throw dbTooOldError(path, age);
   }
-  if (!quiet) process.stderr.write(`portcullis: vulnerability database ${reason}; updating from the feeds\n`);
-  const summary = await updateFeeds({ target: path, ...(process.env.PORTCULLIS_FEED_MIRROR ? { mirror: process.env.PORTCULLIS_FEED_MIRROR } : {}) });
-  if (!existsSync(path) || summary.build === undefined) {
-    throw new PortcullisError('E_DB', `could not build the vulnerability database at ${path}: ${summary.failed.map((f) => `${f.feed}: ${f.error}`).join('; ')}`, { path });
+  if (!policy.quiet) process.stderr.write(`portcullis: ${missing ? 'vulnerability database missing' : `vulnerability data ${age ? describeDbAge(age.freshness) : 'too old'}`}; updating from the feeds\n`);
+  let summary: UpdateSummary | undefined;
+  let failed: FeedFailure[];
+  try {
+    summary = await updateFeeds({ target: path, ...(process.env.PORTCULLIS_FEED_MIRROR ? { mirror: process.env.PORTCULLIS_FEED_MIRROR } : {}) });
+    failed = summary.failed;
+  } catch (err) {
+    // Every feed failed: updateFeeds lists them all in one line; the details carry them one by one.
+    if (!isPortcullisError(err, 'E_FEED') || !Array.isArray(err.details.failed)) throw err;
+    failed = err.details.failed as FeedFailure[];
   }
+  if (policy.verbose && failed.length > 0) for (const line of feedFailureLines(failed)) process.stderr.write(`portcullis: feed ${line}\n`);
+  if (summary?.build === undefined || !existsSync(path)) {
+    const hint = policy.verbose ? '' : ' (--verbose lists why)';
+    const fetched = `none of the ${failed.length} feeds could be fetched`;
+    throw dbUnavailableError(path, missing ? `no vulnerability database at ${path}, and ${fetched} to build one${hint}` : `vulnerability data in ${path} is too old, and ${fetched} to update it${hint}`, failed);
+  }
+  if (failed.length > 0 && !policy.quiet) warn(`${failed.length} feed(s) could not be updated and kept their previous data: ${failed.map((f) => f.feed).join(', ')}${policy.verbose ? '' : ' (--verbose lists why)'}`);
+  age = check();
+  if (age && !policy.quiet) staleFeedWarnings(age).forEach(warn);
 }
 
 /**
@@ -136,9 +195,10 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--ignore-file <file>', 'ids to ignore, one per line or YAML (repeatable)', collect, [])
     .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMATS.map((f) => f.id)).default('table'))
     .option('-o, --output <format=file>', 'also write FORMAT to FILE (repeatable)', collect, [])
-    .option('--exit-code <n>', 'exit code when unapproved vulnerabilities are found', '1')
-    .option('--offline', 'never touch the network for feeds; fail when the DB is missing or too old')
-    .option('--max-db-age <duration>', 'refuse (offline) or update (online) a DB older than this (e.g. 24h, 7d)')
+    .option('--exit-code <n>', 'exit code (0-255) when unapproved vulnerabilities are found; 0 reports without failing', '1')
+    .option('--offline', 'never touch the network for feeds; fail when the DB is missing or its data older than --max-db-age (default 7d offline)')
+    .option('--max-db-age <duration>', 'refuse (offline) or update (online) a DB whose data is older than this (e.g. 24h, 7d); age = that of its freshest live feed')
+    .option('--verbose', 'say why each feed failed when the DB could not be built or updated')
     .option('--db <file>', 'vulnerability DB (default: $PORTCULLIS_DB or ~/.cache/portcullis/vuln.db)');
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: ScanOptions) => {
@@ -149,9 +209,9 @@ export function scanCommand(ctx: RunContext): Command {
     const vex = opts.vex.map((f) => loadVex(f));
     const ignore = opts.ignoreFile.map((f) => loadIgnoreFile(f));
     const outputs = parseOutputs(opts.output);
-    const unapprovedExit = positiveInt(opts.exitCode, '--exit-code', 1);
+    const unapprovedExit = parseExitCode(opts.exitCode);
     const reportAll = parseBool(opts.reportAll);
-    const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : undefined;
+    const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : opts.offline ? DEFAULT_OFFLINE_MAX_DB_AGE_HOURS : undefined;
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
 
     let outcomes: ScanOutcome[];
@@ -162,7 +222,7 @@ export function scanCommand(ctx: RunContext): Command {
       outcomes = await scanWithClair({ reference, clairUrl, ip: opts.ip ?? 'localhost', image: imageOptionsFrom(opts), ...(psk ? { clair: { psk } } : {}) });
     } else {
       const dbPath = opts.db ?? defaultDbPath();
-      await ensureDb(dbPath, opts.offline === true, maxDbAge, opts.quiet === true);
+      await ensureDb(dbPath, { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true });
       const progress = createProgress(!opts.quiet);
       try {
         outcomes = await scanReference({

@@ -123,6 +123,7 @@ export const npmSecurityWgFeed: AdvisoryFeed = {
   description: 'Node.js security working group npm advisories (legacy, frozen 2023)',
   // The WG publishes no bundle: the repository archive is fetched and its vuln/npm files recognized.
   upstream: [{ url: 'https://codeload.github.com/nodejs/security-wg/zip/refs/heads/main', format: 'zip' }],
+  frozen: { since: '2023-01-23', reason: 'the working group stopped publishing npm advisories; OSV (GitHub advisories) carries current ones' },
   recognizes: isNpmWgFile,
   parse: (files) => parseNpmWgFiles(files, 'npm-security-wg'),
 };

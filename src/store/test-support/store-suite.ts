@@ -1,0 +1,260 @@
+/**
+ * The one store test suite, run against SQLite (src/store/store.test.ts) and against a real
+ * PostgreSQL 15 cluster (test/integration/store-postgres.test.ts): the same behaviour on both.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { CatalogStore } from '../catalog.js';
+import { JobQueue, type ClaimedJob } from '../jobs.js';
+import type { Store } from '../open-store.js';
+
+/** A store factory: each call opens a new connection to the same, already migrated, database. */
+export interface StoreSuiteTarget {
+  name: string;
+  /** A fresh, empty database; `open` connects to it (again). */
+  fresh(): Promise<{ open(): Promise<Store>; dispose(): Promise<void> }>;
+}
+
+/** A clock tests move by hand. */
+function manualClock(start = '2026-12-01T00:00:00.000Z'): { now: () => Date; advance(ms: number): void } {
+  let t = Date.parse(start);
+  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+}
+
+export function storeSuite(target: StoreSuiteTarget): void {
+  describe(`store (${target.name})`, () => {
+    let fresh: Awaited<ReturnType<StoreSuiteTarget['fresh']>>;
+    let store: Store;
+    const extra: Store[] = [];
+    before(async () => {
+      fresh = await target.fresh();
+      store = await fresh.open();
+    });
+    after(async () => {
+      for (const s of extra) await s.close();
+      await store?.close();
+      await fresh?.dispose();
+    });
+    /** Empties the queue between tests (they share one database). */
+    const clearJobs = async (): Promise<void> => void (await store.db.deleteFrom('jobs').execute());
+
+    test('migrations: opening an existing database again is a no-op and keeps its rows', async () => {
+      await store.db.insertInto('repositories').values({ name: 'team/app', created_at: '2026-12-01T00:00:00.000Z', updated_at: '2026-12-01T00:00:00.000Z' }).execute();
+      const again = await fresh.open();
+      extra.push(again);
+      const rows = await again.db.selectFrom('repositories').selectAll().execute();
+      assert.deepEqual(rows.map((r) => r.name), ['team/app']);
+      await store.db.deleteFrom('repositories').execute();
+    });
+
+    test('numbers come back as numbers (sizes above 2^31 included)', async () => {
+      await store.db
+        .insertInto('manifests')
+        .values({ digest: 'sha256:big', media_type: 'application/vnd.oci.image.manifest.v1+json', kind: 'image', size: 5_000_000_000, config_digest: null, platform: 'linux/amd64', created_at: '2026-12-01T00:00:00.000Z' })
+        .execute();
+      const row = await store.db.selectFrom('manifests').select('size').where('digest', '=', 'sha256:big').executeTakeFirstOrThrow();
+      assert.equal(row.size, 5_000_000_000);
+      const job = await new JobQueue(store).enqueue({ kind: 'k', payload: {} });
+      assert.equal(typeof job.id, 'number');
+      await clearJobs();
+    });
+
+    test('jobs: enqueue, claim oldest first, complete; a dedupe key keeps one live job', async () => {
+      await clearJobs();
+      const clock = manualClock();
+      const q = new JobQueue(store, { now: clock.now });
+      const a = await q.enqueue({ kind: 'scan', payload: { digest: 'sha256:a' }, dedupeKey: 'scan:sha256:a' });
+      clock.advance(1);
+      const b = await q.enqueue({ kind: 'scan', payload: { digest: 'sha256:b' } });
+      const again = await q.enqueue({ kind: 'scan', payload: { digest: 'sha256:a', tag: 'second' }, dedupeKey: 'scan:sha256:a' });
+      assert.deepEqual(again, { id: a.id, created: false }, 'the second push of one digest joins the live job');
+      assert.equal(a.created, true);
+
+      const [first] = await q.claim('w1');
+      assert.equal(first?.id, a.id);
+      assert.deepEqual(first?.payload, { digest: 'sha256:a' });
+      assert.equal(first?.attempts, 1);
+      const [second] = await q.claim('w1');
+      assert.equal(second?.id, b.id);
+      assert.deepEqual(await q.claim('w1'), [], 'nothing else is due');
+
+      assert.equal(await q.complete(first as ClaimedJob), true);
+      assert.equal((await q.get(a.id))?.status, 'done');
+      const c = await q.enqueue({ kind: 'scan', payload: {}, dedupeKey: 'scan:sha256:a' });
+      assert.equal(c.created, true, 'once done, the same key can be queued again (a re-scan)');
+      assert.deepEqual(await q.counts(), { ready: 1, running: 1, done: 1, failed: 0 });
+    });
+
+    test('jobs: a failed attempt is retried after an exponential backoff, then left failed with its reason', async () => {
+      await clearJobs();
+      const clock = manualClock();
+      const q = new JobQueue(store, { now: clock.now, backoffBaseMs: 1_000, backoffMaxMs: 3_000 });
+      const { id } = await q.enqueue({ kind: 'scan', payload: {}, maxAttempts: 3 });
+
+      const [j1] = await q.claim('w1');
+      assert.equal(await q.fail(j1 as ClaimedJob, 'registry unreachable'), 'retry');
+      assert.deepEqual(await q.claim('w1'), [], 'not before the backoff (1 s)');
+      clock.advance(999);
+      assert.deepEqual(await q.claim('w1'), []);
+      clock.advance(1);
+      const [j2] = await q.claim('w1');
+      assert.equal(j2?.attempts, 2);
+      assert.equal(await q.fail(j2 as ClaimedJob, 'registry unreachable'), 'retry');
+      clock.advance(1_999);
+      assert.deepEqual(await q.claim('w1'), [], 'the second wait is twice the first');
+      clock.advance(1);
+      const [j3] = await q.claim('w1');
+      assert.equal(j3?.attempts, 3);
+      assert.equal(await q.fail(j3 as ClaimedJob, 'registry unreachable (3rd time)'), 'failed');
+      const row = await q.get(id);
+      assert.equal(row?.status, 'failed');
+      assert.equal(row?.last_error, 'registry unreachable (3rd time)');
+      clock.advance(3_600_000);
+      assert.deepEqual(await q.claim('w1'), [], 'a failed job is never claimed again');
+      assert.equal(q.backoffMs(10), 3_000, 'the backoff is capped');
+    });
+
+    test('jobs: a non-retryable failure fails at once', async () => {
+      await clearJobs();
+      const q = new JobQueue(store);
+      const { id } = await q.enqueue({ kind: 'scan', payload: {}, maxAttempts: 5 });
+      const [j] = await q.claim('w1');
+      assert.equal(await q.fail(j as ClaimedJob, 'unsupported media type', { retryable: false }), 'failed');
+      assert.equal((await q.get(id))?.status, 'failed');
+    });
+
+    test('jobs: a dead worker loses its lease; the job is claimed again and the old owner is fenced off', async () => {
+      await clearJobs();
+      const clock = manualClock();
+      const q = new JobQueue(store, { now: clock.now, leaseMs: 10_000 });
+      const { id } = await q.enqueue({ kind: 'scan', payload: {}, maxAttempts: 2 });
+      const [mine] = await q.claim('worker-killed');
+      clock.advance(5_000);
+      assert.equal(await q.heartbeat(mine as ClaimedJob), true, 'a live worker renews its lease');
+      clock.advance(9_999);
+      assert.deepEqual(await q.claim('worker-2'), [], 'the renewed lease still holds');
+      clock.advance(2);
+      const [taken] = await q.claim('worker-2');
+      assert.equal(taken?.id, id);
+      assert.equal(taken?.attempts, 2);
+      assert.equal(await q.heartbeat(mine as ClaimedJob), false, 'the old owner learns it lost the job');
+      assert.equal(await q.complete(mine as ClaimedJob), false, 'and cannot complete it');
+      assert.equal(await q.fail(mine as ClaimedJob, 'late'), 'lost');
+      assert.equal(await q.complete(taken as ClaimedJob), true);
+      assert.equal((await q.get(id))?.status, 'done');
+    });
+
+    test('jobs: a lease that passes on the last attempt leaves the job failed, never lost', async () => {
+      await clearJobs();
+      const clock = manualClock();
+      const q = new JobQueue(store, { now: clock.now, leaseMs: 1_000 });
+      const { id } = await q.enqueue({ kind: 'scan', payload: {}, maxAttempts: 1 });
+      await q.claim('worker-killed');
+      clock.advance(1_001);
+      assert.deepEqual(await q.claim('worker-2'), []);
+      const row = await q.get(id);
+      assert.equal(row?.status, 'failed');
+      assert.match(row?.last_error ?? '', /worker lost: lease expired/);
+    });
+
+    test('jobs: claims of concurrent workers on separate connections never share a job', async () => {
+      await clearJobs();
+      const other = await fresh.open();
+      extra.push(other);
+      const queues = [new JobQueue(store), new JobQueue(other)];
+      const total = 60;
+      for (let i = 0; i < total; i++) await queues[0]?.enqueue({ kind: 'scan', payload: { i } });
+      const seen: number[] = [];
+      const worker = async (q: JobQueue, name: string): Promise<void> => {
+        for (;;) {
+          const jobs = await q.claim(name, { limit: 3 });
+          if (jobs.length === 0) return;
+          for (const j of jobs) {
+            seen.push(j.id);
+            assert.equal(await q.complete(j), true);
+          }
+        }
+      };
+      await Promise.all([worker(queues[0] as JobQueue, 'a1'), worker(queues[1] as JobQueue, 'b1'), worker(queues[0] as JobQueue, 'a2'), worker(queues[1] as JobQueue, 'b2')]);
+      assert.equal(seen.length, total, 'every job claimed exactly once');
+      assert.equal(new Set(seen).size, total);
+      assert.deepEqual(await queues[1]?.counts(), { ready: 0, running: 0, done: total, failed: 0 });
+    });
+
+    test('catalog: tags point at digests; a digest under two tags is one manifest; deletes by digest remove every tag of it', async () => {
+      const clock = manualClock();
+      const c = new CatalogStore(store, { now: clock.now });
+      const index = 'sha256:' + 'a'.repeat(64);
+      const amd64 = 'sha256:' + 'b'.repeat(64);
+      const arm64 = 'sha256:' + 'c'.repeat(64);
+      await c.recordManifest({ digest: index, mediaType: 'application/vnd.oci.image.index.v1+json', kind: 'index', size: 700, children: [{ digest: arm64, platform: 'linux/arm64' }, { digest: amd64, platform: 'linux/amd64' }] });
+      await c.recordManifest({ digest: index, mediaType: 'application/vnd.oci.image.index.v1+json', kind: 'index', size: 700 });
+      await c.recordManifest({ digest: amd64, mediaType: 'application/vnd.oci.image.manifest.v1+json', kind: 'image', size: 51_000_000, configDigest: 'sha256:cfg', platform: 'linux/amd64' });
+      assert.deepEqual((await c.manifest(index))?.children, [{ digest: amd64, platform: 'linux/amd64' }, { digest: arm64, platform: 'linux/arm64' }]);
+      assert.equal((await c.manifest(amd64))?.platform, 'linux/amd64');
+      assert.equal(await c.manifest('sha256:unknown'), undefined);
+
+      assert.equal(await c.setTag('team/app', 'latest', index), undefined);
+      clock.advance(1000);
+      assert.equal(await c.setTag('team/app', 'v1', index), undefined);
+      assert.equal(await c.setTag('team/app', 'v1', index), index, 'the same push again changes nothing');
+      assert.equal(await c.setTag('other/app', 'edge', amd64), undefined);
+      assert.deepEqual((await c.tagsOfDigest(index)).map((t) => `${t.repository}:${t.name}`), ['team/app:latest', 'team/app:v1']);
+      assert.deepEqual(await c.repositories(), [
+        { name: 'other/app', tagCount: 1, lastPush: '2026-12-01T00:00:01.000Z' },
+        { name: 'team/app', tagCount: 2, lastPush: '2026-12-01T00:00:01.000Z' },
+      ]);
+
+      assert.deepEqual(await c.removeTagsByDigest('team/app', index), ['latest', 'v1']);
+      assert.equal(await c.removeRepositoryIfEmpty('team/app'), true);
+      assert.equal(await c.removeRepositoryIfEmpty('other/app'), false, 'a repository with tags stays');
+      assert.equal(await c.removeTag('other/app', 'edge'), true);
+      assert.equal(await c.removeTag('other/app', 'edge'), false);
+      assert.deepEqual(await c.tags('team/app'), []);
+    });
+
+    test('catalog: a scan goes queued -> scanning -> scanned or failed, and a re-scan keeps the last report until replaced', async () => {
+      const c = new CatalogStore(store);
+      const d = 'sha256:' + 'd'.repeat(64);
+      await c.queueScan(d, 'embedded');
+      assert.equal((await c.scans(d))[0]?.status, 'queued');
+      await c.startScan(d, 'embedded');
+      await c.finishScan(d, 'embedded', { findings: [1, 2] }, { High: 2 });
+      let [scan] = await c.scans(d);
+      assert.equal(scan?.status, 'scanned');
+      assert.deepEqual(scan?.counts, { High: 2 });
+      await c.queueScan(d, 'embedded');
+      [scan] = await c.scans(d);
+      assert.equal(scan?.status, 'queued');
+      assert.equal(scan?.report, JSON.stringify({ findings: [1, 2] }), 'the previous report stays readable');
+      await c.queueScan(d, 'clair');
+      await c.failScan(d, 'clair', 'failed', 'clair: connection refused');
+      const byBackend = await c.scans(d);
+      assert.deepEqual(byBackend.map((s) => [s.backend, s.status, s.reason]), [['clair', 'failed', 'clair: connection refused'], ['embedded', 'queued', null]]);
+    });
+
+    test('catalog: stored inventories and the (ecosystem, name) index find the manifests a change can touch', async () => {
+      const c = new CatalogStore(store);
+      const one = 'sha256:' + '1'.repeat(64);
+      const two = 'sha256:' + '2'.repeat(64);
+      const many = Array.from({ length: 1200 }, (_, i) => ({ ecosystem: 'npm', name: `pkg-${i}` }));
+      await c.saveInventory(one, 1, '{"packages":[]}', [...many, { ecosystem: 'debian:12', name: 'openssl' }, { ecosystem: 'debian:12', name: 'openssl' }]);
+      await c.saveInventory(two, 1, '{}', [{ ecosystem: 'debian:12', name: 'openssl' }]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'debian:12', name: 'openssl' }]), [one, two]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'npm', name: 'pkg-1199' }, { ecosystem: 'pypi', name: 'pkg-1' }]), [one]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'npm', name: 'openssl' }]), [], 'the ecosystem is part of the key');
+      await c.saveInventory(one, 2, '{"packages":[1]}', [{ ecosystem: 'npm', name: 'left-pad' }]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'debian:12', name: 'openssl' }]), [two], 'a new inventory replaces the old index');
+      assert.equal((await c.inventory(one))?.schemaVersion, 2);
+    });
+
+    test('jobs: claims can be limited to some kinds', async () => {
+      await clearJobs();
+      const q = new JobQueue(store);
+      await q.enqueue({ kind: 'webhook', payload: {} });
+      const { id } = await q.enqueue({ kind: 'scan', payload: {} });
+      const claimed = await q.claim('w', { kinds: ['scan'], limit: 5 });
+      assert.deepEqual(claimed.map((j) => j.id), [id]);
+    });
+  });
+}
