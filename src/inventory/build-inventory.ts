@@ -14,6 +14,8 @@ import { walkTar } from '../layers/walk-tar.js';
 import { coalesceLayers, type AnalysedLayer, type PlacedPackage } from './coalesce.js';
 import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
+import { attachOsOwners } from './os-owners.js';
+import { placeProjects } from './projects.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { mapBounded } from '../util/concurrency.js';
@@ -58,7 +60,8 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
 
   const coalesced = coalesceLayers(outcomes.map((o) => o.analysed));
   const distro = chooseDistro(coalesced.distroCandidates);
-  const packages = placePackages(preferInstalled(coalesced.packages), resolved.layers, distro);
+  const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), resolved.layers, distro), coalesced.ownedFiles);
+  const projects = placeProjects(coalesced.projects, resolved.layers);
   const counts = countByLayer(packages);
   const layers: InventoryLayer[] = resolved.layers.map((l, i) => ({
     index: l.index,
@@ -93,6 +96,7 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     ...(distro ? { distro } : {}),
     layers,
     packages,
+    ...(projects.length > 0 ? { projects } : {}),
     detectors: options.detectors.map((d) => ({ id: d.id, version: d.version })),
     warnings,
     stats: {
@@ -204,7 +208,8 @@ async function buildRootfsInventory(
   const coalesced = coalesceLayers([{ index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors }]);
   const distro = chooseDistro(coalesced.distroCandidates);
   const layer: LayerDescriptor = { index: 0, digest, size: -1, mediaType: 'application/vnd.portcullis.rootfs' };
-  const packages = placePackages(preferInstalled(coalesced.packages), [layer], distro);
+  const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), [layer], distro), coalesced.ownedFiles);
+  const projects = placeProjects(coalesced.projects, [layer]);
   return {
     schema: INVENTORY_SCHEMA,
     schemaVersion: INVENTORY_SCHEMA_VERSION,
@@ -214,6 +219,7 @@ async function buildRootfsInventory(
     ...(distro ? { distro } : {}),
     layers: [{ index: 0, digest, size: -1, mediaType: layer.mediaType, packageCount: packages.length, readFrom: 'rootfs' }],
     packages,
+    ...(projects.length > 0 ? { projects } : {}),
     detectors: detectors.map((d) => ({ id: d.id, version: d.version })),
     warnings: coalesced.warnings,
     stats: { layersRead: 1, layersFromCache: 0, bytesRead: walked.tarBytes },

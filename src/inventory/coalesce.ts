@@ -1,5 +1,5 @@
 import type { Distro } from '../domain/distro.js';
-import type { PackageRecord } from '../domain/package.js';
+import type { OwnedFiles, PackageRecord, ProjectRecord } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
 import type { DetectorLayerResult, FileResult, LayerDeletions, LinkRecord } from '../layers/layer-result.js';
 import { parentOf, resolveSymlink } from '../layers/paths.js';
@@ -23,6 +23,10 @@ export interface CoalescedImage {
   packages: PlacedPackage[];
   /** Release facts from the files present in the final filesystem, keyed by the path they stand at. */
   distroCandidates: Distro[];
+  /** File lists of the OS package databases present in the final filesystem. */
+  ownedFiles: OwnedFiles[];
+  /** Projects told of by lockfiles and manifests present in the final filesystem, with the layer of that file. */
+  projects: { record: ProjectRecord; layerIndex: number }[];
   warnings: ScanWarning[];
 }
 
@@ -56,6 +60,8 @@ export function coalesceLayers(layers: readonly AnalysedLayer[]): CoalescedImage
   const packages: PlacedPackage[] = [];
   const warnings: ScanWarning[] = [];
   const distroCandidates: Distro[] = [];
+  const ownedFiles: OwnedFiles[] = [];
+  const projects: CoalescedImage['projects'] = [];
   for (const [key, versions] of view) {
     const detector = key.slice(0, key.indexOf('\u0000'));
     const top = versions[versions.length - 1];
@@ -68,12 +74,14 @@ export function coalesceLayers(layers: readonly AnalysedLayer[]): CoalescedImage
     const output = top.file?.output;
     if (output === undefined) continue;
     if (output.distro) distroCandidates.push(output.distro);
+    if (output.ownedFiles) ownedFiles.push(...output.ownedFiles);
+    for (const record of output.projects ?? []) projects.push({ record, layerIndex: top.layerIndex });
     for (const w of output.warnings ?? []) warnings.push({ ...w, detector, path: w.path ?? top.file?.path });
     for (const record of output.packages ?? []) {
       packages.push({ record, detector, layerIndex: introducingLayer(versions, record) });
     }
   }
-  return { packages, distroCandidates, warnings };
+  return { packages, distroCandidates, ownedFiles, projects, warnings };
 }
 
 function push(view: Map<string, PathVersion[]>, key: string, version: PathVersion): void {

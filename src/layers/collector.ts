@@ -142,6 +142,8 @@ export class LayerCollector {
     const compact: DetectorOutput = {};
     if (output.packages && output.packages.length > 0) compact.packages = output.packages;
     if (output.distro) compact.distro = output.distro;
+    if (output.ownedFiles && output.ownedFiles.length > 0) compact.ownedFiles = output.ownedFiles;
+    if (output.projects && output.projects.length > 0) compact.projects = output.projects;
     if (output.warnings && output.warnings.length > 0) compact.warnings = output.warnings;
     this.results.get(d.id)?.files.push({ path, output: compact });
   }

@@ -7,7 +7,9 @@
  * properties (layer, layer index, path, source package, distro, ...). The inventory facts that have no
  * CycloneDX field (layers, detectors, warnings, stats, platform) ride in one metadata property,
  * `portcullis:inventory`, as JSON, so that our own SBOM reads back into the same Inventory and
- * `scan sbom:FILE` matches exactly what scanning the image matched.
+ * `scan sbom:FILE` matches exactly what scanning the image matched. Each project whose lockfile the
+ * image holds (npm's `/app`) is an `application` component that `dependsOn` its direct dependencies
+ * in the dependency graph; it is never read back as a package, so it is never matched.
  *
  * In: our SBOMs exactly; other producers' (syft, trivy, ...) best-effort from purls (`deb`, `rpm`,
  * `apk` with the `distro=` qualifier, `npm`, `pypi`, `golang`, `maven`, `gem`, `cargo`) and the
@@ -19,7 +21,7 @@ import { z } from 'zod';
 import type { Distro } from '../domain/distro.js';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../domain/inventory.js';
-import { ECOSYSTEMS, type Ecosystem, type InventoryPackage } from '../domain/package.js';
+import { ECOSYSTEMS, type Ecosystem, type InventoryPackage, type InventoryProject, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
 
 const MODULE = 'sbom';
@@ -38,10 +40,27 @@ export const SBOM_PROPERTIES = {
   epoch: 'portcullis:epoch',
   modularityLabel: 'portcullis:modularity-label',
   attributePrefix: 'portcullis:attribute:',
+  /** `portcullis:os-owner:<field>`: the OS package that installed a language package (InventoryPackage.osOwner). */
+  osOwnerPrefix: 'portcullis:os-owner:',
+  /** Project (application) components: the lockfile, the manifest beside it, its direct dependencies (JSON array of names). */
+  projectEcosystem: 'portcullis:project:ecosystem',
+  projectLockfile: 'portcullis:project:lockfile',
+  projectManifest: 'portcullis:project:manifest',
+  projectDependencies: 'portcullis:project:dependencies',
 } as const;
 
-/** Inventory fields carried whole in the `portcullis:inventory` metadata property. */
-type InventoryEnvelope = Omit<Inventory, 'packages'>;
+/** The osOwner fields, as written after `portcullis:os-owner:`. */
+const OS_OWNER_FIELDS = [
+  ['ecosystem', 'ecosystem'],
+  ['name', 'name'],
+  ['version', 'version'],
+  ['sourceName', 'source-name'],
+  ['sourceVersion', 'source-version'],
+  ['arch', 'arch'],
+] as const satisfies readonly (readonly [keyof OsOwner, string])[];
+
+/** Inventory fields carried whole in the `portcullis:inventory` metadata property (packages and projects are components). */
+type InventoryEnvelope = Omit<Inventory, 'packages' | 'projects'>;
 
 /**
  * bom-refs for a package list, in order: the purl when it is unique in the list, else
@@ -101,6 +120,7 @@ function packageComponent(pkg: InventoryPackage, bomRef: string, distro: string 
     [SBOM_PROPERTIES.epoch, pkg.epoch === undefined ? undefined : String(pkg.epoch)],
     [SBOM_PROPERTIES.modularityLabel, pkg.modularityLabel],
     ...Object.entries(pkg.attributes ?? {}).map(([k, v]): [string, string] => [`${SBOM_PROPERTIES.attributePrefix}${k}`, v]),
+    ...OS_OWNER_FIELDS.map(([field, suffix]): [string, string | undefined] => [`${SBOM_PROPERTIES.osOwnerPrefix}${suffix}`, pkg.osOwner?.[field]]),
   ];
   const component = new Models.Component(Enums.ComponentType.Library, pkg.name, {
     bomRef,
@@ -118,7 +138,7 @@ function packageComponent(pkg: InventoryPackage, bomRef: string, distro: string 
  */
 export function inventoryToBomModel(inventory: Inventory): { bom: Models.Bom; packageRefs: string[] } {
   const bom = new Models.Bom();
-  const { packages, ...envelope } = inventory;
+  const { packages, projects, ...envelope } = inventory;
   bom.metadata.timestamp = new Date(inventory.createdAt);
   bom.metadata.tools.components.add(new Models.Component(Enums.ComponentType.Application, inventory.tool.name, { version: inventory.tool.version }));
 
@@ -139,8 +159,47 @@ export function inventoryToBomModel(inventory: Inventory): { bom: Models.Bom; pa
     bom.components.add(os);
   }
   const packageRefs = packageBomRefs(packages);
-  packages.forEach((pkg, i) => bom.components.add(packageComponent(pkg, packageRefs[i] ?? pkg.purl, distro)));
+  const byPath = new Map<string, Models.Component>();
+  const lockfileComponents = new Map<string, Models.Component[]>();
+  packages.forEach((pkg, i) => {
+    const component = packageComponent(pkg, packageRefs[i] ?? pkg.purl, distro);
+    bom.components.add(component);
+    if (pkg.ecosystem !== 'npm') return;
+    byPath.set(pkg.path, component);
+    const list = lockfileComponents.get(pkg.path);
+    if (list) list.push(component);
+    else lockfileComponents.set(pkg.path, [component]);
+  });
+  for (const project of projects ?? []) {
+    const component = projectComponent(project);
+    // Its direct dependencies: the package installed in the project's node_modules, else the
+    // lockfile's record of that name (the first, should the lockfile pin several versions).
+    const dir = project.lockfile.includes('/') ? project.lockfile.slice(0, project.lockfile.lastIndexOf('/') + 1) : '';
+    for (const name of project.dependencies) {
+      const dependency = byPath.get(`${dir}node_modules/${name}/package.json`) ?? lockfileComponents.get(project.lockfile)?.find((c) => c.name === name);
+      if (dependency) component.dependencies.add(dependency.bomRef);
+    }
+    bom.components.add(component);
+  }
   return { bom, packageRefs };
+}
+
+function projectComponent(project: InventoryProject): Models.Component {
+  const props: [string, string | undefined][] = [
+    [SBOM_PROPERTIES.projectEcosystem, project.ecosystem],
+    [SBOM_PROPERTIES.projectLockfile, project.lockfile],
+    [SBOM_PROPERTIES.projectManifest, project.manifest],
+    [SBOM_PROPERTIES.projectDependencies, JSON.stringify(project.dependencies)],
+    [SBOM_PROPERTIES.layer, project.layer],
+    [SBOM_PROPERTIES.layerIndex, String(project.layerIndex)],
+  ];
+  const component = new Models.Component(Enums.ComponentType.Application, project.name, {
+    bomRef: `project:${project.lockfile}`,
+    purl: project.purl,
+    properties: new Models.PropertyRepository(props.filter((p): p is [string, string] => p[1] !== undefined).map(([n, v]) => new Models.Property(n, v))),
+  });
+  if (project.version !== undefined) component.version = project.version;
+  return component;
 }
 
 /** Serializes a Bom model to CycloneDX 1.6 JSON data (a plain object), keeping insertion order. */
@@ -257,7 +316,53 @@ function ourPackage(c: CdxComponent, props: Map<string, string>, file: string): 
   const attributes: Record<string, string> = {};
   for (const [k, v] of props) if (k.startsWith(SBOM_PROPERTIES.attributePrefix)) attributes[k.slice(SBOM_PROPERTIES.attributePrefix.length)] = v;
   if (Object.keys(attributes).length > 0) pkg.attributes = attributes;
+  const owner = osOwnerOf(props);
+  if (owner !== undefined) pkg.osOwner = owner;
   return pkg;
+}
+
+const OS_OWNER_ECOSYSTEMS: readonly string[] = ['deb', 'rpm', 'apk'] satisfies OsEcosystem[];
+
+/** The `portcullis:os-owner:*` properties back into an owner; undefined when absent or incomplete. */
+function osOwnerOf(props: Map<string, string>): OsOwner | undefined {
+  const get = (suffix: string): string | undefined => props.get(`${SBOM_PROPERTIES.osOwnerPrefix}${suffix}`);
+  const ecosystem = get('ecosystem');
+  const name = get('name');
+  const version = get('version');
+  if (ecosystem === undefined || !OS_OWNER_ECOSYSTEMS.includes(ecosystem) || name === undefined || version === undefined) return undefined;
+  const owner: OsOwner = { ecosystem: ecosystem as OsEcosystem, name, version };
+  for (const [field, suffix] of OS_OWNER_FIELDS) {
+    const value = get(suffix);
+    if (value !== undefined && (field === 'sourceName' || field === 'sourceVersion' || field === 'arch')) owner[field] = value;
+  }
+  return owner;
+}
+
+/** A project component of our own SBOM back into an InventoryProject. */
+function ourProject(c: CdxComponent, props: Map<string, string>, file: string): InventoryProject {
+  const lockfile = props.get(SBOM_PROPERTIES.projectLockfile) ?? '';
+  const layerIndex = Number(props.get(SBOM_PROPERTIES.layerIndex));
+  let dependencies: unknown;
+  try {
+    dependencies = JSON.parse(props.get(SBOM_PROPERTIES.projectDependencies) ?? '[]');
+  } catch {
+    dependencies = undefined;
+  }
+  if (props.get(SBOM_PROPERTIES.projectEcosystem) !== 'npm' || c.name === undefined || c.purl === undefined || !Number.isInteger(layerIndex) || !Array.isArray(dependencies) || !dependencies.every((d) => typeof d === 'string')) {
+    throw inputError(file, `project component ${c['bom-ref'] ?? c.name ?? '?'} (${lockfile}) lacks the name, purl or portcullis properties of a portcullis project`);
+  }
+  const project: InventoryProject = {
+    ecosystem: 'npm',
+    name: c.name,
+    ...(c.version !== undefined ? { version: c.version } : {}),
+    purl: c.purl,
+    lockfile,
+    ...(props.has(SBOM_PROPERTIES.projectManifest) ? { manifest: props.get(SBOM_PROPERTIES.projectManifest) } : {}),
+    dependencies: dependencies as string[],
+    layer: props.get(SBOM_PROPERTIES.layer) ?? '',
+    layerIndex,
+  };
+  return project;
 }
 
 const PURL_TYPES: Record<string, Ecosystem> = { deb: 'deb', apk: 'apk', rpm: 'rpm', npm: 'npm', pypi: 'pypi', golang: 'golang', maven: 'maven', gem: 'gem', cargo: 'cargo' };
@@ -364,7 +469,11 @@ export function cycloneDxToInventory(bom: unknown, options: { file?: string; too
       const props = propsOf(c);
       return props.has(SBOM_PROPERTIES.ecosystem) ? [ourPackage(c, props, file)] : [];
     });
-    return { ...envelope, packages };
+    const projects = all.flatMap((c) => {
+      const props = propsOf(c);
+      return props.has(SBOM_PROPERTIES.projectLockfile) ? [ourProject(c, props, file)] : [];
+    });
+    return { ...envelope, packages, ...(projects.length > 0 ? { projects } : {}) };
   }
 
   const layers: string[] = [];

@@ -4,7 +4,7 @@ import { PortcullisError } from '../domain/errors.js';
 import type { ScanReport } from '../domain/finding.js';
 import { INVENTORY_SCHEMA, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
-import { matchInventory, type AdvisorySource } from '../matching/matcher.js';
+import { matchInventory, type AdvisorySource, type OsOwnedMode } from '../matching/matcher.js';
 import { cycloneDxToInventory } from '../sbom/index.js';
 import { assessFreshness, defaultDbPath, formatAge, openVulnDb, staleFeeds, type DbFreshness, type FeedFailure, type FeedFreshness, type VulnDb } from '../vulndb/index.js';
 import { TOOL_VERSION } from '../version.js';
@@ -19,6 +19,8 @@ export interface ScanRequest extends InventoryRequest {
   includeNotAffected?: boolean;
   /** The `sbom:`/`inventory:` file's inventory when the caller already read it (to fail on a bad file before the DB is touched). */
   stored?: Inventory;
+  /** Language packages installed by an OS package (`--os-owned`); default `distro`. */
+  osOwned?: OsOwnedMode;
 }
 
 /** A scan report plus what matching could not judge. */
@@ -135,8 +137,11 @@ export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number
 }
 
 /** Matches one inventory and wraps the findings in a report that names the DB's feeds and dates. */
-export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: string }, options: { includeNotAffected?: boolean } = {}): ScanOutcome {
-  const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, { includeNotAffected: options.includeNotAffected === true });
+export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: string }, options: { includeNotAffected?: boolean; osOwned?: OsOwnedMode } = {}): ScanOutcome {
+  const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, {
+    includeNotAffected: options.includeNotAffected === true,
+    ...(options.osOwned ? { osOwned: options.osOwned } : {}),
+  });
   const report: ScanReport = {
     schema: 'https://portcullis.dev/schemas/scan-report/v1',
     schemaVersion: 1,
@@ -164,7 +169,7 @@ export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]
   try {
     const stored = request.stored ?? (await readStoredInventory(request.reference));
     const inventories = stored ? [stored] : await inventoryReference(request);
-    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true }));
+    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }));
   } finally {
     db.close();
   }

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
 import type { ScanReport } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import { OS_OWNED_MODES, type OsOwnedMode } from '../../matching/matcher.js';
 import { evaluatePolicy, type Policy, type PolicyResult } from '../../policy/evaluate.js';
 import { loadIgnoreFile } from '../../policy/ignore-file.js';
 import { parseThreshold } from '../../policy/threshold.js';
@@ -44,6 +45,7 @@ interface ScanOptions extends ImageCliOptions {
   showSuppressed?: boolean;
   why?: boolean;
   includeNotAffected?: boolean;
+  osOwned: OsOwnedMode;
   ignoreFile: string[];
   format: string;
   output: string[];
@@ -186,6 +188,11 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--show-suppressed', 'list findings suppressed by VEX or ignore files, with the justification')
     .option('--why', 'show the records and the rule behind each finding')
     .option('--include-not-affected', 'also report (JSON) the statements that cleared packages, with the rule that cleared them')
+    .addOption(
+      new Option('--os-owned <mode>', 'language packages an OS package installed: distro (its distribution records judge them), report (match as they are), skip (leave them to the OS package)')
+        .choices(OS_OWNED_MODES)
+        .default('distro'),
+    )
     .option('--ignore-file <file>', 'ids to ignore, one per line or YAML (repeatable)', collect, [])
     .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMATS.map((f) => f.id)).default('table'))
     .option('-o, --output <format=file>', 'also write FORMAT to FILE (repeatable)', collect, [])
@@ -227,6 +234,7 @@ export function scanCommand(ctx: RunContext): Command {
           dbPath,
           ...(stored ? { stored } : {}),
           includeNotAffected: opts.includeNotAffected === true,
+          osOwned: opts.osOwned,
           image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
           onWalkProgress: (p) => progress.onWalk(p),
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
