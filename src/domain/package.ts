@@ -7,6 +7,9 @@
 export const ECOSYSTEMS = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'golang', 'maven', 'gem', 'cargo'] as const;
 export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
+/** The ecosystems of OS package managers (their packages come from the distribution, not a language registry). */
+export const OS_ECOSYSTEMS: ReadonlySet<string> = new Set<Ecosystem>(['deb', 'rpm', 'apk']);
+
 export interface PackageRecord {
   ecosystem: Ecosystem;
   name: string;

@@ -1,6 +1,5 @@
-import type { Ecosystem, InventoryPackage, OsOwner, OwnedFiles } from '../domain/package.js';
+import { OS_ECOSYSTEMS, type InventoryPackage, type OsOwner, type OwnedFiles } from '../domain/package.js';
 
-const OS_ECOSYSTEMS: ReadonlySet<Ecosystem> = new Set(['deb', 'rpm', 'apk']);
 
 /**
  * Top-level directories that merged-/usr systems (Debian 12, Fedora, Alpine 3.22+) keep as links

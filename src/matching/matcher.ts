@@ -8,7 +8,7 @@
 import type { Advisory, AffectedPackage, FeedMetadata, SeverityRating } from '../domain/advisory.js';
 import type { Finding } from '../domain/finding.js';
 import type { Inventory } from '../domain/inventory.js';
-import { describeOwner, type Ecosystem, type InventoryPackage, type OsEcosystem, type OsOwner } from '../domain/package.js';
+import { describeOwner, OS_ECOSYSTEMS, type Ecosystem, type InventoryPackage, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { distroNamespace } from '../distro/index.js';
@@ -43,7 +43,6 @@ export const LANGUAGE_NAMESPACES: Partial<Record<Ecosystem, string>> = {
   cargo: 'crates.io',
 };
 
-const OS_ECOSYSTEMS: ReadonlySet<Ecosystem> = new Set(['deb', 'rpm', 'apk']);
 
 /**
  * What to do with language packages an OS package installed (`osOwner`, or the path heuristic
