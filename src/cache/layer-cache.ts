@@ -6,8 +6,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DetectorLayerResult, IndexedEntry, LayerDeletions } from '../layers/layer-result.js';
 
 const CACHE_SCHEMA = 'portcullis.layer-cache/v1';
-/** Bump when the walk's own output (deletions) changes meaning. */
-export const WALK_VERSION = 1;
+/** Bump when the walk's own output (deletions, file index) changes meaning. 2: the index holds links with their targets and special files. */
+export const WALK_VERSION = 2;
 
 /** Default cache root: $PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis, else ~/.cache/portcullis. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -58,7 +58,8 @@ export class LayerCache {
   }
 
   async putFileIndex(digest: string, index: readonly IndexedEntry[]): Promise<void> {
-    const text = index.map((e) => `${e.path}\t${e.size}\t${e.mode}`).join('\n');
+    // One JSON row per entry: names and link targets may hold any character but NUL.
+    const text = JSON.stringify(index.map((e) => (e.type === undefined ? [e.path, e.size, e.mode] : [e.path, e.size, e.mode, e.type, e.target ?? ''])));
     await this.write(digest, `index@${WALK_VERSION}`, { gz: gzipSync(text).toString('base64') });
   }
 
@@ -108,11 +109,15 @@ export class LayerCache {
 }
 
 function decodeIndex(text: string): IndexedEntry[] {
-  if (text === '') return [];
-  return text.split('\n').map((line) => {
-    const [path, size, mode] = line.split('\t');
-    if (path === undefined || size === undefined || mode === undefined) throw new Error('layer cache: bad index line');
-    return { path, size: Number(size), mode: Number(mode) };
+  const rows: unknown = JSON.parse(text);
+  if (!Array.isArray(rows)) throw new Error('layer cache: bad index');
+  return rows.map((row: unknown) => {
+    if (!Array.isArray(row)) throw new Error('layer cache: bad index row');
+    const [path, size, mode, type, target] = row as unknown[];
+    if (typeof path !== 'string' || typeof size !== 'number' || typeof mode !== 'number') throw new Error('layer cache: bad index row');
+    if (type === undefined) return { path, size, mode };
+    if ((type !== 'symlink' && type !== 'hardlink' && type !== 'other') || typeof target !== 'string') throw new Error('layer cache: bad index row');
+    return type === 'other' ? { path, size, mode, type } : { path, size, mode, type, target };
   });
 }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory, type InventoryLayer } from '../domain/inventory.js';
 import type { Distro } from '../domain/distro.js';
@@ -9,9 +10,10 @@ import type { LayerCache } from '../cache/layer-cache.js';
 import { DEFAULT_WALK_LIMITS, type WalkLimits } from '../layers/collector.js';
 import { decompressLayer } from '../layers/decompress.js';
 import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result.js';
-import { walkRootfs } from '../layers/walk-rootfs.js';
-import { walkTar } from '../layers/walk-tar.js';
-import { coalesceLayers, type AnalysedLayer, type PlacedPackage } from './coalesce.js';
+import { readRootfsFile, walkRootfs } from '../layers/walk-rootfs.js';
+import { readTarFiles, walkTar } from '../layers/walk-tar.js';
+import type { AnalysedLayer, PlacedPackage } from './coalesce.js';
+import { coalesceThroughLinks } from './linked-reads.js';
 import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
 import { chooseDistro } from '../distro/index.js';
@@ -54,7 +56,16 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     return outcome;
   });
 
-  const coalesced = coalesceLayers(outcomes.map((o) => o.analysed));
+  const readLayerFiles = (layerIndex: number, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> => {
+    const layer = resolved.layers.find((l) => l.index === layerIndex);
+    if (layer === undefined) return Promise.reject(new PortcullisError('E_INTERNAL', `no layer ${layerIndex}`));
+    return readLayer(resolved, layer, options.signal, (tar) => readTarFiles(tar, paths));
+  };
+  const coalesced = await coalesceThroughLinks(
+    outcomes.map((o) => o.analysed),
+    options.detectors,
+    readLayerFiles,
+  );
   const distro = chooseDistro(coalesced.distroCandidates);
   const packages = placePackages(preferInstalled(coalesced.packages), resolved.layers, distro);
   const counts = countByLayer(packages);
@@ -125,26 +136,11 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
     }
     missing = stillMissing;
     if (deletions && index && missing.length === 0) {
-      return { analysed: { index: layer.index, digest: layer.digest, deletions, detectors: cached }, readFrom: 'cache', tarBytes: 0 };
+      return { analysed: { index: layer.index, digest: layer.digest, deletions, detectors: cached, files: index }, readFrom: 'cache', tarBytes: 0 };
     }
   }
 
-  const blob = await image.openLayer(layer, options.signal);
-  const blobEnd = settled(blob);
-  const { tar } = decompressLayer(blob, { keepSourceOnError: true });
-  let walked;
-  try {
-    walked = await walkTar(tar, missing, limits);
-    await drain(tar);
-  } catch (err) {
-    tar.destroy();
-    // Bytes that fail to decode are often bytes that were altered: read the rest of the blob so
-    // its digest check can name that root cause instead of the decoder's symptom.
-    blob.unpipe();
-    blob.resume();
-    const integrity = await blobEnd;
-    throw annotate(integrity instanceof PortcullisError && integrity.code === 'E_DIGEST_MISMATCH' ? integrity : err, layer);
-  }
+  const walked = await readLayer(image, layer, options.signal, (tar) => walkTar(tar, missing, limits));
   if (cache) {
     await cache.putDeletions(layer.digest, walked);
     await cache.putFileIndex(layer.digest, walked.index);
@@ -156,10 +152,34 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
       digest: layer.digest,
       deletions: { whiteouts: walked.whiteouts, opaqueDirs: walked.opaqueDirs },
       detectors: [...cached, ...walked.detectors],
+      files: walked.index,
     },
     readFrom: 'blob',
     tarBytes: walked.tarBytes,
   };
+}
+
+/**
+ * Opens a layer blob and hands its tar to `consume`; the whole blob is read, so its digest is
+ * verified before the result is trusted. A failure is annotated with the layer.
+ */
+async function readLayer<T>(image: ResolvedImage, layer: LayerDescriptor, signal: AbortSignal | undefined, consume: (tar: Readable) => Promise<T>): Promise<T> {
+  const blob = await image.openLayer(layer, signal);
+  const blobEnd = settled(blob);
+  const { tar } = decompressLayer(blob, { keepSourceOnError: true });
+  try {
+    const result = await consume(tar);
+    await drain(tar);
+    return result;
+  } catch (err) {
+    tar.destroy();
+    // Bytes that fail to decode are often bytes that were altered: read the rest of the blob so
+    // its digest check can name that root cause instead of the decoder's symptom.
+    blob.unpipe();
+    blob.resume();
+    const integrity = await blobEnd;
+    throw annotate(integrity instanceof PortcullisError && integrity.code === 'E_DIGEST_MISMATCH' ? integrity : err, layer);
+  }
 }
 
 /** Resolves when a stream ends (undefined) or fails (its error); never rejects. */
@@ -194,7 +214,13 @@ function annotate(err: unknown, layer: LayerDescriptor): unknown {
 async function buildRootfsInventory(image: RootfsImage, detectors: readonly Detector[], limits: WalkLimits): Promise<Inventory> {
   const walked = await walkRootfs(image.root, detectors, limits);
   const digest = 'rootfs';
-  const coalesced = coalesceLayers([{ index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors }]);
+  const readRootfs = async (_layerIndex: number, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> => {
+    const files = new Map<string, Buffer>();
+    for (const [path, max] of paths) files.set(path, await readRootfsFile(image.root, path, max));
+    return files;
+  };
+  const rootfsLayer: AnalysedLayer = { index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors, files: walked.index };
+  const coalesced = await coalesceThroughLinks([rootfsLayer], detectors, readRootfs);
   const distro = chooseDistro(coalesced.distroCandidates);
   const layer: LayerDescriptor = { index: 0, digest, size: -1, mediaType: 'application/vnd.portcullis.rootfs' };
   const packages = placePackages(preferInstalled(coalesced.packages), [layer], distro);
