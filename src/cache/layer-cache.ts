@@ -101,9 +101,12 @@ export class LayerCache {
     const file = this.fileFor(digest, key);
     const dir = join(file, '..');
     await mkdir(dir, { recursive: true });
-    const envelope: Envelope<unknown> = { schema: CACHE_SCHEMA, digest, key, sha256: checksum(payload), payload };
+    // The payload (200,000 packages for a large status file) is stringified once, for both the
+    // checksum and the file, and written as it is rather than concatenated into a second copy.
+    const body = JSON.stringify(payload) ?? 'null';
+    const head = JSON.stringify({ schema: CACHE_SCHEMA, digest, key, sha256: sha256Of(body) } satisfies Omit<Envelope<unknown>, 'payload'>);
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(envelope));
+    await writeFile(tmp, [`${head.slice(0, -1)},"payload":`, body, '}']);
     await rename(tmp, file);
   }
 }
@@ -126,7 +129,11 @@ function isPackedIndex(v: unknown): v is { gz: string } {
 }
 
 function checksum(payload: unknown): string {
-  return createHash('sha256').update(JSON.stringify(payload) ?? '').digest('hex');
+  return sha256Of(JSON.stringify(payload) ?? '');
+}
+
+function sha256Of(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function splitDigest(digest: string): [string, string] {

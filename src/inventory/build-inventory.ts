@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory, type InventoryLayer } from '../domain/inventory.js';
 import type { Distro } from '../domain/distro.js';
-import type { InventoryPackage } from '../domain/package.js';
+import type { InventoryPackage, PackageRecord } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
 import type { Detector } from '../detectors/types.js';
 import type { LayerDescriptor, ResolvedImage, RootfsImage } from '../image/types.js';
@@ -19,6 +19,7 @@ import { purlFor } from './purl.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { mapBounded } from '../util/concurrency.js';
+import { flatString } from '../util/strings.js';
 
 export interface InventoryOptions {
   detectors: readonly Detector[];
@@ -246,9 +247,14 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
  */
 function preferInstalled(placed: PlacedPackage[]): PlacedPackage[] {
   const idOf = (r: PlacedPackage['record']): string => `${r.ecosystem}\u0000${r.name}\u0000${r.version}`;
+  // Only the ids some lockfile declares are indexed: an image of 200,000 OS packages and no
+  // lockfile costs nothing here.
+  const declared = new Set<string>();
+  for (const p of placed) if (DECLARING_DETECTORS.has(p.detector)) declared.add(idOf(p.record));
+  if (declared.size === 0) return placed;
   const installedDirs = new Map<string, string[]>();
   for (const p of placed) {
-    if (DECLARING_DETECTORS.has(p.detector)) continue;
+    if (DECLARING_DETECTORS.has(p.detector) || !declared.has(idOf(p.record))) continue;
     const dirs = installedDirs.get(idOf(p.record)) ?? [];
     dirs.push(`${dirOf(p.record.path)}/`);
     installedDirs.set(idOf(p.record), dirs);
@@ -266,15 +272,20 @@ function dirOf(path: string): string {
   return slash < 0 ? '' : path.slice(0, slash);
 }
 
-/** Gives each placed package its purl and layer digest, in a stable order (ecosystem, name, version, path). */
+/**
+ * Gives each placed package its purl and layer digest, in a stable order (ecosystem, name, version,
+ * path). The records become the inventory's packages in place (this run owns them: the walk or the
+ * cache made them), so a 200,000-package image does not hold every package twice at its peak; a
+ * record placed twice (a link to the same file) is copied for its second place.
+ */
 function placePackages(placed: PlacedPackage[], layers: readonly LayerDescriptor[], distro: Distro | undefined): InventoryPackage[] {
   const byIndex = new Map(layers.map((l) => [l.index, l.digest]));
-  const out: InventoryPackage[] = placed.map(({ record, layerIndex }) => ({
-    ...record,
-    purl: purlFor(record, distro),
-    layer: byIndex.get(layerIndex) ?? '',
-    layerIndex,
-  }));
+  const taken = new WeakSet<PackageRecord>();
+  const out: InventoryPackage[] = placed.map(({ record, layerIndex }) => {
+    const target = taken.has(record) ? { ...record } : record;
+    taken.add(record);
+    return Object.assign(target, { purl: flatString(purlFor(record, distro)), layer: byIndex.get(layerIndex) ?? '', layerIndex });
+  });
   out.sort(
     (a, b) =>
       cmp(a.ecosystem, b.ecosystem) || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.arch ?? '', b.arch ?? '') || cmp(a.path, b.path),
@@ -291,3 +302,4 @@ function countByLayer(packages: InventoryPackage[]): Map<number, number> {
   for (const p of packages) counts.set(p.layerIndex, (counts.get(p.layerIndex) ?? 0) + 1);
   return counts;
 }
+

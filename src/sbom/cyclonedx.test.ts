@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { isPortcullisError } from '../domain/errors.js';
 import type { Inventory } from '../domain/inventory.js';
-import { cycloneDxToInventory, imagePurl, inventoryToCycloneDx, packageBomRefs } from './cyclonedx.js';
+import { cycloneDxToInventory, imagePurl, inventoryToCycloneDx, inventoryToCycloneDxStream, packageBomRefs } from './cyclonedx.js';
+import { writeJson } from '../util/json-stream.js';
 import { fixtureInventory, MANIFEST_DIGEST } from '../policy/test-support/scan-fixtures.js';
 
 const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot6);
@@ -201,5 +202,31 @@ describe('cycloneDxToInventory: other producers', () => {
     const broken = structuredClone(ours);
     broken.metadata.properties[0] = { name: 'portcullis:inventory', value: '{"schema": "https://portcullis.dev/schemas/inventory/v9", "schemaVersion": 9}' };
     assert.throws(() => cycloneDxToInventory(broken, { file: 'old.json' }), /sbom: old.json: portcullis:inventory holds an unsupported inventory schema/);
+  });
+});
+
+describe('inventoryToCycloneDxStream', () => {
+  /** What writeJson makes of the streamed SBOM, as one string for comparison. */
+  async function written(inventory: Inventory): Promise<string> {
+    const parts: string[] = [];
+    await writeJson(inventoryToCycloneDxStream(inventory), { write: (t) => void parts.push(t) }, 2);
+    return parts.join('');
+  }
+
+  test('writes byte for byte the SBOM inventoryToCycloneDx gives, repeated purls and all', async () => {
+    const base = fixtureInventory();
+    // The same packages again at another path and layer: bom-refs fall back to purl|path and purl|path|layer.
+    const repeated = base.packages.map((p) => ({ ...p, path: `other/${p.path}` }));
+    const again = base.packages.map((p) => ({ ...p, layerIndex: p.layerIndex + 1 }));
+    const inventory: Inventory = { ...base, packages: [...base.packages, ...repeated, ...again] };
+    const text = await written(inventory);
+    assert.equal(text, JSON.stringify(inventoryToCycloneDx(inventory), null, 2));
+    await assertValid(JSON.parse(text));
+  });
+
+  test('an inventory without packages or distro gives the same SBOM too', async () => {
+    const { distro: _distro, ...rest } = fixtureInventory();
+    const bare: Inventory = { ...rest, packages: [] };
+    assert.equal(await written(bare), JSON.stringify(inventoryToCycloneDx(bare), null, 2));
   });
 });

@@ -21,6 +21,7 @@ import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../domain/inventory.js';
 import { ECOSYSTEMS, type Ecosystem, type InventoryPackage } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
+import { StreamedArray } from '../util/json-stream.js';
 
 const MODULE = 'sbom';
 
@@ -50,8 +51,10 @@ type InventoryEnvelope = Omit<Inventory, 'packages'>;
 export function packageBomRefs(packages: readonly Pick<InventoryPackage, 'purl' | 'path' | 'layerIndex'>[]): string[] {
   const count = new Map<string, number>();
   for (const p of packages) count.set(p.purl, (count.get(p.purl) ?? 0) + 1);
+  // Only repeated purls need the longer forms; most SBOMs have none, and 200,000 keys cost memory.
   const withPath = new Map<string, number>();
   for (const p of packages) {
+    if (count.get(p.purl) === 1) continue;
     const key = `${p.purl}|${p.path}`;
     withPath.set(key, (withPath.get(key) ?? 0) + 1);
   }
@@ -155,6 +158,39 @@ export function bomToJson(bom: Models.Bom): Record<string, unknown> {
  */
 export function inventoryToCycloneDx(inventory: Inventory): Record<string, unknown> {
   return bomToJson(inventoryToBomModel(inventory).bom);
+}
+
+/**
+ * The same SBOM as inventoryToCycloneDx, as a value for writeJson (src/util/json-stream.ts): each
+ * package's component and dependency entry is made by the library's normalizer only as it is
+ * written, so writing the SBOM of 200,000 packages holds one component at a time, not a Bom model
+ * and a string of the whole document.
+ */
+export function inventoryToCycloneDxStream(inventory: Inventory): Record<string, unknown> {
+  const { packages } = inventory;
+  const skeleton = inventoryToCycloneDx({ ...inventory, packages: [] });
+  const refs = packageBomRefs(packages);
+  const distro = distroLabel(inventory.distro);
+  const normalizer = new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6).makeForComponent();
+  const head = (key: string): unknown[] => {
+    const value = skeleton[key];
+    return Array.isArray(value) ? value : [];
+  };
+  return {
+    ...skeleton,
+    components: new StreamedArray(function* () {
+      yield* head('components');
+      for (const [i, pkg] of packages.entries()) {
+        const normalized = normalizer.normalize(packageComponent(pkg, refs[i] ?? pkg.purl, distro), { sortLists: false });
+        if (normalized !== undefined) yield normalized;
+      }
+    }),
+    // Packages depend on nothing we know of: one bare entry each, after the skeleton's own.
+    dependencies: new StreamedArray(function* () {
+      yield* head('dependencies');
+      for (const ref of refs) yield { ref };
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,26 +20,32 @@ export interface ControlStanza {
  * A field repeated inside one stanza keeps its last value (dpkg would reject the file; we keep going).
  * Returns [] for empty or whitespace-only text.
  */
-export function parseControlStanzas(text: string): ControlStanza[] {
-  const stanzas: ControlStanza[] = [];
+export function parseControlStanzas(text: Uint8Array | string): ControlStanza[] {
+  return [...controlStanzas(text)];
+}
+
+/**
+ * The stanzas of a control file one at a time, as parseControlStanzas reads them: only the current
+ * stanza is held, so a database of 200,000 packages costs no more than its largest stanza on top of
+ * its bytes. Bytes are decoded line by line as UTF-8 (invalid sequences become U+FFFD: a stray
+ * Latin-1 byte in a description must not hide the packages).
+ */
+export function* controlStanzas(text: Uint8Array | string): Generator<ControlStanza> {
   let current: ControlStanza | undefined;
   let lastField: string | undefined;
-  const lines = text.replace(/^\uFEFF/, '').split('\n');
-
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const lineNo = i + 1;
-
+  let lineNo = 0;
+  for (const raw of lines(text)) {
+    lineNo += 1;
+    const unmarked = lineNo === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+    const line = unmarked.endsWith('\r') ? unmarked.slice(0, -1) : unmarked;
     // Blank (or whitespace-only) lines end a stanza; deb822 parsers may accept the latter as separators.
     if (line.trim() === '') {
-      if (current) stanzas.push(current);
+      if (current) yield current;
       current = undefined;
       lastField = undefined;
       continue;
     }
     if (line.startsWith('#')) continue;
-
     if (line.startsWith(' ') || line.startsWith('\t')) {
       if (current && lastField !== undefined) {
         const previous = current.fields.get(lastField) ?? '';
@@ -52,7 +58,6 @@ export function parseControlStanzas(text: string): ControlStanza[] {
       }
       continue;
     }
-
     current ??= { fields: new Map(), line: lineNo, strayLines: [] };
     const colon = line.indexOf(':');
     if (colon <= 0) {
@@ -63,6 +68,25 @@ export function parseControlStanzas(text: string): ControlStanza[] {
     lastField = line.slice(0, colon).trim().toLowerCase();
     current.fields.set(lastField, line.slice(colon + 1).trim());
   }
-  if (current) stanzas.push(current);
-  return stanzas;
+  if (current) yield current;
+}
+
+/** The lines of a text or of UTF-8 bytes (split at `\n` only), without copying the whole text. */
+function* lines(text: Uint8Array | string): Generator<string> {
+  if (typeof text === 'string') {
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      yield text.slice(start, end);
+      start = end + 1;
+    }
+    yield text.slice(start);
+    return;
+  }
+  const bytes = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  let start = 0;
+  for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, start)) {
+    yield bytes.toString('utf8', start, end);
+    start = end + 1;
+  }
+  yield bytes.toString('utf8', start);
 }
