@@ -66,11 +66,12 @@ interface PathVersion {
  * rewritten by every layer still credits each package to the layer that installed it).
  * A link at a wanted path counts with the content of the file it leads to in the merged filesystem
  * (symlinks followed inside the image root, hardlinks to the entry they name), credited to the
- * later of the link's and the file's layers; when no detector read that file, it is listed in
+ * later of the link's and the file's layers; a file its detector also reads at its own path counts
+ * there only (the link adds its release facts, not its packages). When no detector read the file, it is listed in
  * `linkedReads` until its output is given in `linked`. A link to nothing or to a special file is a
  * warning. Returns no packages for an image without any detector results.
  */
-export function coalesceLayers(layers: readonly AnalysedLayer[], linked: ReadonlyMap<string, DetectorOutput> = new Map()): CoalescedImage {
+export function coalesceLayers(layers: readonly AnalysedLayer[], linked: ReadonlyMap<string, DetectorOutput> = new Map(), mergedTree?: MergedTree): CoalescedImage {
   const view = new Map<string, PathVersion[]>();
   const keyOf = linkKey;
   const pathOf = (key: string): string => key.slice(key.indexOf('\u0000') + 1);
@@ -87,13 +88,13 @@ export function coalesceLayers(layers: readonly AnalysedLayer[], linked: Readonl
   const warnings: ScanWarning[] = [];
   const distroCandidates: Distro[] = [];
   const linkedReads: LinkedRead[] = [];
-  let tree: MergedTree | undefined;
+  let tree = mergedTree;
   for (const [key, versions] of view) {
     const detector = key.slice(0, key.indexOf('\u0000'));
     const top = versions[versions.length - 1];
     if (top === undefined) continue;
     if (top.link !== undefined) {
-      tree ??= new MergedTree(layers.map(treeLayer));
+      tree ??= mergedTreeOf(layers);
       const through = throughLink(tree, view, detector, top.link, linked);
       if ('read' in through) {
         linkedReads.push(through.read);
@@ -115,6 +116,11 @@ export function coalesceLayers(layers: readonly AnalysedLayer[], linked: Readonl
     }
   }
   return { packages, distroCandidates, warnings, linkedReads };
+}
+
+/** The merged filesystem of the layers (paths only), from their indexes where they have one. */
+export function mergedTreeOf(layers: readonly AnalysedLayer[]): MergedTree {
+  return new MergedTree(layers.map(treeLayer));
 }
 
 /** The layer's entries for the merged tree: its index, or else the detectors' own files and links. */
@@ -149,8 +155,16 @@ function throughLink(
     return { output: { warnings: [{ code: 'not-a-regular-file', message, path: link.path }] }, sourceLayer: resolved.layerIndex };
   }
   const { source } = resolved;
-  const read = view.get(linkKey(detector, source.path))?.findLast((v) => v.layerIndex === source.layerIndex && v.file !== undefined)?.file;
-  if (read !== undefined) return { output: relocate(read.output, source.path, link.path), sourceLayer: source.layerIndex };
+  const versions = view.get(linkKey(detector, source.path));
+  const read = versions?.findLast((v) => v.layerIndex === source.layerIndex && v.file !== undefined)?.file;
+  if (read !== undefined) {
+    const output = relocate(read.output, source.path, link.path);
+    // The file still stands at its own path, where its packages are already counted: a link to it
+    // (Debian's `commons-lang3-3.12.0.jar -> commons-lang3.jar`) adds none. Release facts are kept
+    // under the link's name, which is where tools look for them (`etc/os-release`).
+    if (versions?.[versions.length - 1]?.file === read) return { output: output.distro ? { distro: output.distro } : {}, sourceLayer: source.layerIndex };
+    return { output, sourceLayer: source.layerIndex };
+  }
   const given = linked.get(linkKey(detector, link.path));
   if (given !== undefined) return { output: given, sourceLayer: source.layerIndex };
   return { read: { detector, linkPath: link.path, source } };

@@ -1,7 +1,9 @@
 import { PortcullisError } from '../domain/errors.js';
 import type { Detector, DetectorOutput } from '../detectors/types.js';
 import { LayerCollector } from '../layers/collector.js';
-import { coalesceLayers, linkKey, type AnalysedLayer, type CoalescedImage, type LinkedRead } from './coalesce.js';
+import type { ScanWarning } from '../domain/warning.js';
+import { coalesceLayers, linkKey, mergedTreeOf, type AnalysedLayer, type CoalescedImage, type LinkedRead } from './coalesce.js';
+import type { MergedTree } from './merged-tree.js';
 
 /**
  * Reads the regular files at the given paths of one layer, each at most its number of bytes, in
@@ -52,12 +54,60 @@ export async function readThroughLinks(reads: readonly LinkedRead[], detectors: 
   return outputs;
 }
 
+/** Most names examined through symlinked directories per image (see MergedTree.linkAliases). */
+const MAX_LINK_ALIASES = 1_000_000;
+
 /**
  * coalesceLayers, then the reads its links need (if any), then coalesceLayers again with their
- * outputs: the image's packages with every link at a wanted path followed.
+ * outputs: the image's packages with every link at a wanted path followed. A wanted path reached
+ * only through a symlinked directory (`var/lib/dpkg -> /opt/dpkg`) is read too, when its detector
+ * does not already read the file at its real path (so `bin -> usr/bin` counts nothing twice); its
+ * packages are credited to the later of the link's and the file's layers.
  */
 export async function coalesceThroughLinks(layers: readonly AnalysedLayer[], detectors: readonly Detector[], readLayer: LayerFileReader): Promise<CoalescedImage> {
-  const first = coalesceLayers(layers);
-  if (first.linkedReads.length === 0) return first;
-  return coalesceLayers(layers, await readThroughLinks(first.linkedReads, detectors, readLayer));
+  const hasSymlinks = layers.some((l) => l.files?.some((e) => e.type === 'symlink') ?? false);
+  const tree = hasSymlinks ? mergedTreeOf(layers) : undefined;
+  const first = coalesceLayers(layers, new Map(), tree);
+  const { reads: aliasReads, warnings } = tree ? readsThroughLinkedDirectories(tree, layers, detectors) : { reads: [], warnings: [] };
+  if (first.linkedReads.length === 0 && aliasReads.length === 0) return { ...first, warnings: [...first.warnings, ...warnings] };
+  const linked = await readThroughLinks([...first.linkedReads, ...aliasReads.map((a) => a.read)], detectors, readLayer);
+  const result = first.linkedReads.length > 0 ? coalesceLayers(layers, linked, tree) : first;
+  result.warnings.push(...warnings);
+  for (const { read, layerIndex } of aliasReads) {
+    const output = linked.get(linkKey(read.detector, read.linkPath)) ?? {};
+    if (output.distro) result.distroCandidates.push(output.distro);
+    for (const w of output.warnings ?? []) result.warnings.push({ ...w, detector: read.detector, path: w.path ?? read.linkPath });
+    for (const record of output.packages ?? []) result.packages.push({ record, detector: read.detector, layerIndex });
+  }
+  return result;
+}
+
+/** The wanted paths that only a symlinked directory leads to, as reads of the files they name. */
+function readsThroughLinkedDirectories(
+  tree: MergedTree,
+  layers: readonly AnalysedLayer[],
+  detectors: readonly Detector[],
+): { reads: { read: LinkedRead; layerIndex: number }[]; warnings: ScanWarning[] } {
+  const { aliases, truncated } = tree.linkAliases(MAX_LINK_ALIASES);
+  const warnings: ScanWarning[] = truncated
+    ? [{ code: 'link-aliases-capped', message: `layers: more than ${MAX_LINK_ALIASES} paths through symlinked directories; the rest were not looked at` }]
+    : [];
+  // Paths a detector already has a version of in some layer keep what the layers say there.
+  const known = new Set<string>();
+  for (const layer of layers) {
+    for (const result of layer.detectors) {
+      for (const f of result.files) known.add(linkKey(result.detector, f.path));
+      for (const l of result.links) known.add(linkKey(result.detector, l.path));
+    }
+  }
+  const reads: { read: LinkedRead; layerIndex: number }[] = [];
+  for (const alias of aliases) {
+    const { size, mode } = alias.source;
+    const realPath = alias.realPath;
+    for (const d of detectors) {
+      if (!d.wants({ path: alias.path, size, mode }) || d.wants({ path: realPath, size, mode }) || known.has(linkKey(d.id, alias.path))) continue;
+      reads.push({ read: { detector: d.id, linkPath: alias.path, source: alias.source }, layerIndex: Math.max(alias.linkLayer, alias.source.layerIndex) });
+    }
+  }
+  return { reads, warnings };
 }

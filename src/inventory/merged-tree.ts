@@ -19,9 +19,19 @@ export type ResolvedPath =
 
 type Node =
   | { kind: 'file'; source: SourceFile }
-  | { kind: 'symlink'; target: string }
+  | { kind: 'symlink'; target: string; layerIndex: number }
   | { kind: 'special'; layerIndex: number }
   | { kind: 'broken-hardlink'; target: string; layerIndex: number };
+
+/** A regular file seen through a symlink to a directory: `path` is how the link names it. */
+export interface LinkAlias {
+  path: string;
+  /** The file's own path in the merged filesystem. */
+  realPath: string;
+  source: SourceFile;
+  /** The layer of the symlink. */
+  linkLayer: number;
+}
 
 /** One layer as the merged tree needs it: its deletions and its entries in tar order. */
 export interface TreeLayer {
@@ -100,12 +110,44 @@ export class MergedTree {
     }
   }
 
+  /**
+   * Every regular file under a directory that a symlink leads to, named through that link (one
+   * link deep: `var/lib/dpkg -> /opt/dpkg` names `opt/dpkg/status` as `var/lib/dpkg/status`).
+   * Links that leave the root, loop, lead to the root itself or to no directory are skipped: they
+   * are no way to a file. Stops after `limit` names, so a hostile image of many links to big
+   * directories costs a bounded amount of work; `truncated` then says so.
+   */
+  linkAliases(limit: number): { aliases: LinkAlias[]; truncated: boolean } {
+    const aliases: LinkAlias[] = [];
+    let files: string[] | undefined;
+    for (const [path, node] of this.nodes) {
+      if (node.kind !== 'symlink') continue;
+      let resolved: ResolvedPath;
+      try {
+        resolved = this.resolve(path);
+      } catch {
+        continue;
+      }
+      if (resolved.kind !== 'absent' || resolved.path === '') continue;
+      files ??= [...this.nodes.keys()].filter((p) => this.nodes.get(p)?.kind === 'file').sort();
+      const prefix = `${resolved.path}/`;
+      for (let i = lowerBound(files, prefix); i < files.length && (files[i] ?? '').startsWith(prefix); i++) {
+        const file = files[i] ?? '';
+        const target = this.nodes.get(file);
+        if (target?.kind !== 'file') continue;
+        if (aliases.length >= limit) return { aliases, truncated: true };
+        aliases.push({ path: `${path}/${file.slice(prefix.length)}`, realPath: file, source: target.source, linkLayer: node.layerIndex });
+      }
+    }
+    return { aliases, truncated: false };
+  }
+
   private nodeFor(entry: IndexedEntry, layerIndex: number): Node {
     switch (entry.type) {
       case undefined:
         return { kind: 'file', source: { layerIndex, path: entry.path, size: entry.size, mode: entry.mode } };
       case 'symlink':
-        return { kind: 'symlink', target: entry.target ?? '' };
+        return { kind: 'symlink', target: entry.target ?? '', layerIndex };
       case 'other':
         return { kind: 'special', layerIndex };
       case 'hardlink': {
@@ -131,4 +173,16 @@ export class MergedTree {
       if (hidden) this.nodes.delete(path);
     }
   }
+}
+
+/** The first index of sorted `list` whose value is not below `value`. */
+function lowerBound(list: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] ?? '') < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

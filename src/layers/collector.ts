@@ -128,13 +128,16 @@ export class LayerCollector {
 
   /**
    * Records a FIFO, device, socket or directory. At a wanted path it is an empty version of that
-   * path, with a warning: as in overlayfs, it hides the lower layers' file there.
+   * path: as in overlayfs, it hides the lower layers' file there. A special file says so in a
+   * warning; a directory does not, as a wanted name is often a directory too (`x.egg-info`).
    */
   addSpecial(info: FileInfo, type: string): void {
-    if (type !== 'directory') this.index.push({ path: info.path, size: 0, mode: info.mode, type: 'other' });
+    const directory = type === 'directory';
+    if (!directory) this.index.push({ path: info.path, size: 0, mode: info.mode, type: 'other' });
     for (const d of this.detectors) {
       if (!d.wants(info)) continue;
-      this.record(d, info.path, { warnings: [{ code: 'not-a-regular-file', message: `${d.id}: ${info.path} is a ${type}, not a regular file: nothing read`, path: info.path }] });
+      const message = `${d.id}: ${info.path} is a ${type}, not a regular file: nothing read`;
+      this.record(d, info.path, directory ? {} : { warnings: [{ code: 'not-a-regular-file', message, path: info.path }] });
     }
   }
 
