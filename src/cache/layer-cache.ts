@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { DetectorOutput } from '../detectors/types.js';
 import type { DetectorLayerResult, IndexedEntry, LayerDeletions } from '../layers/layer-result.js';
 
 const CACHE_SCHEMA = 'portcullis.layer-cache/v1';
@@ -72,6 +73,21 @@ export class LayerCache {
     await this.write(digest, `${result.detector}@${result.version}`, result);
   }
 
+  /**
+   * What a detector read from the file at `sourcePath` of this layer as if it stood at `linkPath`
+   * (a link elsewhere in the image leads to it), so a warm scan follows the link without reading
+   * the layer again.
+   */
+  async getLinked(digest: string, detector: string, version: number, sourcePath: string, linkPath: string): Promise<DetectorOutput | undefined> {
+    const entry = await this.read<LinkedEntry>(digest, linkedKey(detector, version, sourcePath, linkPath), isLinkedEntry);
+    const matches = entry?.detector === detector && entry.version === version && entry.sourcePath === sourcePath && entry.linkPath === linkPath;
+    return matches ? entry.output : undefined;
+  }
+
+  async putLinked(digest: string, detector: string, version: number, sourcePath: string, linkPath: string, output: DetectorOutput): Promise<void> {
+    await this.write(digest, linkedKey(detector, version, sourcePath, linkPath), { detector, version, sourcePath, linkPath, output } satisfies LinkedEntry);
+  }
+
   private fileFor(digest: string, key: string): string {
     const [alg, hex] = splitDigest(digest);
     return join(this.root, 'layers', alg, hex.slice(0, 2), hex, `${encodeURIComponent(key)}.json`);
@@ -109,6 +125,33 @@ export class LayerCache {
     await writeFile(tmp, [`${head.slice(0, -1)},"payload":`, body, '}']);
     await rename(tmp, file);
   }
+}
+
+interface LinkedEntry {
+  detector: string;
+  version: number;
+  sourcePath: string;
+  linkPath: string;
+  output: DetectorOutput;
+}
+
+/** One file per detector version, file and link; paths are hashed to keep the file name short. */
+function linkedKey(detector: string, version: number, sourcePath: string, linkPath: string): string {
+  return `linked@${detector}@${version}@${sha256Of(`${sourcePath}\u0000${linkPath}`).slice(0, 32)}`;
+}
+
+function isLinkedEntry(v: unknown): v is LinkedEntry {
+  const e = v as Partial<LinkedEntry> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.detector === 'string' &&
+    typeof e.version === 'number' &&
+    typeof e.sourcePath === 'string' &&
+    typeof e.linkPath === 'string' &&
+    typeof e.output === 'object' &&
+    e.output !== null
+  );
 }
 
 function decodeIndex(text: string): IndexedEntry[] {

@@ -13,7 +13,7 @@ import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result
 import { readRootfsFile, walkRootfs } from '../layers/walk-rootfs.js';
 import { readTarFiles, walkTar } from '../layers/walk-tar.js';
 import type { AnalysedLayer, PlacedPackage } from './coalesce.js';
-import { coalesceThroughLinks } from './linked-reads.js';
+import { coalesceThroughLinks, type LinkedOutputStore } from './linked-reads.js';
 import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
 import { chooseDistro } from '../distro/index.js';
@@ -62,10 +62,17 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     if (layer === undefined) return Promise.reject(new PortcullisError('E_INTERNAL', `no layer ${layerIndex}`));
     return readLayer(resolved, layer, options.signal, (tar) => readTarFiles(tar, paths));
   };
+  const digestOf = new Map(resolved.layers.map((l) => [l.index, l.digest]));
+  const cache = options.cache;
+  const store: LinkedOutputStore | undefined = cache && {
+    get: (read, d) => cache.getLinked(digestOf.get(read.source.layerIndex) ?? '', d.id, d.version, read.source.path, read.linkPath),
+    put: (read, d, output) => cache.putLinked(digestOf.get(read.source.layerIndex) ?? '', d.id, d.version, read.source.path, read.linkPath, output),
+  };
   const coalesced = await coalesceThroughLinks(
     outcomes.map((o) => o.analysed),
     options.detectors,
     readLayerFiles,
+    store,
   );
   const distro = chooseDistro(coalesced.distroCandidates);
   const packages = placePackages(preferInstalled(coalesced.packages), resolved.layers, distro);

@@ -11,21 +11,39 @@ import type { MergedTree } from './merged-tree.js';
  */
 export type LayerFileReader = (layerIndex: number, paths: ReadonlyMap<string, number>) => Promise<Map<string, Buffer>>;
 
+/** Keeps what was read through links between runs (the layer cache, under the file's layer). */
+export interface LinkedOutputStore {
+  get(read: LinkedRead, detector: Detector): Promise<DetectorOutput | undefined>;
+  put(read: LinkedRead, detector: Detector, output: DetectorOutput): Promise<void>;
+}
+
 /**
  * Reads the files that links at wanted paths lead to (coalesceLayers' `linkedReads`), one pass per
  * layer holding any, and parses each with the detector that wanted the link as if the file stood at
  * the link's path. Size caps apply as in the walk, judged from the index before anything is read.
- * Returns the outputs keyed by linkKey, for coalesceLayers' `linked`.
+ * Outputs found in `store` are not read again; those read are put there. Returns the outputs keyed
+ * by linkKey, for coalesceLayers' `linked`.
  */
-export async function readThroughLinks(reads: readonly LinkedRead[], detectors: readonly Detector[], readLayer: LayerFileReader): Promise<Map<string, DetectorOutput>> {
+export async function readThroughLinks(
+  reads: readonly LinkedRead[],
+  detectors: readonly Detector[],
+  readLayer: LayerFileReader,
+  store?: LinkedOutputStore,
+): Promise<Map<string, DetectorOutput>> {
   const byId = new Map(detectors.map((d) => [d.id, d]));
   const byLayer = new Map<number, LinkedRead[]>();
+  const outputs = new Map<string, DetectorOutput>();
   for (const read of reads) {
+    const detector = byId.get(read.detector);
+    const stored = detector && store ? await store.get(read, detector) : undefined;
+    if (stored !== undefined) {
+      outputs.set(linkKey(read.detector, read.linkPath), stored);
+      continue;
+    }
     const group = byLayer.get(read.source.layerIndex) ?? [];
     group.push(read);
     byLayer.set(read.source.layerIndex, group);
   }
-  const outputs = new Map<string, DetectorOutput>();
   for (const [layerIndex, group] of byLayer) {
     const wanted = new Map<string, number>();
     for (const read of group) {
@@ -48,7 +66,9 @@ export async function readThroughLinks(reads: readonly LinkedRead[], detectors: 
         }
         return Promise.resolve(bytes);
       });
-      outputs.set(linkKey(read.detector, read.linkPath), collector.finish().detectors[0]?.files[0]?.output ?? {});
+      const output = collector.finish().detectors[0]?.files[0]?.output ?? {};
+      outputs.set(linkKey(read.detector, read.linkPath), output);
+      await store?.put(read, detector, output);
     }
   }
   return outputs;
@@ -64,13 +84,18 @@ const MAX_LINK_ALIASES = 1_000_000;
  * does not already read the file at its real path (so `bin -> usr/bin` counts nothing twice); its
  * packages are credited to the later of the link's and the file's layers.
  */
-export async function coalesceThroughLinks(layers: readonly AnalysedLayer[], detectors: readonly Detector[], readLayer: LayerFileReader): Promise<CoalescedImage> {
+export async function coalesceThroughLinks(
+  layers: readonly AnalysedLayer[],
+  detectors: readonly Detector[],
+  readLayer: LayerFileReader,
+  store?: LinkedOutputStore,
+): Promise<CoalescedImage> {
   const hasSymlinks = layers.some((l) => l.files?.some((e) => e.type === 'symlink') ?? false);
   const tree = hasSymlinks ? mergedTreeOf(layers) : undefined;
   const first = coalesceLayers(layers, new Map(), tree);
   const { reads: aliasReads, warnings } = tree ? readsThroughLinkedDirectories(tree, layers, detectors) : { reads: [], warnings: [] };
   if (first.linkedReads.length === 0 && aliasReads.length === 0) return { ...first, warnings: [...first.warnings, ...warnings] };
-  const linked = await readThroughLinks([...first.linkedReads, ...aliasReads.map((a) => a.read)], detectors, readLayer);
+  const linked = await readThroughLinks([...first.linkedReads, ...aliasReads.map((a) => a.read)], detectors, readLayer, store);
   const result = first.linkedReads.length > 0 ? coalesceLayers(layers, linked, tree) : first;
   result.warnings.push(...warnings);
   for (const { read, layerIndex } of aliasReads) {

@@ -180,6 +180,11 @@ describe('links at wanted paths are followed inside the image, as a chroot would
     assert.ok(warm.layers.every((l) => l.readFrom === 'cache'));
     assert.deepEqual(dpkg(warm), EXPECTED);
     assert.deepEqual(warm.packages, cold.packages);
+    // What was read through the link is cached too: with the layer blobs gone, a warm run still works.
+    const layout = image.replace(/^oci:/, '').replace(/:latest$/, '');
+    for (const layer of warm.layers) rmSync(join(layout, 'blobs', 'sha256', layer.digest.slice('sha256:'.length)));
+    assert.deepEqual(dpkg(await inventoryOfImage(image, cache)), EXPECTED);
+    await assert.rejects(inventoryOfImage(image, false), (err) => isPortcullisError(err));
   });
 });
 
