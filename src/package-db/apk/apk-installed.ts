@@ -1,5 +1,5 @@
 import type { PackageRecord } from '../../domain/package.js';
-import { decodeText, type PackageDbResult, type PackageDbWarning } from '../common.js';
+import { textLines, type PackageDbResult, type PackageDbWarning } from '../common.js';
 
 /**
  * Parses apk's installed database (`lib/apk/db/installed`) into `apk` package records.
@@ -18,7 +18,6 @@ import { decodeText, type PackageDbResult, type PackageDbWarning } from '../comm
 export function parseApkInstalled(bytes: Uint8Array | string, path: string): PackageDbResult {
   const packages: PackageRecord[] = [];
   const warnings: PackageDbWarning[] = [];
-  const lines = decodeText(bytes).split('\n');
 
   let fields = new Map<string, string>();
   let startLine = 0;
@@ -30,8 +29,10 @@ export function parseApkInstalled(bytes: Uint8Array | string, path: string): Pac
     fields = new Map();
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
+  // Line by line: only the current record is held (see textLines).
+  let i = -1;
+  for (const raw of textLines(bytes)) {
+    i += 1;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') {
       flush();

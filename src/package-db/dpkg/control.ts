@@ -4,6 +4,8 @@
  * field names, continuation lines, tolerant paragraph separators) without pulling in a whole apt client.
  */
 
+import { textLines } from '../common.js';
+
 /** One paragraph of a control file. */
 export interface ControlStanza {
   /** Field values keyed by lower-cased field name; continuation lines are joined with `\n`. */
@@ -27,17 +29,15 @@ export function parseControlStanzas(text: Uint8Array | string): ControlStanza[] 
 /**
  * The stanzas of a control file one at a time, as parseControlStanzas reads them: only the current
  * stanza is held, so a database of 200,000 packages costs no more than its largest stanza on top of
- * its bytes. Bytes are decoded line by line as UTF-8 (invalid sequences become U+FFFD: a stray
- * Latin-1 byte in a description must not hide the packages).
+ * its bytes (decoded line by line, see textLines).
  */
 export function* controlStanzas(text: Uint8Array | string): Generator<ControlStanza> {
   let current: ControlStanza | undefined;
   let lastField: string | undefined;
   let lineNo = 0;
-  for (const raw of lines(text)) {
+  for (const raw of textLines(text)) {
     lineNo += 1;
-    const unmarked = lineNo === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
-    const line = unmarked.endsWith('\r') ? unmarked.slice(0, -1) : unmarked;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     // Blank (or whitespace-only) lines end a stanza; deb822 parsers may accept the latter as separators.
     if (line.trim() === '') {
       if (current) yield current;
@@ -69,24 +69,4 @@ export function* controlStanzas(text: Uint8Array | string): Generator<ControlSta
     current.fields.set(lastField, line.slice(colon + 1).trim());
   }
   if (current) yield current;
-}
-
-/** The lines of a text or of UTF-8 bytes (split at `\n` only), without copying the whole text. */
-function* lines(text: Uint8Array | string): Generator<string> {
-  if (typeof text === 'string') {
-    let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      yield text.slice(start, end);
-      start = end + 1;
-    }
-    yield text.slice(start);
-    return;
-  }
-  const bytes = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
-  let start = 0;
-  for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, start)) {
-    yield bytes.toString('utf8', start, end);
-    start = end + 1;
-  }
-  yield bytes.toString('utf8', start);
 }
