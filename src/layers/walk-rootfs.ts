@@ -1,4 +1,5 @@
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PortcullisError } from '../domain/errors.js';
 import type { Detector, FileInfo } from '../detectors/types.js';
@@ -64,10 +65,34 @@ export async function walkRootfs(
         const info: FileInfo = { path, size: stat.size, mode: stat.mode & 0o7777 };
         const wanting = collector.route(info);
         if (wanting.length > 0) await collector.addFile(info, wanting, (max) => readCapped(abs, max));
+      } else {
+        collector.countEntry(0);
+        collector.addSpecial({ path, size: 0, mode: 0o644 }, specialType(dirent));
       }
     }
   }
   return collector.finish();
+}
+
+function specialType(dirent: Dirent): string {
+  if (dirent.isFIFO()) return 'fifo';
+  if (dirent.isCharacterDevice()) return 'character-device';
+  if (dirent.isBlockDevice()) return 'block-device';
+  return dirent.isSocket() ? 'socket' : 'special file';
+}
+
+/**
+ * Reads the regular file at image path `path` of a root filesystem, at most `max` bytes, for a link
+ * resolved in the image's view. The path must lead to the file without passing through a symlink
+ * on disk (the resolution already followed the image's links), so nothing outside `root` is read.
+ */
+export async function readRootfsFile(root: string, path: string, max: number): Promise<Buffer> {
+  const abs = join(root, path);
+  const [realRoot, realFile] = await Promise.all([realpath(root), realpath(abs)]);
+  if (realFile !== join(realRoot, path)) {
+    throw new PortcullisError('E_SYMLINK', `dir: ${path} changed into a link while reading`, { path });
+  }
+  return readCapped(realFile, max);
 }
 
 /** Reads at most `max` bytes; a file that grew past its cap since lstat is an error, not a silent cut. */

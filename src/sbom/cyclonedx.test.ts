@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { isPortcullisError } from '../domain/errors.js';
 import type { Inventory } from '../domain/inventory.js';
-import { cycloneDxToInventory, imagePurl, inventoryToCycloneDx, packageBomRefs } from './cyclonedx.js';
+import { cycloneDxToInventory, imagePurl, inventoryToCycloneDx, inventoryToCycloneDxStream, packageBomRefs } from './cyclonedx.js';
+import { writeJson } from '../util/json-stream.js';
 import { fixtureInventory, MANIFEST_DIGEST } from '../policy/test-support/scan-fixtures.js';
 
 const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot6);
@@ -263,5 +264,47 @@ describe('SBOM: the project a lockfile belongs to', () => {
     const app = components(bom).find((c) => c.type === 'application') as Json;
     app.properties = ((app.properties ?? []) as { name: string; value: string }[]).map((p) => (p.name === 'portcullis:project:dependencies' ? { ...p, value: '{' } : p));
     assert.throws(() => cycloneDxToInventory(bom), (err) => isPortcullisError(err, 'E_INPUT') && /project component project:srv\/app\/package-lock\.json/.test(err.message));
+  });
+});
+
+describe('inventoryToCycloneDxStream', () => {
+  /** What writeJson makes of the streamed SBOM, as one string for comparison. */
+  async function written(inventory: Inventory): Promise<string> {
+    const parts: string[] = [];
+    await writeJson(inventoryToCycloneDxStream(inventory), { write: (t) => void parts.push(t) }, 2);
+    return parts.join('');
+  }
+
+  test('writes byte for byte the SBOM inventoryToCycloneDx gives, repeated purls and all', async () => {
+    const base = fixtureInventory();
+    // The same packages again at another path and layer: bom-refs fall back to purl|path and purl|path|layer.
+    const repeated = base.packages.map((p) => ({ ...p, path: `other/${p.path}` }));
+    const again = base.packages.map((p) => ({ ...p, layerIndex: p.layerIndex + 1 }));
+    const inventory: Inventory = { ...base, packages: [...base.packages, ...repeated, ...again] };
+    const text = await written(inventory);
+    assert.equal(text, JSON.stringify(inventoryToCycloneDx(inventory), null, 2));
+    await assertValid(JSON.parse(text));
+  });
+
+  test('with the projects lockfiles belong to, the same SBOM too (application components and their dependsOn)', async () => {
+    const inventory = fixtureInventory();
+    const layer = inventory.layers[1]?.digest ?? '';
+    inventory.packages.push(
+      { ecosystem: 'npm', name: 'ms', version: '2.1.3', path: 'srv/app/node_modules/ms/package.json', purl: 'pkg:npm/ms@2.1.3', layer, layerIndex: 1 },
+      { ecosystem: 'npm', name: 'qs', version: '6.5.2', path: 'srv/app/package-lock.json', purl: 'pkg:npm/qs@6.5.2', layer, layerIndex: 1 },
+    );
+    inventory.projects = [
+      { ecosystem: 'npm', name: 'web', version: '1.4.2', purl: 'pkg:npm/web@1.4.2', lockfile: 'srv/app/package-lock.json', manifest: 'srv/app/package.json', dependencies: ['ms', 'not-installed', 'qs'], layer, layerIndex: 1 },
+      { ecosystem: 'npm', name: 'tool', purl: 'pkg:npm/tool', lockfile: 'opt/tool/yarn.lock', dependencies: [], layer, layerIndex: 1 },
+    ];
+    const text = await written(inventory);
+    assert.equal(text, JSON.stringify(inventoryToCycloneDx(inventory), null, 2));
+    await assertValid(JSON.parse(text));
+  });
+
+  test('an inventory without packages or distro gives the same SBOM too', async () => {
+    const { distro: _distro, ...rest } = fixtureInventory();
+    const bare: Inventory = { ...rest, packages: [] };
+    assert.equal(await written(bare), JSON.stringify(inventoryToCycloneDx(bare), null, 2));
   });
 });

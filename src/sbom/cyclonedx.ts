@@ -23,6 +23,7 @@ import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../domain/inventory.js';
 import { ECOSYSTEMS, type Ecosystem, type InventoryPackage, type InventoryProject, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
+import { StreamedArray } from '../util/json-stream.js';
 
 const MODULE = 'sbom';
 
@@ -69,8 +70,10 @@ type InventoryEnvelope = Omit<Inventory, 'packages' | 'projects'>;
 export function packageBomRefs(packages: readonly Pick<InventoryPackage, 'purl' | 'path' | 'layerIndex'>[]): string[] {
   const count = new Map<string, number>();
   for (const p of packages) count.set(p.purl, (count.get(p.purl) ?? 0) + 1);
+  // Only repeated purls need the longer forms; most SBOMs have none, and 200,000 keys cost memory.
   const withPath = new Map<string, number>();
   for (const p of packages) {
+    if (count.get(p.purl) === 1) continue;
     const key = `${p.purl}|${p.path}`;
     withPath.set(key, (withPath.get(key) ?? 0) + 1);
   }
@@ -159,29 +162,48 @@ export function inventoryToBomModel(inventory: Inventory): { bom: Models.Bom; pa
     bom.components.add(os);
   }
   const packageRefs = packageBomRefs(packages);
-  const byPath = new Map<string, Models.Component>();
-  const lockfileComponents = new Map<string, Models.Component[]>();
+  const byRef = new Map<string, Models.Component>();
   packages.forEach((pkg, i) => {
     const component = packageComponent(pkg, packageRefs[i] ?? pkg.purl, distro);
     bom.components.add(component);
-    if (pkg.ecosystem !== 'npm') return;
-    byPath.set(pkg.path, component);
-    const list = lockfileComponents.get(pkg.path);
-    if (list) list.push(component);
-    else lockfileComponents.set(pkg.path, [component]);
+    byRef.set(packageRefs[i] ?? pkg.purl, component);
   });
-  for (const project of projects ?? []) {
+  const dependencyRefs = projectDependencyRefs(projects ?? [], packages, packageRefs);
+  (projects ?? []).forEach((project, i) => {
     const component = projectComponent(project);
-    // Its direct dependencies: the package installed in the project's node_modules, else the
-    // lockfile's record of that name (the first, should the lockfile pin several versions).
-    const dir = project.lockfile.includes('/') ? project.lockfile.slice(0, project.lockfile.lastIndexOf('/') + 1) : '';
-    for (const name of project.dependencies) {
-      const dependency = byPath.get(`${dir}node_modules/${name}/package.json`) ?? lockfileComponents.get(project.lockfile)?.find((c) => c.name === name);
+    for (const ref of dependencyRefs[i] ?? []) {
+      const dependency = byRef.get(ref);
       if (dependency) component.dependencies.add(dependency.bomRef);
     }
     bom.components.add(component);
-  }
+  });
   return { bom, packageRefs };
+}
+
+/**
+ * The bom-refs of each project's direct dependencies: the package installed in the project's
+ * node_modules, else the lockfile's record of that name (the first, should the lockfile pin
+ * several versions); a dependency the image does not hold is left out.
+ */
+function projectDependencyRefs(projects: readonly InventoryProject[], packages: readonly Inventory['packages'][number][], refs: readonly string[]): string[][] {
+  if (projects.length === 0) return [];
+  const byPath = new Map<string, string>();
+  const byLockfile = new Map<string, { name: string; ref: string }[]>();
+  packages.forEach((pkg, i) => {
+    if (pkg.ecosystem !== 'npm') return;
+    const ref = refs[i] ?? pkg.purl;
+    byPath.set(pkg.path, ref);
+    const list = byLockfile.get(pkg.path);
+    if (list) list.push({ name: pkg.name, ref });
+    else byLockfile.set(pkg.path, [{ name: pkg.name, ref }]);
+  });
+  return projects.map((project) => {
+    const dir = project.lockfile.includes('/') ? project.lockfile.slice(0, project.lockfile.lastIndexOf('/') + 1) : '';
+    return project.dependencies.flatMap((name) => {
+      const ref = byPath.get(`${dir}node_modules/${name}/package.json`) ?? byLockfile.get(project.lockfile)?.find((c) => c.name === name)?.ref;
+      return ref === undefined ? [] : [ref];
+    });
+  });
 }
 
 function projectComponent(project: InventoryProject): Models.Component {
@@ -214,6 +236,51 @@ export function bomToJson(bom: Models.Bom): Record<string, unknown> {
  */
 export function inventoryToCycloneDx(inventory: Inventory): Record<string, unknown> {
   return bomToJson(inventoryToBomModel(inventory).bom);
+}
+
+/**
+ * The same SBOM as inventoryToCycloneDx, as a value for writeJson (src/util/json-stream.ts): each
+ * package's component and dependency entry is made by the library's normalizer only as it is
+ * written, so writing the SBOM of 200,000 packages holds one component at a time, not a Bom model
+ * and a string of the whole document.
+ */
+export function inventoryToCycloneDxStream(inventory: Inventory): Record<string, unknown> {
+  const { packages, projects: projectList, ...rest } = inventory;
+  const projects = projectList ?? [];
+  const skeleton = inventoryToCycloneDx({ ...rest, packages: [] });
+  const refs = packageBomRefs(packages);
+  const distro = distroLabel(inventory.distro);
+  const dependencyRefs = projectDependencyRefs(projects, packages, refs);
+  const normalizer = new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6).makeForComponent();
+  const head = (key: string): unknown[] => {
+    const value = skeleton[key];
+    return Array.isArray(value) ? value : [];
+  };
+  return {
+    ...skeleton,
+    // The order inventoryToBomModel adds them in: the OS, every package, then the projects.
+    components: new StreamedArray(function* () {
+      yield* head('components');
+      for (const [i, pkg] of packages.entries()) {
+        const normalized = normalizer.normalize(packageComponent(pkg, refs[i] ?? pkg.purl, distro), { sortLists: false });
+        if (normalized !== undefined) yield normalized;
+      }
+      for (const project of projects) {
+        const normalized = normalizer.normalize(projectComponent(project), { sortLists: false });
+        if (normalized !== undefined) yield normalized;
+      }
+    }),
+    // Packages depend on nothing we know of: one bare entry each, after the skeleton's own; a
+    // project depends on its direct dependencies.
+    dependencies: new StreamedArray(function* () {
+      yield* head('dependencies');
+      for (const ref of refs) yield { ref };
+      for (const [i, project] of projects.entries()) {
+        const dependsOn = dependencyRefs[i] ?? [];
+        yield dependsOn.length > 0 ? { ref: `project:${project.lockfile}`, dependsOn } : { ref: `project:${project.lockfile}` };
+      }
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { PortcullisError } from '../../domain/errors.js';
-import { inventoryToCycloneDx } from '../../sbom/index.js';
+import { inventoryToCycloneDxStream } from '../../sbom/index.js';
 import { inventoryReference } from '../../services/inventory-service.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
-import { writeOutput } from '../output.js';
+import { writeJson } from '../../util/json-stream.js';
+import { writeOutputStream } from '../output.js';
 import { createProgress, progressMode, writeRunSummary } from '../progress.js';
 
 interface SbomOptions extends ImageCliOptions {
@@ -36,17 +37,23 @@ export function sbomCommand(): Command {
     } finally {
       progress.stop();
     }
-    let content: string;
+    // Written piece by piece: the document of a 200,000-package image is never one string.
+    let document: unknown;
     if (opts.format === 'cyclonedx') {
       const [only, ...rest] = inventories;
       if (only === undefined || rest.length > 0) {
         throw new PortcullisError('E_USAGE', 'sbom: CycloneDX output holds one image; choose one with --platform os/arch');
       }
-      content = JSON.stringify(inventoryToCycloneDx(only), null, 2);
+      document = inventoryToCycloneDxStream(only);
     } else {
-      content = JSON.stringify(inventories.length === 1 ? inventories[0] : inventories, null, 2);
+      document = inventories.length === 1 ? inventories[0] : inventories;
     }
-    await writeOutput(opts.output, `${content}\n`);
+    // Streamed down to the package list; each package (or component) is stringified whole.
+    const depth = Array.isArray(document) ? 3 : 2;
+    await writeOutputStream(opts.output, async (sink) => {
+      await writeJson(document, sink, depth);
+      await sink.write('\n');
+    });
     writeRunSummary(mode, { inventories, warnings: inventories.flatMap((inv) => inv.warnings), progress });
   });
   return cmd;

@@ -132,6 +132,14 @@ describe('apk tolerance', () => {
     assert.deepEqual(result.packages, clean.packages);
   });
 
+  test('bytes (read line by line) give what the text gives: a byte-order mark and invalid UTF-8 in a value', () => {
+    const at = real.indexOf('\nT:') + 3;
+    const bytes = Buffer.concat([Buffer.from(`\uFEFF${real.slice(0, at)}`, 'utf8'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(real.slice(at), 'utf8')]);
+    const result = parseApkInstalled(bytes, PATH);
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(result.packages, clean.packages);
+  });
+
   test('a record without a name or version is skipped with a warning, the rest kept', () => {
     const records = real.split('\n\n').filter((r) => r.trim() !== '');
     const noVersion = (records[1] ?? '').replace(/^V:.*\n/m, '');

@@ -1,5 +1,5 @@
 import type { OwnedFiles, PackageRecord } from '../../domain/package.js';
-import { decodeText, type PackageDbResult, type PackageDbWarning } from '../common.js';
+import { textLines, type PackageDbResult, type PackageDbWarning } from '../common.js';
 import { ownedImagePath } from '../owned-paths.js';
 
 /** apk's database read: its packages, and the files each of them installed (`F:` folder + `R:` file lines). */
@@ -26,7 +26,6 @@ export function parseApkInstalled(bytes: Uint8Array | string, path: string): Apk
   const packages: PackageRecord[] = [];
   const warnings: PackageDbWarning[] = [];
   const ownedFiles: OwnedFiles[] = [];
-  const lines = decodeText(bytes).split('\n');
 
   let fields = new Map<string, string>();
   let files: string[] = [];
@@ -45,8 +44,10 @@ export function parseApkInstalled(bytes: Uint8Array | string, path: string): Apk
     folder = '';
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
+  // Line by line: only the current record is held (see textLines).
+  let i = -1;
+  for (const raw of textLines(bytes)) {
+    i += 1;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') {
       flush();

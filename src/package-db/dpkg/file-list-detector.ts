@@ -1,5 +1,5 @@
 import type { CapturedFile, Detector, DetectorOutput, FileInfo } from '../../detectors/types.js';
-import { decodeText } from '../common.js';
+import { textLines } from '../common.js';
 import { ownedImagePath } from '../owned-paths.js';
 
 const INFO_DIR = 'var/lib/dpkg/info/';
@@ -26,7 +26,7 @@ export function dpkgListOwner(path: string): { name: string; arch?: string } | u
  */
 export function parseDpkgFileList(bytes: Uint8Array | string): string[] {
   const files: string[] = [];
-  for (const line of decodeText(bytes).split('\n')) {
+  for (const line of textLines(bytes)) {
     const path = ownedImagePath(line.endsWith('\r') ? line.slice(0, -1) : line);
     if (path !== undefined) files.push(path);
   }
