@@ -1,36 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { extract } from 'tar-stream';
 import { buildTar } from '../test-support/tar-builder.js';
 import { isPortcullisError } from '../domain/errors.js';
-import { normalizeName, TarIndex, type TarIndexEntry } from './tar-index.js';
+import { normalizeName, TarIndex } from './tar-index.js';
+import { tarStreamView } from '../test-support/layer-oracles.js';
 
 const run = promisify(execFile);
 
-/** The oracle: what tar-stream, reading every byte, says the archive holds (the index's previous implementation). */
-async function tarStreamView(file: string): Promise<TarIndexEntry[]> {
-  const byName = new Map<string, TarIndexEntry>();
-  const ex = extract();
-  ex.on('entry', (header, stream, next) => {
-    const name = normalizeName(header.name);
-    if (header.type === 'file' || header.type === 'contiguous-file') {
-      byName.set(name, { name, type: 'file', offset: stream.offset + 512, size: header.size ?? 0, linkname: '' });
-    } else if (header.type === 'link' || header.type === 'symlink') {
-      byName.set(name, { name, type: header.type, offset: 0, size: 0, linkname: header.linkname ?? '' });
-    }
-    stream.on('end', () => next());
-    stream.resume();
-  });
-  await pipeline(createReadStream(file), ex);
-  return [...byName.values()];
-}
 
 
 /** Rewrites a header's checksum field after a test edited the header (6 octal digits, NUL, space). */

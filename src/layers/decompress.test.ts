@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { PortcullisError } from '../domain/errors.js';
 import { decompressLayer, defaultZstdBackend, type ZstdBackend } from './decompress.js';
+import { decodeAll } from '../test-support/layer-oracles.js';
 
 const BACKENDS: readonly ZstdBackend[] = ['native', 'fzstd'];
 
@@ -16,16 +17,6 @@ function zstdCli(input: Buffer, ...args: string[]): Buffer {
   return run.stdout;
 }
 
-async function decodeAll(blob: Readable, zstdBackend: ZstdBackend): Promise<{ bytes: number; sha256: string }> {
-  const { tar } = decompressLayer(blob, { zstdBackend });
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of tar) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { bytes, sha256: `sha256:${hash.digest('hex')}` };
-}
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

@@ -3,6 +3,7 @@
  * exponential backoff until delivered or out of attempts, and kept as the record of what was sent.
  * Secrets are not stored here: the deliverer signs with the secret the configuration gives the URL.
  */
+import type { Selectable } from 'kysely';
 import type { Store } from './open-store.js';
 import type { WebhookDeliveryTable } from './schema.js';
 
@@ -94,19 +95,7 @@ export class WebhookStore {
   }
 }
 
-function toDelivery(r: {
-  id: number;
-  url: string;
-  event: string;
-  payload: string;
-  status: WebhookDeliveryTable['status'];
-  attempts: number;
-  next_attempt_at: string;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: string;
-  delivered_at: string | null;
-}): WebhookDelivery {
+function toDelivery(r: Selectable<WebhookDeliveryTable>): WebhookDelivery {
   return {
     id: r.id,
     url: r.url,

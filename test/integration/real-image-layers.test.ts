@@ -8,46 +8,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import { extract } from 'tar-stream';
-import { normalizeName, TarIndex, type TarIndexEntry } from '../../src/image/tar-index.js';
-import { decompressLayer, type ZstdBackend } from '../../src/layers/decompress.js';
+import { TarIndex } from '../../src/image/tar-index.js';
+import type { ZstdBackend } from '../../src/layers/decompress.js';
 import { testImages } from '../harness/images.js';
+import { decodeAll, tarStreamView } from '../../src/test-support/layer-oracles.js';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** The oracle: what tar-stream, reading every byte, says the archive holds (the index's previous implementation). */
-async function tarStreamView(file: string): Promise<TarIndexEntry[]> {
-  const byName = new Map<string, TarIndexEntry>();
-  const ex = extract();
-  ex.on('entry', (header, stream, next) => {
-    const name = normalizeName(header.name);
-    if (header.type === 'file' || header.type === 'contiguous-file') {
-      byName.set(name, { name, type: 'file', offset: stream.offset + 512, size: header.size ?? 0, linkname: '' });
-    } else if (header.type === 'link' || header.type === 'symlink') {
-      byName.set(name, { name, type: header.type, offset: 0, size: 0, linkname: header.linkname ?? '' });
-    }
-    stream.on('end', () => next());
-    stream.resume();
-  });
-  await pipeline(createReadStream(file), ex);
-  return [...byName.values()];
-}
 
 const BACKENDS: readonly ZstdBackend[] = ['native', 'fzstd'];
 
-async function decodeAll(blob: Readable, zstdBackend: ZstdBackend): Promise<{ bytes: number; sha256: string }> {
-  const { tar } = decompressLayer(blob, { zstdBackend });
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of tar) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { bytes, sha256: `sha256:${hash.digest('hex')}` };
-}
 
 describe('TarIndex on the real docker-archives of the test images', () => {
   for (const [name, img] of Object.entries(testImages().images)) {
