@@ -9,6 +9,7 @@ import type { Finding } from '../domain/finding.js';
 import type { Inventory } from '../domain/inventory.js';
 import { inventoryReference } from '../services/inventory-service.js';
 import { reportFor } from '../services/scan-service.js';
+import { packageKey } from '../vulndb/index.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { RegistryAccess } from './registry-access.js';
 import type { BackendRunner } from './scan-worker.js';
@@ -40,19 +41,23 @@ export function embeddedBackend(deps: EmbeddedBackendDeps): BackendRunner {
     if (inventory === undefined || inventories.length !== 1) throw new PortcullisError('E_INTERNAL', `embedded: ${job.digest} resolved to ${inventories.length} images, expected one`);
     await deps.catalog.saveInventory(job.digest, inventory.schemaVersion, JSON.stringify(inventory), packageKeys(inventory));
     signal.throwIfAborted();
-    const { report, warnings } = reportFor(inventory, deps.vulndb.current());
+    const db = deps.vulndb.current();
+    const { report, warnings } = reportFor(inventory, db);
     // The inventory is stored once, beside the report, not inside every report.
     const { inventory: _stored, ...rest } = report;
-    return { report: { ...rest, warnings }, counts: severityCounts(report.findings) };
+    return { report: { ...rest, warnings }, counts: severityCounts(report.findings), matchedDb: db.builtAt };
   };
 }
 
-/** The (ecosystem, name) keys an advisory change is looked up by: each package's name and its source package's. */
+/**
+ * The (ecosystem, package key) pairs an advisory change is looked up by (see VulnDb.changes): each
+ * package's name and its source package's, normalized as the DB keys them.
+ */
 export function packageKeys(inventory: Inventory): { ecosystem: string; name: string }[] {
   const keys: { ecosystem: string; name: string }[] = [];
   for (const p of inventory.packages) {
-    keys.push({ ecosystem: p.ecosystem, name: p.name });
-    if (p.sourceName !== undefined && p.sourceName !== p.name) keys.push({ ecosystem: p.ecosystem, name: p.sourceName });
+    keys.push({ ecosystem: p.ecosystem, name: packageKey(p.ecosystem, p.name) });
+    if (p.sourceName !== undefined && p.sourceName !== p.name) keys.push({ ecosystem: p.ecosystem, name: packageKey(p.ecosystem, p.sourceName) });
   }
   return keys;
 }

@@ -18,6 +18,8 @@ export interface BackendScanResult {
   report: unknown;
   /** Findings per severity (`{ High: 2, Low: 5 }`); {} for a clean image. */
   counts: Record<string, number>;
+  /** built_at of the vulnerability DB matched against (backends that use the local DB). */
+  matchedDb?: string;
 }
 
 /** Runs one backend's scan of one image manifest; throws a PortcullisError on failure. */
@@ -150,7 +152,8 @@ export class ScanWorker {
       await catalog.startScan(payload.digest, payload.backend);
       const result = await runner(payload, abort.signal);
       abort.signal.throwIfAborted();
-      await catalog.finishScan(payload.digest, payload.backend, result.report, result.counts);
+      await catalog.finishScan(payload.digest, payload.backend, result.report, result.counts, result.matchedDb);
+      for (const tag of await catalog.tagsOfDigest(payload.digest)) await catalog.recordHistory(tag.repository, tag.name, payload.digest, result.counts);
       await queue.complete(job);
       this.options.log?.info({ digest: payload.digest, backend: payload.backend, attempts: job.attempts }, 'worker: scan stored');
     } catch (err) {

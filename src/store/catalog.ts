@@ -189,11 +189,11 @@ export class CatalogStore {
     await this.store.db.updateTable('scans').set({ status: 'scanning', started_at: this.stamp() }).where('manifest_digest', '=', digest).where('backend', '=', backend).execute();
   }
 
-  /** Stores a complete scan: its report and per-severity counts. */
-  async finishScan(digest: string, backend: string, report: unknown, counts: Record<string, number>): Promise<void> {
+  /** Stores a complete scan: its report and per-severity counts, and the vulnerability DB it was matched against. */
+  async finishScan(digest: string, backend: string, report: unknown, counts: Record<string, number>, matchedDb?: string): Promise<void> {
     await this.store.db
       .updateTable('scans')
-      .set({ status: 'scanned', reason: null, finished_at: this.stamp(), report: JSON.stringify(report), counts: JSON.stringify(counts) })
+      .set({ status: 'scanned', reason: null, finished_at: this.stamp(), report: JSON.stringify(report), counts: JSON.stringify(counts), matched_db: matchedDb ?? null })
       .where('manifest_digest', '=', digest)
       .where('backend', '=', backend)
       .execute();
@@ -202,6 +202,30 @@ export class CatalogStore {
   /** Records a scan that did not happen (`failed`) or cannot (`unsupported`), with the reason; never a clean result. */
   async failScan(digest: string, backend: string, status: 'failed' | 'unsupported', reason: string): Promise<void> {
     await this.store.db.updateTable('scans').set({ status, reason, finished_at: this.stamp() }).where('manifest_digest', '=', digest).where('backend', '=', backend).execute();
+  }
+
+  /** The scanned results of one backend with the DB each was matched against, by digest. */
+  async scannedBy(backend: string): Promise<{ digest: string; matchedDb: string | null }[]> {
+    const rows = await this.store.db.selectFrom('scans').select(['manifest_digest', 'matched_db']).where('backend', '=', backend).where('status', '=', 'scanned').orderBy('manifest_digest').execute();
+    return rows.map((r) => ({ digest: r.manifest_digest, matchedDb: r.matched_db }));
+  }
+
+  /** Records that these results hold against the DB `builtAt` as they are (a change that cannot touch them). */
+  async markMatched(backend: string, digests: readonly string[], builtAt: string): Promise<void> {
+    for (let i = 0; i < digests.length; i += 500) {
+      await this.store.db.updateTable('scans').set({ matched_db: builtAt }).where('backend', '=', backend).where('manifest_digest', 'in', digests.slice(i, i + 500)).execute();
+    }
+  }
+
+  /** Appends one point of a tag's findings-per-severity history. */
+  async recordHistory(repository: string, tag: string, digest: string, counts: Record<string, number>): Promise<void> {
+    await this.store.db.insertInto('scan_history').values({ repository, tag, manifest_digest: digest, at: this.stamp(), counts: JSON.stringify(counts) }).execute();
+  }
+
+  /** A repository's history points, oldest first. */
+  async history(repository: string): Promise<{ tag: string; digest: string; at: string; counts: Record<string, number> }[]> {
+    const rows = await this.store.db.selectFrom('scan_history').selectAll().where('repository', '=', repository).orderBy('at').orderBy('id').execute();
+    return rows.map((r) => ({ tag: r.tag, digest: r.manifest_digest, at: r.at, counts: JSON.parse(r.counts) as Record<string, number> }));
   }
 
   /** The scans of a manifest (one per backend), by backend. */

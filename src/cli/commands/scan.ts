@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
 import type { ScanReport } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import { OS_OWNED_MODES, type OsOwnedMode } from '../../matching/os-owned.js';
 import type { Policy, PolicyResult } from '../../policy/evaluate.js';
 import { REPORT_FORMAT_IDS } from '../../report/format-ids.js';
 import type { ReportFormat, ReportOptions } from '../../report/types.js';
@@ -28,6 +29,7 @@ interface ScanOptions extends ImageCliOptions {
   showSuppressed?: boolean;
   why?: boolean;
   includeNotAffected?: boolean;
+  osOwned: OsOwnedMode;
   ignoreFile: string[];
   format: string;
   output: string[];
@@ -176,6 +178,11 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--show-suppressed', 'list findings suppressed by VEX or ignore files, with the justification')
     .option('--why', 'show the records and the rule behind each finding')
     .option('--include-not-affected', 'also report (JSON) the statements that cleared packages, with the rule that cleared them')
+    .addOption(
+      new Option('--os-owned <mode>', 'language packages an OS package installed: distro (its distribution records judge them), report (match as they are), skip (leave them to the OS package)')
+        .choices(OS_OWNED_MODES)
+        .default('distro'),
+    )
     .option('--ignore-file <file>', 'ids to ignore, one per line or YAML (repeatable)', collect, [])
     .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMAT_IDS).default('table'))
     .option('-o, --output <format=file>', 'also write FORMAT to FILE (repeatable)', collect, [])
@@ -187,7 +194,17 @@ export function scanCommand(ctx: RunContext): Command {
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: ScanOptions) => {
     // The engine, policy and report code load only when a scan runs, so `--help` starts fast.
-    const [{ evaluatePolicy }, { loadIgnoreFile }, { parseThreshold }, { loadVex }, { loadWhitelist }, { getReportFormat }, { DEFAULT_OFFLINE_MAX_DB_AGE_HOURS }] = await Promise.all([
+    const [
+      { evaluatePolicy },
+      { loadIgnoreFile },
+      { parseThreshold },
+      { loadVex },
+      { loadWhitelist },
+      { getReportFormat },
+      { DEFAULT_OFFLINE_MAX_DB_AGE_HOURS, readStoredInventory, scanReference },
+      { defaultDbPath },
+      { createProgress, progressMode, writeRunSummary },
+    ] = await Promise.all([
       import('../../policy/evaluate.js'),
       import('../../policy/ignore-file.js'),
       import('../../policy/threshold.js'),
@@ -195,6 +212,8 @@ export function scanCommand(ctx: RunContext): Command {
       import('../../policy/whitelist.js'),
       import('../../report/registry.js'),
       import('../../services/scan-service.js'),
+      import('../../vulndb/paths.js'),
+      import('../progress.js'),
     ]);
     // Validate every input file before any image is read, so a typo fails in milliseconds.
     const threshold = parseThreshold(opts.threshold);
@@ -207,7 +226,11 @@ export function scanCommand(ctx: RunContext): Command {
     const reportAll = parseBool(opts.reportAll);
     const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : opts.offline ? DEFAULT_OFFLINE_MAX_DB_AGE_HOURS : undefined;
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
+    // A broken sbom:/inventory: file is reported before the DB is checked (or updated for minutes).
+    const stored = clairUrl ? undefined : await readStoredInventory(reference);
 
+    const mode = progressMode(opts.quiet === true);
+    const progress = createProgress(clairUrl ? 'summary' : mode);
     let outcomes: ScanOutcome[];
     if (clairUrl) {
       const { scanWithClair } = await import('../../services/clair-scan.js');
@@ -215,20 +238,17 @@ export function scanCommand(ctx: RunContext): Command {
       const psk = process.env.CLAIR_PSK ? { key: process.env.CLAIR_PSK, issuer: process.env.CLAIR_PSK_ISSUER ?? 'portcullis' } : undefined;
       outcomes = await scanWithClair({ reference, clairUrl, ip: opts.ip ?? 'localhost', image: imageOptionsFrom(opts), ...(psk ? { clair: { psk } } : {}) });
     } else {
-      const [{ defaultDbPath }, { scanReference }, { createProgress }] = await Promise.all([
-        import('../../vulndb/paths.js'),
-        import('../../services/scan-service.js'),
-        import('../progress.js'),
-      ]);
       const dbPath = opts.db ?? defaultDbPath();
       await ensureDb(dbPath, { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true });
-      const progress = createProgress(!opts.quiet);
       try {
         outcomes = await scanReference({
           reference,
           dbPath,
+          ...(stored ? { stored } : {}),
           includeNotAffected: opts.includeNotAffected === true,
+          osOwned: opts.osOwned,
           image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
+          onWalkProgress: (p) => progress.onWalk(p),
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
           concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
         });
@@ -266,9 +286,10 @@ export function scanCommand(ctx: RunContext): Command {
       for (const o of outputs) await writeOutput(o.file, render(o.format, report, policy));
       if (!(opts.quiet && opts.format === 'table')) await writeOutput(undefined, render(opts.format, report, policy));
     }
-    for (const { warnings } of outcomes) {
-      if (!opts.quiet) for (const w of warnings) process.stderr.write(`portcullis: warning: ${w.message}\n`);
-    }
+    // A summary line only for images read in this run; a stored inventory's warnings are still its own.
+    const readNow = clairUrl || stored ? [] : outcomes.flatMap(({ report }) => (report.inventory ? [report.inventory] : []));
+    const warnings = outcomes.flatMap(({ report, warnings: matching }) => [...(report.inventory?.warnings ?? []), ...matching]);
+    writeRunSummary(mode, { inventories: readNow, warnings, progress });
 
     const noFeatures = outcomes.every(({ report }) => report.packageCount === 0);
     if (opts.exitWhenNoFeatures && noFeatures) ctx.exitCode = 5;
