@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { serviceSuite } from '../support/service-suite.js';
+import { serveUntilExit, startServe } from '../support/serve.js';
+import { freePort } from '../harness/registry.js';
+
+// The same suite runs on PostgreSQL in test/integration/service-postgres.test.ts.
+serviceSuite({
+  name: 'SQLite',
+  database: () => Promise.resolve({ url: '', location: (dataDir: string) => ({ kind: 'sqlite', file: join(dataDir, 'portcullis.sqlite') }) }),
+});
+
+describe('portcullis serve: start-up errors stop it with exit 2 and the key', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-serve-config-'));
+    env = { PORTCULLIS_DATA_DIR: join(dir, 'data'), PORTCULLIS_DB: join(dir, 'vuln.db'), HOME: dir };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const withConfig = (name: string, yaml: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, yaml);
+    return file;
+  };
+
+  test('an unknown key', async () => {
+    const r = await serveUntilExit(['--config', withConfig('unknown.yaml', 'registry:\n  notification_tokn: "x"\n')], env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^portcullis: config: unknown key "registry\.notification_tokn" in .*unknown\.yaml \(did you mean "registry\.notification_token"\?\) \[E_CONFIG\]\n$/);
+  });
+
+  test('a value of the wrong type, in the file or from the environment', async () => {
+    const r = await serveUntilExit(['--config', withConfig('type.yaml', 'security:\n  clair:\n    timeout: "soon"\n')], env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^portcullis: config: security\.clair\.timeout \(in .*type\.yaml\): .*\[E_CONFIG\]\n$/);
+    const fromEnv = await serveUntilExit([], { ...env, PORTCULLIS_HTTP_LISTEN: 'everywhere' });
+    assert.equal(fromEnv.code, 2, fromEnv.stderr);
+    assert.match(fromEnv.stderr, /^portcullis: config: http\.listen \(from PORTCULLIS_HTTP_LISTEN\): expected HOST:PORT/);
+  });
+
+  test('an unreachable PostgreSQL database, its password hidden', async () => {
+    const port = await freePort();
+    const r = await serveUntilExit(['--config', withConfig('pg.yaml', `database:\n  url: "postgres://portcullis:hunter2@127.0.0.1:${port}/app"\n`)], env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^portcullis: config: database\.url: cannot use the database at postgres:\/\/portcullis:\*\*\*@127\.0\.0\.1:\d+\/app: .*ECONNREFUSED.*\[E_CONFIG\]\n$/);
+    assert.doesNotMatch(r.stderr, /hunter2/);
+  });
+
+  test('an address already in use, and a malformed --listen', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const r = await serveUntilExit(['--listen', `127.0.0.1:${port}`], env);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`portcullis: config: --listen: cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use \\[E_CONFIG\\]\\n$`));
+    } finally {
+      taken.close();
+    }
+    const bad = await serveUntilExit(['--listen', 'localhost'], env);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /^portcullis: config: --listen: expected HOST:PORT, e\.g\. 127\.0\.0\.1:8080 \(got "localhost"\) \[E_CONFIG\]\n$/);
+  });
+});
+
+describe('portcullis serve with no configuration at all', () => {
+  test('starts on the embedded defaults; the webhook refuses everything (401) and says so once at start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-serve-bare-'));
+    const serve = await startServe([], { PORTCULLIS_DATA_DIR: join(dir, 'data'), PORTCULLIS_DB: join(dir, 'vuln.db'), HOME: dir });
+    try {
+      for (const authorization of [undefined, 'Bearer ', 'Bearer anything']) {
+        const res = await fetch(`${serve.url}/v2/webhooks/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
+          body: JSON.stringify({ events: [{ id: 'e1', action: 'push', target: {} }] }),
+        });
+        assert.equal(res.status, 401);
+        assert.deepEqual(await res.json(), { error: { code: 'E_AUTH', message: 'the registry webhook is disabled until registry.notification_token is set' } });
+      }
+      const warnings = serve.stderr().split('\n').filter((l) => l.includes('registry webhook disabled'));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] ?? '', /"level":40.*PORTCULLIS_REGISTRY_NOTIFICATION_TOKEN/);
+      assert.equal((await serve.stop('SIGINT')), 0);
+    } finally {
+      await serve.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
