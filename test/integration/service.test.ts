@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serviceSuite } from '../support/service-suite.js';
 import { serveUntilExit, startServe } from '../support/serve.js';
-import { freePort } from '../harness/registry.js';
+import { openStore } from '../../src/store/open-store.js';
+import { freePort, pushImage, startRegistry } from '../harness/registry.js';
+import { writeTinyLayout } from '../harness/tiny-image.js';
 
 // The same suite runs on PostgreSQL in test/integration/service-postgres.test.ts.
 serviceSuite({
@@ -88,6 +90,47 @@ describe('portcullis serve with no configuration at all', () => {
       assert.match(warnings[0] ?? '', /"level":40.*PORTCULLIS_REGISTRY_NOTIFICATION_TOKEN/);
       assert.equal((await serve.stop('SIGINT')), 0);
     } finally {
+      await serve.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a real Docker Distribution registry notifying portcullis serve', () => {
+  test('pushes (OCI and Docker schema 2) and a delete arrive with the configured token and are stored for the processor; blob events are skipped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-serve-registry-'));
+    const token = 'registry-to-portcullis-4d1e';
+    const serve = await startServe([], { PORTCULLIS_DATA_DIR: join(dir, 'data'), PORTCULLIS_DB: join(dir, 'vuln.db'), HOME: dir, PORTCULLIS_REGISTRY_NOTIFICATION_TOKEN: token });
+    const registry = await startRegistry({ notificationsUrl: `${serve.url}/v2/webhooks/events`, notificationHeaders: { Authorization: `Bearer ${token}` } });
+    const store = await openStore({ kind: 'sqlite', file: join(dir, 'data', 'portcullis.sqlite') });
+    try {
+      const img = await writeTinyLayout(join(dir, 'layout'), { layers: [[{ path: 'etc/hello.txt', content: 'hello\n' }]] });
+      await pushImage(`oci:${join(dir, 'layout')}:latest`, `${registry.host}/team/tiny:v1`);
+      await pushImage(`oci:${join(dir, 'layout')}:latest`, `${registry.host}/team/tiny-docker:v1`, undefined, { format: 'v2s2' });
+      const removed = await fetch(`${registry.url}/v2/team/tiny/manifests/${img.manifest.digest}`, { method: 'DELETE' });
+      assert.equal(removed.status, 202);
+
+      // The registry sends asynchronously: wait for the two deletes it reports for a manifest
+      // delete, the manifest's (by digest) and its tag's (by tag, no digest), the last events.
+      const deadline = Date.now() + 30_000;
+      const freshRows = () => store.db.selectFrom('registry_events').selectAll().where('status', '=', 'fresh').orderBy('received_at').orderBy('occurred_at').execute();
+      while ((await freshRows()).filter((r) => r.action === 'delete').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const fresh = (await freshRows()).map((r) => [r.action, r.repository, r.tag, r.media_type, r.digest === null ? null : r.digest.slice(0, 7)]);
+      const ociPush = ['push', 'team/tiny', 'v1', 'application/vnd.oci.image.manifest.v1+json', 'sha256:'];
+      const dockerPush = ['push', 'team/tiny-docker', 'v1', 'application/vnd.docker.distribution.manifest.v2+json', 'sha256:'];
+      const manifestDelete = ['delete', 'team/tiny', null, null, 'sha256:'];
+      const tagDelete = ['delete', 'team/tiny', 'v1', null, null];
+      assert.deepEqual(fresh.slice(0, 2), [ociPush, dockerPush]);
+      assert.deepEqual(new Set(fresh.slice(2).map((r) => JSON.stringify(r))), new Set([JSON.stringify(manifestDelete), JSON.stringify(tagDelete)]));
+      const ociRow = await store.db.selectFrom('registry_events').selectAll().where('repository', '=', 'team/tiny').where('action', '=', 'push').where('status', '=', 'fresh').executeTakeFirstOrThrow();
+      assert.equal(ociRow.digest, img.manifest.digest);
+      const skipped = await store.db.selectFrom('registry_events').select(['action', 'note']).where('status', '=', 'skipped').execute();
+      assert.ok(skipped.length >= 2, 'the layer and config blob pushes');
+      assert.ok(skipped.every((r) => /^(blob push|blob mount|pull)/.test(r.note ?? '')), JSON.stringify(skipped));
+      assert.ok(!serve.stderr().includes(token), 'the notification token is never logged');
+    } finally {
+      await store.close();
+      await registry.stop();
       await serve.stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
