@@ -19,6 +19,7 @@ export const errorResponseSchema = z.object({
   }),
 });
 
+/** `{ error: { code, message } }`. */
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
 /** An error answer: its status and body. */

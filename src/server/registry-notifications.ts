@@ -50,7 +50,9 @@ export const notificationEnvelopeSchema = z.looseObject({
   events: z.array(eventSchema).max(MAX_EVENTS_PER_ENVELOPE),
 });
 
+/** One event of an envelope, unknown fields kept. */
 export type RegistryNotificationEvent = z.infer<typeof eventSchema>;
+/** A validated envelope. */
 export type RegistryNotificationEnvelope = z.infer<typeof notificationEnvelopeSchema>;
 
 /** Manifest media types whose push the processor scans: Docker and OCI, single-platform and indexes alike. */

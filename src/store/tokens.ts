@@ -10,6 +10,7 @@ import type { Token } from './schema.js';
 
 /** What a token may do; each scope includes the ones before it. */
 export const TOKEN_SCOPES = ['read', 'scan', 'admin'] as const;
+/** `read` (results), `scan` (also ask for scans), `admin` (also manage tokens). */
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** Token names: what `token list` shows and `token revoke` takes. */

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { repoRoot } from './shared-data.js';
 
+/** A running `portcullis serve` child process. */
 export interface ServeProcess {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;

@@ -81,6 +81,7 @@ function manifestPush(id: string, repository: string, tag = 'latest'): Record<st
   };
 }
 
+/** Registers the suite for one database target. */
 export function serviceSuite(target: ServiceSuiteTarget): void {
   describe(`portcullis serve (${target.name})`, () => {
     let dir: string;

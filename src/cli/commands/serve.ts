@@ -13,6 +13,7 @@ interface ServeOptions {
 /** Longest wait for in-flight requests at shutdown before the process gives up on them. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/** The `serve` command; its action resolves (exit 0) once a signal has closed the service. */
 export function serveCommand(): Command {
   return new Command('serve')
     .description('Run the registry service: HTTP API, registry webhook and health probes (logs are JSON lines on stderr)')

@@ -27,6 +27,7 @@ async function withStore<T>(opts: ConfigOption, work: (store: Store) => Promise<
 
 const configOption = (): Option => new Option('--config <file>', 'service configuration (YAML) naming the database; PORTCULLIS_* environment variables override it');
 
+/** The `token` command with its `create`, `list` and `revoke` subcommands. */
 export function tokenCommand(): Command {
   const token = new Command('token').description('Manage API bearer tokens of the registry service (only their SHA-256 is stored)');
   token

@@ -27,6 +27,7 @@ const readinessSchema = z.object({
   }),
 });
 
+/** The `/readyz` answer: overall status and each check. */
 export type Readiness = z.infer<typeof readinessSchema>;
 
 /** Registers the probes. `vulnDbPath` is the DB the CLI uses too, so `db update` beside the service is seen at once. */

@@ -21,6 +21,7 @@ const tokenInfoSchema = z.object({
 /** The error answers of every token-protected route, for the OpenAPI document. */
 export const AUTH_ERRORS = { 401: errorResponseSchema, 403: errorResponseSchema } as const;
 
+/** Registers `GET /api/v1/tokens/whoami` (scope read) and `GET /api/v1/tokens` (scope admin). */
 export function tokenRoutes(app: FastifyInstance, options: { store: Store }): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.get(

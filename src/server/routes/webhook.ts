@@ -25,6 +25,10 @@ const acceptedSchema = z.object({
   duplicates: z.number().int(),
 });
 
+/**
+ * Registers `POST /v2/webhooks/events` (access `registry-webhook`) and the parser of the registry's
+ * media type. `onRecorded` runs after the events are stored, only when some are fresh.
+ */
 export function webhookRoutes(app: FastifyInstance, options: { store: Store; onRecorded: (recorded: RecordedEvents) => void }): void {
   // The registry's media type is JSON; parse it as such, within the route's body limit.
   app.addContentTypeParser(NOTIFICATION_MEDIA_TYPE, { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, app.getDefaultJsonParser('error', 'error'));
