@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PortcullisError } from '../domain/errors.js';
 import type { Store } from '../store/open-store.js';
+import { withStore } from './errors.js';
 import { authenticateToken, scopeAllows, secretsEqual, type TokenInfo, type TokenScope } from '../store/tokens.js';
 
 /** A route's access rule. */
@@ -46,7 +47,7 @@ export function installAuth(app: FastifyInstance, options: { store: Store; notif
       return;
     }
     if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <token>" (create one with `portcullis token create`)');
-    const token = await authenticateToken(options.store, presented);
+    const token = await withStore(request, 'checking the token', () => authenticateToken(options.store, presented));
     if (token === undefined) throw new PortcullisError('E_AUTH', 'unknown or revoked token');
     if (!scopeAllows(token.scope, access)) throw new PortcullisError('E_FORBIDDEN', `token "${token.name}" has scope ${token.scope}; this route needs ${access}`, { needed: access });
     request.apiToken = token;

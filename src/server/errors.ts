@@ -60,6 +60,20 @@ export function toHttpError(err: unknown, requestId: string): HttpError {
   };
 }
 
+/**
+ * Runs a store operation of a request; a failure of the database (down, locked, destroyed) becomes
+ * E_DB, 503, so clients retry, instead of a 500. The driver's message goes to the log only.
+ */
+export async function withStore<T>(request: FastifyRequest, what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof PortcullisError) throw err;
+    request.log.error({ err }, `app database failed: ${what}`);
+    throw new PortcullisError('E_DB', `the app database is unavailable (${what}); try again later`, {}, { cause: err });
+  }
+}
+
 /** Installs the error and not-found handlers on an app. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {

@@ -82,3 +82,33 @@ test('startService: a bad listen address is E_CONFIG naming the key, and nothing
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('startService: with the app database gone, requests needing it answer 503 E_DB (the registry retries), /healthz stays 200, /readyz says why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-start-'));
+  const logs: string[] = [];
+  const service = await startService(configWith('t0ken'), {
+    env: { PORTCULLIS_DATA_DIR: dir, HOME: dir },
+    listen: '127.0.0.1:0',
+    vulnDbPath: join(dir, 'vuln.db'),
+    logDestination: new Writable({ write: (c: Buffer, _e, done) => void (logs.push(c.toString('utf8')), done()) }),
+  });
+  try {
+    await service.store.close();
+    const push = { id: 'z1', action: 'push', target: { repository: 'a/b', digest: `sha256:${'d'.repeat(64)}`, mediaType: 'application/vnd.oci.image.manifest.v1+json' } };
+    const res = await fetch(`${service.url}/v2/webhooks/events`, { method: 'POST', headers: { authorization: 'Bearer t0ken', 'content-type': 'application/json' }, body: JSON.stringify({ events: [push] }) });
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), { error: { code: 'E_DB', message: 'the app database is unavailable (storing registry events); try again later' } });
+    const api = await fetch(`${service.url}/api/v1/tokens/whoami`, { headers: { authorization: 'Bearer pcl_whatever' } });
+    assert.equal(api.status, 503);
+    assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
+    const ready = await fetch(`${service.url}/readyz`);
+    assert.equal(ready.status, 503);
+    const body = (await ready.json()) as { checks: { database: { ok: boolean; error?: string } } };
+    assert.equal(body.checks.database.ok, false);
+    assert.match(body.checks.database.error ?? '', /^the app database does not answer: /);
+    assert.ok(logs.some((l) => l.includes('app database failed: storing registry events')));
+  } finally {
+    await service.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

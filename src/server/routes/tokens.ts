@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Store } from '../../store/open-store.js';
 import { listTokens, TOKEN_SCOPES } from '../../store/tokens.js';
-import { errorResponseSchema } from '../errors.js';
+import { errorResponseSchema, withStore } from '../errors.js';
 
 const tokenInfoSchema = z.object({
   name: z.string(),
@@ -36,6 +36,6 @@ export function tokenRoutes(app: FastifyInstance, options: { store: Store }): vo
   routes.get(
     '/api/v1/tokens',
     { config: { access: 'admin' }, schema: { summary: 'Every API token (name, scope, dates; never the token)', tags: ['tokens'], response: { 200: z.object({ tokens: z.array(tokenInfoSchema) }), ...AUTH_ERRORS } } },
-    async () => ({ tokens: await listTokens(options.store) }),
+    async (request) => ({ tokens: await withStore(request, 'listing tokens', () => listTokens(options.store)) }),
   );
 }

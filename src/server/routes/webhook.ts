@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Store } from '../../store/open-store.js';
 import { recordEvents, type RecordedEvents } from '../../store/registry-events.js';
-import { errorResponseSchema } from '../errors.js';
+import { errorResponseSchema, withStore } from '../errors.js';
 import { notificationEnvelopeSchema, NOTIFICATION_MEDIA_TYPE, toStoredEvent } from '../registry-notifications.js';
 
 /** Largest notification body accepted; a registry envelope of one event is about 1-2 KiB. */
@@ -43,12 +43,12 @@ export function webhookRoutes(app: FastifyInstance, options: { store: Store; onR
         security: [{ registryNotification: [] }],
         consumes: [NOTIFICATION_MEDIA_TYPE, 'application/json'],
         body: notificationEnvelopeSchema,
-        response: { 202: acceptedSchema, 400: errorResponseSchema, 401: errorResponseSchema, 413: errorResponseSchema, 415: errorResponseSchema },
+        response: { 202: acceptedSchema, 400: errorResponseSchema, 401: errorResponseSchema, 413: errorResponseSchema, 415: errorResponseSchema, 503: errorResponseSchema },
       },
     },
     async (request, reply) => {
       const stored = request.body.events.map(toStoredEvent);
-      const recorded = await recordEvents(options.store, stored);
+      const recorded = await withStore(request, 'storing registry events', () => recordEvents(options.store, stored));
       request.log.info({ ...recorded, events: stored.length }, 'registry notification stored');
       if (recorded.fresh > 0) options.onRecorded(recorded);
       return reply.status(202).send({ stored: recorded.stored, fresh: recorded.fresh, skipped: recorded.stored - recorded.fresh, duplicates: recorded.duplicates });
