@@ -221,7 +221,8 @@ export function serviceSuite(target: ServiceSuiteTarget): void {
       const result = await new Validator().validate(raw);
       assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
       assert.equal(doc.openapi, '3.1.0');
-      assert.deepEqual(Object.keys(doc.paths).sort(), ['/api/v1/tokens', '/api/v1/tokens/whoami', '/healthz', '/readyz', '/v2/webhooks/events']);
+      for (const path of ['/api/v1/tokens', '/api/v1/tokens/whoami', '/healthz', '/readyz', '/v2/webhooks/events']) assert.ok(path in doc.paths, `${path} is documented`);
+      assert.ok(!('/api/openapi.json' in doc.paths));
       const webhook = doc.paths['/v2/webhooks/events']?.post;
       assert.deepEqual(webhook?.requestBody?.content[NOTIFICATION_TYPE]?.schema.required, ['events'], 'the body schema is the zod schema the route validates with');
       assert.deepEqual(webhook?.security, [{ registryNotification: [] }]);
