@@ -60,7 +60,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const logger = pino({ level: options.logLevel ?? 'info', base: { service: 'portcullis' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, options.logDestination ?? pino.destination(2));
   const store = await openStore(resolveDatabase(config, env));
   const onEventsRecorded = options.onEventsRecorded;
-  let app: FastifyInstance | undefined;
+  let app: FastifyInstance;
   try {
     app = await buildApp({
       store,
@@ -75,11 +75,15 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         }
       },
     });
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  try {
     await app.listen({ host: address.host, port: address.port, listenTextResolver: (url) => `portcullis service listening on ${url}` });
   } catch (err) {
-    await app?.close().catch(() => undefined);
+    await app.close().catch(() => undefined);
     await store.close().catch(() => undefined);
-    if (err instanceof PortcullisError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
     throw new PortcullisError('E_CONFIG', `config: ${listenKey}: cannot listen on ${listenText}: ${reason}`, { key: listenKey }, { cause: err });
