@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runCli } from '../support/run-cli.js';
 import { serviceSuite } from '../support/service-suite.js';
 import { serveUntilExit, startServe } from '../support/serve.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -132,6 +133,31 @@ describe('a real Docker Distribution registry notifying portcullis serve', () =>
       await store.close();
       await registry.stop();
       await serve.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('portcullis token: usage errors exit 2 and write nothing to stdout', () => {
+  test('no --scope, an unknown scope, a taken name, a bad name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-token-'));
+    const env = { PORTCULLIS_DATA_DIR: join(dir, 'data'), HOME: dir };
+    try {
+      const noScope = await runCli(['token', 'create', 'ci'], { env });
+      assert.deepEqual([noScope.code, noScope.stdout], [2, '']);
+      assert.match(noScope.stderr, /required option '--scope <scope>' not specified/);
+      const badScope = await runCli(['token', 'create', 'ci', '--scope', 'root'], { env });
+      assert.deepEqual([badScope.code, badScope.stdout], [2, '']);
+      assert.match(badScope.stderr, /Allowed choices are read, scan, admin/);
+      const first = await runCli(['token', 'create', 'ci', '--scope', 'read'], { env });
+      assert.equal(first.code, 0, first.stderr);
+      const taken = await runCli(['token', 'create', 'ci', '--scope', 'admin'], { env });
+      assert.deepEqual([taken.code, taken.stdout], [2, '']);
+      assert.match(taken.stderr, /^portcullis: a token named "ci" already exists .*\[E_INPUT\]\n$/);
+      const badName = await runCli(['token', 'create', '../x', '--scope', 'read'], { env });
+      assert.deepEqual([badName.code, badName.stdout], [2, '']);
+      assert.match(badName.stderr, /^portcullis: token name "\.\.\/x": use 1-64 letters/);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
