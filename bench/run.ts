@@ -14,6 +14,8 @@
  *   vs the floor of that work (read, unzip, JSON.parse, raw SQLite insert).
  * - match: matching 1,000- and 10,000-package inventories (cold and warm) vs the matcher's own DB
  *   queries replayed; re-matching 1,000 stored inventories vs only reading them.
+ * - service: `portcullis serve` under autocannon: webhook notifications stored per second vs the
+ *   same server's /healthz, and its peak RSS (bench/service.ts).
  *
  * Each measurement runs in a child process (bench/worker.ts) so its peak memory is its own.
  * --quick: one repetition, no 2 GB image, a 30,000-advisory feed, 100 stored inventories.
@@ -22,6 +24,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generateLargeImage, type LargeImage } from './generate-large-image.js';
+import { benchService } from './service.js';
 import { repoRoot, type TestImage } from '../test/harness/images.js';
 import { prepareTestImages } from '../test/harness/prepare.js';
 import { stderrLogger } from '../test/harness/build-tools.js';
@@ -43,7 +46,7 @@ import type {
   WorkerResultBase,
 } from './worker.js';
 
-const SECTIONS = ['inventory', 'db', 'match'] as const;
+const SECTIONS = ['inventory', 'db', 'match', 'service'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -51,7 +54,7 @@ interface Options {
   quick: boolean;
 }
 
-const USAGE = 'usage: npm run bench [-- --only inventory|db|match[,...]] [--quick]';
+const USAGE = 'usage: npm run bench [-- --only inventory|db|match|service[,...]] [--quick]';
 
 function parseArgs(argv: string[]): Options {
   const only = new Set<Section>();
@@ -589,6 +592,7 @@ async function main(): Promise<void> {
       const dbs = await buildDbs(ctx, opts.only.has('db'));
       if (opts.only.has('match')) await benchMatch(ctx, dbs);
     }
+    if (opts.only.has('service')) await attempt(ctx, 'III.7 service', 'webhook and serve', () => benchService({ rows: ctx.rows, quick: opts.quick, tmp, log }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
