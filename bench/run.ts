@@ -14,6 +14,8 @@
  *   vs the floor of that work (read, unzip, JSON.parse, raw SQLite insert).
  * - match: matching 1,000- and 10,000-package inventories (cold and warm) vs the matcher's own DB
  *   queries replayed; re-matching 1,000 stored inventories vs only reading them.
+ * - sbom: peak RSS of `portcullis sbom` (JSON and CycloneDX, cold layer cache) on an image whose
+ *   dpkg status file holds 200,000 generated stanzas vs the same command on the minbase test image.
  * - service: `portcullis serve` under autocannon: webhook notifications stored per second vs the
  *   same server's /healthz, and its peak RSS (bench/service.ts).
  *
@@ -29,6 +31,8 @@ import { repoRoot, type TestImage } from '../test/harness/images.js';
 import { prepareTestImages } from '../test/harness/prepare.js';
 import { stderrLogger } from '../test/harness/build-tools.js';
 import { sharedData } from '../test/support/shared-data.js';
+import { buildTar, writeOciLayout } from '../src/test-support/tar-builder.js';
+import { generateDpkgStatus } from './lib/dpkg-gen.js';
 import { generateOsvFeed } from './lib/feed-gen.js';
 import { generateInventory, namePools } from './lib/inventory-gen.js';
 import { hasCommand, median, runWorker, timeCommand, warmPageCache } from './lib/measure.js';
@@ -43,10 +47,11 @@ import type {
   LayerReadResult,
   MatchTiming,
   RematchResult,
+  SbomCliResult,
   WorkerResultBase,
 } from './worker.js';
 
-const SECTIONS = ['inventory', 'db', 'match', 'service'] as const;
+const SECTIONS = ['inventory', 'db', 'match', 'sbom', 'service'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -54,7 +59,7 @@ interface Options {
   quick: boolean;
 }
 
-const USAGE = 'usage: npm run bench [-- --only inventory|db|match|service[,...]] [--quick]';
+const USAGE = 'usage: npm run bench [-- --only inventory|db|match|sbom|service[,...]] [--quick]';
 
 function parseArgs(argv: string[]): Options {
   const only = new Set<Section>();
@@ -572,6 +577,48 @@ async function benchMatch(ctx: Context, dbs: BuiltDb[]): Promise<void> {
   });
 }
 
+// ---------------------------------------------------------------- sbom memory
+
+const LARGE_DPKG_PACKAGES = 200_000;
+
+/**
+ * Peak RSS of the whole `portcullis sbom` command (a fresh worker process each) on an image whose
+ * one layer holds a generated 200,000-stanza dpkg status file, against the same command on the
+ * minbase test image: memory must follow the largest record, not the package count.
+ */
+async function benchSbom(ctx: Context): Promise<void> {
+  const test = await prepareTestImages({ log });
+  const minbase = test.images.minbase;
+  let reference = '';
+  let statusBytes = 0;
+  await attempt(ctx, 'I.5', `generating the ${LARGE_DPKG_PACKAGES.toLocaleString('en-US')}-stanza image`, async () => {
+    const status = Buffer.from(generateDpkgStatus(LARGE_DPKG_PACKAGES));
+    statusBytes = status.length;
+    reference = await writeOciLayout(join(ctx.tmp, 'dpkg-200k'), [await buildTar([{ name: 'var/lib/dpkg/status', content: status }])]);
+  });
+  if (reference === '') return;
+  for (const format of ['json', 'cyclonedx'] as const) {
+    await attempt(ctx, 'I.5', `sbom --format ${format}`, () => {
+      const run = (image: string): SbomCliResult => {
+        const cache = mkdtempSync(join(ctx.tmp, 'sbom-cache-'));
+        log(`sbom ${format}: ${image}`);
+        return runWorker<SbomCliResult>({ kind: 'sbom-cli', args: [image, '--quiet', '--cache-dir', cache, '--format', format, '--output', join(ctx.tmp, `sbom.${format}`)] });
+      };
+      const small = run(minbase.ociReference);
+      const large = run(reference);
+      ctx.rows.push({
+        section: 'I.5 sbom memory',
+        what: `\`portcullis sbom --format ${format}\`, ${LARGE_DPKG_PACKAGES.toLocaleString('en-US')}-package dpkg status (${(statusBytes / MB).toFixed(0)} MB): peak RSS`,
+        ours: { value: kib(large.peakRssKiB), unit: 'MiB' },
+        refWhat: 'the same command on minbase',
+        ref: { value: kib(small.peakRssKiB), unit: 'MiB' },
+        better: 'lower',
+        note: `cold layer cache, fresh process each; ${(large.ms / 1000).toFixed(1)} s vs ${(small.ms / 1000).toFixed(1)} s; aim < 512 MiB`,
+      });
+    });
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 function machine(): string {
@@ -592,6 +639,7 @@ async function main(): Promise<void> {
       const dbs = await buildDbs(ctx, opts.only.has('db'));
       if (opts.only.has('match')) await benchMatch(ctx, dbs);
     }
+    if (opts.only.has('sbom')) await benchSbom(ctx);
     if (opts.only.has('service')) await attempt(ctx, 'III.7 service', 'webhook and serve', () => benchService({ rows: ctx.rows, quick: opts.quick, tmp, log }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import { createDigestVerifier } from '../src/image/digest.js';
 import { decompressLayer } from '../src/layers/decompress.js';
 import { walkTar } from '../src/layers/walk-tar.js';
 import { matchInventory, type AdvisorySource } from '../src/matching/matcher.js';
+import { main } from '../src/cli/main.js';
 import { inventoryReference } from '../src/services/inventory-service.js';
 import { importFeeds, openVulnDb, type VulnDb } from '../src/vulndb/index.js';
 import { RESULT_MARKER, median, peakRssKiB } from './lib/measure.js';
@@ -43,7 +44,9 @@ export type WorkerTask =
   | { kind: 'db-build'; paths: string[]; target: string }
   | { kind: 'db-floor'; paths: string[]; target: string }
   | { kind: 'match'; db: string; inventory: string; warmRuns: number }
-  | { kind: 'rematch'; db: string; dir: string };
+  | { kind: 'rematch'; db: string; dir: string }
+  /** `portcullis sbom ARGS` through the CLI's own entry point (what bin/portcullis.js runs). */
+  | { kind: 'sbom-cli'; args: string[] };
 
 /** Every result's common part. */
 export interface WorkerResultBase {
@@ -279,6 +282,11 @@ function rematch(task: Extract<WorkerTask, { kind: 'rematch' }>): Omit<RematchRe
   return { inventories: files.length, packages, findings, readMs, totalMs };
 }
 
+export interface SbomCliResult extends WorkerResultBase {
+  ms: number;
+  exitCode: number;
+}
+
 async function runTask(task: WorkerTask): Promise<object> {
   switch (task.kind) {
     case 'idle':
@@ -314,6 +322,12 @@ async function runTask(task: WorkerTask): Promise<object> {
       return match(task);
     case 'rematch':
       return rematch(task);
+    case 'sbom-cli': {
+      const t = performance.now();
+      const exitCode = await main(['sbom', ...task.args]);
+      if (exitCode !== 0) throw new Error(`bench: portcullis sbom exited ${exitCode}`);
+      return { ms: performance.now() - t, exitCode } satisfies Omit<SbomCliResult, 'peakRssKiB'>;
+    }
   }
 }
 

@@ -3,11 +3,12 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { DetectorOutput } from '../detectors/types.js';
 import type { DetectorLayerResult, IndexedEntry, LayerDeletions } from '../layers/layer-result.js';
 
 const CACHE_SCHEMA = 'portcullis.layer-cache/v1';
-/** Bump when the walk's own output (deletions) changes meaning. */
-export const WALK_VERSION = 1;
+/** Bump when the walk's own output (deletions, file index) changes meaning. 2: the index holds links with their targets and special files. */
+export const WALK_VERSION = 2;
 
 /** Default cache root: $PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis, else ~/.cache/portcullis. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -58,7 +59,8 @@ export class LayerCache {
   }
 
   async putFileIndex(digest: string, index: readonly IndexedEntry[]): Promise<void> {
-    const text = index.map((e) => `${e.path}\t${e.size}\t${e.mode}`).join('\n');
+    // One JSON row per entry: names and link targets may hold any character but NUL.
+    const text = JSON.stringify(index.map((e) => (e.type === undefined ? [e.path, e.size, e.mode] : [e.path, e.size, e.mode, e.type, e.target ?? ''])));
     await this.write(digest, `index@${WALK_VERSION}`, { gz: gzipSync(text).toString('base64') });
   }
 
@@ -69,6 +71,21 @@ export class LayerCache {
 
   async putDetector(digest: string, result: DetectorLayerResult): Promise<void> {
     await this.write(digest, `${result.detector}@${result.version}`, result);
+  }
+
+  /**
+   * What a detector read from the file at `sourcePath` of this layer as if it stood at `linkPath`
+   * (a link elsewhere in the image leads to it), so a warm scan follows the link without reading
+   * the layer again.
+   */
+  async getLinked(digest: string, detector: string, version: number, sourcePath: string, linkPath: string): Promise<DetectorOutput | undefined> {
+    const entry = await this.read<LinkedEntry>(digest, linkedKey(detector, version, sourcePath, linkPath), isLinkedEntry);
+    const matches = entry?.detector === detector && entry.version === version && entry.sourcePath === sourcePath && entry.linkPath === linkPath;
+    return matches ? entry.output : undefined;
+  }
+
+  async putLinked(digest: string, detector: string, version: number, sourcePath: string, linkPath: string, output: DetectorOutput): Promise<void> {
+    await this.write(digest, linkedKey(detector, version, sourcePath, linkPath), { detector, version, sourcePath, linkPath, output } satisfies LinkedEntry);
   }
 
   private fileFor(digest: string, key: string): string {
@@ -100,19 +117,53 @@ export class LayerCache {
     const file = this.fileFor(digest, key);
     const dir = join(file, '..');
     await mkdir(dir, { recursive: true });
-    const envelope: Envelope<unknown> = { schema: CACHE_SCHEMA, digest, key, sha256: checksum(payload), payload };
+    // The payload (200,000 packages for a large status file) is stringified once, for both the
+    // checksum and the file, and written as it is rather than concatenated into a second copy.
+    const body = JSON.stringify(payload) ?? 'null';
+    const head = JSON.stringify({ schema: CACHE_SCHEMA, digest, key, sha256: sha256Of(body) } satisfies Omit<Envelope<unknown>, 'payload'>);
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(envelope));
+    await writeFile(tmp, [`${head.slice(0, -1)},"payload":`, body, '}']);
     await rename(tmp, file);
   }
 }
 
+interface LinkedEntry {
+  detector: string;
+  version: number;
+  sourcePath: string;
+  linkPath: string;
+  output: DetectorOutput;
+}
+
+/** One file per detector version, file and link; paths are hashed to keep the file name short. */
+function linkedKey(detector: string, version: number, sourcePath: string, linkPath: string): string {
+  return `linked@${detector}@${version}@${sha256Of(`${sourcePath}\u0000${linkPath}`).slice(0, 32)}`;
+}
+
+function isLinkedEntry(v: unknown): v is LinkedEntry {
+  const e = v as Partial<LinkedEntry> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.detector === 'string' &&
+    typeof e.version === 'number' &&
+    typeof e.sourcePath === 'string' &&
+    typeof e.linkPath === 'string' &&
+    typeof e.output === 'object' &&
+    e.output !== null
+  );
+}
+
 function decodeIndex(text: string): IndexedEntry[] {
-  if (text === '') return [];
-  return text.split('\n').map((line) => {
-    const [path, size, mode] = line.split('\t');
-    if (path === undefined || size === undefined || mode === undefined) throw new Error('layer cache: bad index line');
-    return { path, size: Number(size), mode: Number(mode) };
+  const rows: unknown = JSON.parse(text);
+  if (!Array.isArray(rows)) throw new Error('layer cache: bad index');
+  return rows.map((row: unknown) => {
+    if (!Array.isArray(row)) throw new Error('layer cache: bad index row');
+    const [path, size, mode, type, target] = row as unknown[];
+    if (typeof path !== 'string' || typeof size !== 'number' || typeof mode !== 'number') throw new Error('layer cache: bad index row');
+    if (type === undefined) return { path, size, mode };
+    if ((type !== 'symlink' && type !== 'hardlink' && type !== 'other') || typeof target !== 'string') throw new Error('layer cache: bad index row');
+    return type === 'other' ? { path, size, mode, type } : { path, size, mode, type, target };
   });
 }
 
@@ -121,7 +172,11 @@ function isPackedIndex(v: unknown): v is { gz: string } {
 }
 
 function checksum(payload: unknown): string {
-  return createHash('sha256').update(JSON.stringify(payload) ?? '').digest('hex');
+  return sha256Of(JSON.stringify(payload) ?? '');
+}
+
+function sha256Of(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function splitDigest(digest: string): [string, string] {

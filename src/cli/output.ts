@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { rename, rm, writeFile } from 'node:fs/promises';
+import { WritableSink, type TextSink } from '../util/json-stream.js';
 import { dirname, join, basename } from 'node:path';
 import { PortcullisError } from '../domain/errors.js';
 
@@ -18,6 +21,36 @@ export async function writeOutput(target: string | undefined, content: string): 
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });
+    throw new PortcullisError('E_INPUT', `output: cannot write ${target}: ${err instanceof Error ? err.message : String(err)}`, { target });
+  }
+}
+
+/**
+ * writeOutput for content too large to hold as one string: `produce` writes it piece by piece to a
+ * sink (see writeJson). A file is still written whole or not at all (temp file, then rename).
+ */
+export async function writeOutputStream(target: string | undefined, produce: (sink: TextSink) => Promise<void>): Promise<void> {
+  if (target === undefined || target === '-') {
+    const sink = new WritableSink(process.stdout);
+    await produce(sink);
+    await sink.flush();
+    return;
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
+  const file = createWriteStream(tmp);
+  // A write error would otherwise surface only as an unhandled 'error' event.
+  const failed = new Promise<never>((_, reject) => file.once('error', reject));
+  failed.catch(() => undefined);
+  try {
+    const sink = new WritableSink(file);
+    await Promise.race([produce(sink).then(() => sink.flush()), failed]);
+    file.end();
+    await Promise.race([once(file, 'finish'), failed]);
+    await rename(tmp, target);
+  } catch (err) {
+    file.destroy();
+    await rm(tmp, { force: true });
+    if (err instanceof PortcullisError) throw err;
     throw new PortcullisError('E_INPUT', `output: cannot write ${target}: ${err instanceof Error ? err.message : String(err)}`, { target });
   }
 }

@@ -2,6 +2,7 @@ import { osReleaseDetector } from '../distro/index.js';
 import { languageDetectors } from '../ecosystems/index.js';
 import { apkDetector } from '../package-db/apk/detector.js';
 import { dpkgDetector } from '../package-db/dpkg/detector.js';
+import { dpkgFileListDetector } from '../package-db/dpkg/file-list-detector.js';
 import { rpmDetector } from '../package-db/rpm/detector.js';
 import type { Detector } from './types.js';
 
@@ -22,4 +23,4 @@ export function assertUniqueIds<T extends { id: string }>(family: string, plugin
 }
 
 /** Every detector, in one explicit list: release files, OS package databases, then language ecosystems. */
-export const DETECTORS: readonly Detector[] = assertUniqueIds('detectors', [osReleaseDetector, dpkgDetector, apkDetector, rpmDetector, ...languageDetectors]);
+export const DETECTORS: readonly Detector[] = assertUniqueIds('detectors', [osReleaseDetector, dpkgDetector, dpkgFileListDetector, apkDetector, rpmDetector, ...languageDetectors]);

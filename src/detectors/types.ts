@@ -1,5 +1,5 @@
 import type { Distro } from '../domain/distro.js';
-import type { PackageRecord } from '../domain/package.js';
+import type { OwnedFiles, PackageRecord, ProjectRecord } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
 
 /** What the layer walk knows about a file before reading it. */
@@ -21,6 +21,10 @@ export interface DetectorOutput {
   packages?: PackageRecord[];
   /** Release facts (only distribution detectors fill this). */
   distro?: Distro;
+  /** Which OS package installed which files (only OS package-database detectors fill this). */
+  ownedFiles?: OwnedFiles[];
+  /** The project a lockfile or manifest belongs to (only project detectors fill this). */
+  projects?: ProjectRecord[];
   /** Malformed records skipped, with the reason; the rest of the file is kept. */
   warnings?: Omit<ScanWarning, 'layer' | 'detector'>[];
 }

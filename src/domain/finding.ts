@@ -1,6 +1,6 @@
 import type { AffectedState, FeedMetadata, SeverityRating } from './advisory.js';
 import type { Distro } from './distro.js';
-import type { Ecosystem } from './package.js';
+import type { Ecosystem, OsOwner } from './package.js';
 import type { Severity } from './severity.js';
 import type { Inventory } from './inventory.js';
 
@@ -12,6 +12,12 @@ export interface MatchEvidence {
   advisory: string;
   /** The version rule that held (`dpkg: 3.0.11-1~deb12u2 < 3.0.13-1~deb12u1 (fixed)`). */
   rule: string;
+  /**
+   * Language packages an OS package installed, matched with `--os-owned distro`: what the
+   * distribution's data says of the owning package for this vulnerability (`debian-dsa DSA-1 ... :
+   * dpkg: 1.0-1+deb12u1 >= 1.0-1+deb12u1 (fixed)`, or that it has no record).
+   */
+  distro?: string;
 }
 
 export interface Finding {
@@ -28,6 +34,8 @@ export interface Finding {
     path: string;
     layer: string;
     layerIndex: number;
+    /** The OS package that installed this language package (see InventoryPackage.osOwner). */
+    osOwner?: OsOwner;
   };
   state: AffectedState;
   vendorStatus?: string;

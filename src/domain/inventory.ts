@@ -1,5 +1,5 @@
 import type { Distro } from './distro.js';
-import type { InventoryPackage } from './package.js';
+import type { InventoryPackage, InventoryProject } from './package.js';
 import type { ScanWarning } from './warning.js';
 import type { Platform } from '../image/types.js';
 
@@ -40,6 +40,8 @@ export interface Inventory {
   distro?: Distro;
   layers: InventoryLayer[];
   packages: InventoryPackage[];
+  /** Projects whose lockfiles the image holds (npm's `/app`); absent when none. Never matched. */
+  projects?: InventoryProject[];
   detectors: { id: string; version: number }[];
   warnings: ScanWarning[];
   stats: { layersRead: number; layersFromCache: number; bytesRead: number };

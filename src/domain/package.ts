@@ -7,6 +7,9 @@
 export const ECOSYSTEMS = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'golang', 'maven', 'gem', 'cargo'] as const;
 export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
+/** The ecosystems of OS package managers (their packages come from the distribution, not a language registry). */
+export const OS_ECOSYSTEMS: ReadonlySet<string> = new Set<Ecosystem>(['deb', 'rpm', 'apk']);
+
 export interface PackageRecord {
   ecosystem: Ecosystem;
   name: string;
@@ -30,10 +33,86 @@ export interface PackageRecord {
   attributes?: Record<string, string>;
 }
 
+/**
+ * A project whose dependencies a lockfile pins, as one file tells of it: npm's root entry of
+ * `package-lock.json` (`packages[""]`), or the `package.json` beside a lockfile. It is the code
+ * being scanned, not a package: it is listed (SBOM application component) but never matched.
+ */
+export interface ProjectRecord {
+  ecosystem: 'npm';
+  /** Which kind of file this was read from: a lockfile (its root entry, or only its presence) or the manifest. */
+  source: 'lockfile' | 'manifest';
+  /** Absent when the file does not say (yarn.lock and pnpm-lock.yaml name no project). */
+  name?: string;
+  version?: string;
+  /** Image path of the file read. */
+  path: string;
+  /** Names of the project's direct dependencies (all kinds: prod, dev, optional, peer); absent when the file does not list them. */
+  dependencies?: string[];
+}
+
+/** A project of the image (see ProjectRecord): a lockfile with the project it belongs to. */
+export interface InventoryProject {
+  ecosystem: 'npm';
+  name: string;
+  version?: string;
+  purl: string;
+  /** The lockfile (image path) whose dependencies are this project's. */
+  lockfile: string;
+  /** The `package.json` beside it, when the image has one. */
+  manifest?: string;
+  /** Names of its direct dependencies, sorted. */
+  dependencies: string[];
+  /** Layer of the lockfile's current version. */
+  layer: string;
+  layerIndex: number;
+}
+
+/** The OS package kinds whose package manager keeps a list of the files each package installed. */
+export type OsEcosystem = 'deb' | 'rpm' | 'apk';
+
+/**
+ * The files one OS package installed, as its package manager's database lists them (dpkg
+ * `info/<pkg>[:arch].list`, rpm header file lists, apk `F:`/`R:` lines). Paths are image paths
+ * (no leading slash). `version` is absent when the list does not say it (dpkg's lists name the
+ * package only; its version comes from the status database at inventory time).
+ */
+export interface OwnedFiles {
+  ecosystem: OsEcosystem;
+  name: string;
+  arch?: string;
+  version?: string;
+  files: string[];
+}
+
+/**
+ * The OS package that installed a language package's files (a Debian `python3-requests` that holds
+ * `requests-2.28.1.egg-info`): the distribution may have backported fixes under the upstream version.
+ */
+export interface OsOwner {
+  ecosystem: OsEcosystem;
+  name: string;
+  version: string;
+  sourceName?: string;
+  sourceVersion?: string;
+  arch?: string;
+}
+
+/** `deb python3-requests 2.28.1+dfsg-1 (source requests)`: an owner in words, for reports. */
+export function describeOwner(owner: OsOwner): string {
+  const source = owner.sourceName && owner.sourceName !== owner.name ? ` (source ${owner.sourceName}${owner.sourceVersion && owner.sourceVersion !== owner.version ? ` ${owner.sourceVersion}` : ''})` : '';
+  return `${owner.ecosystem} ${owner.name} ${owner.version}${source}`;
+}
+
 /** A package in the image-level inventory: a record placed in its layer and given a purl. */
 export interface InventoryPackage extends PackageRecord {
   purl: string;
   /** Digest of the layer that introduced this exact package version. */
   layer: string;
   layerIndex: number;
+  /**
+   * Language packages only: the OS package whose file list holds this package's file (`path`).
+   * Absent for packages no OS package owns, and where the image has no file lists to tell.
+   */
+  osOwner?: OsOwner;
 }

@@ -4,7 +4,7 @@ import { languageDetectors } from './index.js';
 
 describe('languageDetectors registry', () => {
   test('ids are unique, versions positive integers, caps set', () => {
-    assert.equal(languageDetectors.length, 10);
+    assert.equal(languageDetectors.length, 11);
     assert.equal(new Set(languageDetectors.map((d) => d.id)).size, languageDetectors.length);
     for (const d of languageDetectors) {
       assert.ok(/^[a-z0-9-]+$/.test(d.id), d.id);
@@ -26,7 +26,7 @@ describe('languageDetectors registry', () => {
       ['srv/app/yarn.lock', 0o644, ['npm-yarn-lock']],
       ['srv/app/pnpm-lock.yaml', 0o644, ['npm-pnpm-lock']],
       ['etc/passwd', 0o644, []],
-      ['srv/app/package.json', 0o644, []],
+      ['srv/app/package.json', 0o644, ['npm-project-manifest']],
     ];
     for (const [path, mode, ids] of routes) {
       const wanting = languageDetectors.filter((d) => d.wants({ path, size: 4096, mode })).map((d) => d.id);

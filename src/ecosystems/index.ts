@@ -6,6 +6,7 @@ import { goBinaryDetector } from './golang/go-binary-detector.js';
 import { javaArchiveDetector } from './maven/java-archive-detector.js';
 import { npmPackageJsonDetector } from './npm/package-json-detector.js';
 import { npmLockfileDetector } from './npm/package-lock-detector.js';
+import { npmProjectManifestDetector } from './npm/project-manifest-detector.js';
 import { pnpmLockDetector, yarnLockDetector } from './npm/yarn-pnpm-lock-detectors.js';
 import { pythonMetadataDetector } from './pypi/metadata-detector.js';
 
@@ -16,6 +17,7 @@ export { goBinaryDetector } from './golang/go-binary-detector.js';
 export { javaArchiveDetector } from './maven/java-archive-detector.js';
 export { npmPackageJsonDetector } from './npm/package-json-detector.js';
 export { npmLockfileDetector } from './npm/package-lock-detector.js';
+export { npmProjectManifestDetector } from './npm/project-manifest-detector.js';
 export { pnpmLockDetector, yarnLockDetector } from './npm/yarn-pnpm-lock-detectors.js';
 export { pythonMetadataDetector } from './pypi/metadata-detector.js';
 export { languagePurl } from './purl.js';
@@ -29,6 +31,7 @@ export const languageDetectors: readonly Detector[] = [
   npmPackageJsonDetector,
   yarnLockDetector,
   pnpmLockDetector,
+  npmProjectManifestDetector,
   pythonMetadataDetector,
   goBinaryDetector,
   javaArchiveDetector,

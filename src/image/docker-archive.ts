@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
-import { PortcullisError } from '../domain/errors.js';
+import { isPortcullisError, PortcullisError } from '../domain/errors.js';
 import { digestOf, parseDigest, verifyBytes } from './digest.js';
 import { parseImageConfig } from './image-config.js';
 import { type Descriptor, malformed } from './manifest.js';
@@ -46,8 +46,9 @@ export interface OpenedArchive {
  * that `cleanup()` removes. `image` picks an image by `name:tag` or `@N` (N-th entry of
  * manifest.json); without it the archive must hold one image (E_REFERENCE otherwise). Throws
  * E_NOT_FOUND for a missing file or image, E_UNSUPPORTED for zstd/xz/bzip2-compressed archives,
- * E_INPUT for a file that is not a tar, E_MANIFEST for malformed metadata, E_DIGEST_MISMATCH when
- * a config does not hash to its name.
+ * E_INPUT for a file that is empty, a directory, unreadable, not gzip or tar, or truncated (every
+ * message names `path`, never the temporary copy), E_MANIFEST for malformed metadata,
+ * E_DIGEST_MISMATCH when a config does not hash to its name.
  */
 export async function openArchive(
   path: string,
@@ -56,9 +57,18 @@ export async function openArchive(
   ctx: Omit<ResolveContext, 'store'>,
   options: OpenArchiveOptions = {},
 ): Promise<OpenedArchive> {
+  const transport = format === 'oci' ? 'oci-archive' : 'docker-archive';
   const st = await stat(path).catch(() => undefined);
-  if (!st) throw new PortcullisError('E_NOT_FOUND', `docker-archive: no such file ${path}`, { path });
-  if (!st.isFile()) throw new PortcullisError('E_REFERENCE', `docker-archive: ${path} is not a file`, { path });
+  if (!st) throw new PortcullisError('E_NOT_FOUND', `${transport}: no such file ${path}`, { path });
+  if (st.isDirectory()) {
+    throw new PortcullisError('E_INPUT', `${transport}: ${path} is a directory, not an archive file (read an OCI layout directory with oci:${path})`, { path });
+  }
+  if (!st.isFile()) throw new PortcullisError('E_INPUT', `${transport}: ${path} is not a regular file`, { path });
+  // What a failed `docker save > app.tar` leaves behind: say so instead of failing deeper down.
+  if (st.size === 0) {
+    const writer = format === 'oci' ? 'skopeo copy or buildah push' : 'docker save > FILE';
+    throw new PortcullisError('E_INPUT', `${transport}: ${path} is empty (0 bytes); did the command that wrote it (${writer}) fail?`, { path });
+  }
 
   let tarFile = path;
   let tempDir: string | undefined;
@@ -67,21 +77,22 @@ export async function openArchive(
     tempDir = undefined;
   };
   try {
-    const compression = await sniffCompression(path);
+    const compression = await sniffCompression(path, transport);
     if (compression === 'gzip') {
       tempDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'portcullis-archive-'));
       tarFile = join(tempDir, 'archive.tar');
-      options.logger?.debug({ path, tarFile }, 'docker-archive: decompressing gzip archive');
+      options.logger?.debug({ path, tarFile }, `${transport}: decompressing gzip archive`);
       try {
         await pipeline(createReadStream(path), createGunzip(), createWriteStream(tarFile), options.signal ? { signal: options.signal } : {});
       } catch (err) {
         if (options.signal?.aborted) throw err;
-        throw new PortcullisError('E_INPUT', `docker-archive: ${path} is not a valid gzip file: ${(err as Error).message}`, { path }, { cause: err });
+        const reason = (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated (the gzip stream ends early)' : (err as Error).message;
+        throw new PortcullisError('E_INPUT', `${transport}: ${path} is not a valid gzip file: ${reason}`, { path }, { cause: err });
       }
     } else if (compression !== 'none') {
-      throw new PortcullisError('E_UNSUPPORTED', `docker-archive: ${compression}-compressed archives are not supported; decompress ${path} first`, { path });
+      throw new PortcullisError('E_UNSUPPORTED', `${transport}: ${compression}-compressed archives are not supported; decompress ${path} first`, { path });
     }
-    const index = await TarIndex.build(tarFile, options.signal);
+    const index = await buildIndex(tarFile, path, transport, compression === 'gzip', options.signal);
     const files = index.asLayoutFiles();
     const useOci = format === 'oci' || (isOciLayout(files) && !(image ?? '').startsWith('@'));
     const images = useOci ? await resolveOciLayout(files, image, ctx) : await resolveLegacy(index, image, ctx);
@@ -92,16 +103,36 @@ export async function openArchive(
   }
 }
 
+/**
+ * Indexes the (decompressed) tar. Messages name the user's file, never the temporary copy; for a
+ * gzip'ed archive they say the gzip layer was fine and what it holds is not a tar.
+ */
+async function buildIndex(tarFile: string, userPath: string, transport: string, gunzipped: boolean, signal?: AbortSignal): Promise<TarIndex> {
+  try {
+    return await TarIndex.build(tarFile, signal, { label: userPath, transport });
+  } catch (err) {
+    if (!gunzipped || !isPortcullisError(err, 'E_INPUT') || typeof err.details['reason'] !== 'string') throw err;
+    throw new PortcullisError('E_INPUT', `${transport}: ${userPath} is a valid gzip file, but what it holds is not a readable tar archive: ${err.details['reason']}`, { path: userPath }, { cause: err });
+  }
+}
+
 type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
 
-async function sniffCompression(path: string): Promise<Compression> {
-  const fh = await open(path, 'r');
+async function sniffCompression(path: string, transport: string): Promise<Compression> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    throw new PortcullisError('E_INPUT', `${transport}: cannot read ${path}: ${reason}`, { path }, { cause: err });
+  }
   try {
     const buf = Buffer.alloc(6);
     const { bytesRead } = await fh.read(buf, 0, 6, 0);
     const b = buf.subarray(0, bytesRead);
     if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
-    if (b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
     if (b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
     if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
     return 'none';
@@ -137,7 +168,7 @@ function digestFromName(name: string): string | undefined {
 
 async function resolveLegacy(index: TarIndex, image: string | undefined, ctx: Omit<ResolveContext, 'store'>): Promise<ResolvedImage[]> {
   if (!index.member('manifest.json')) {
-    throw new PortcullisError('E_MANIFEST', `docker-archive: ${index.file} has no manifest.json (not a docker save archive)`, { path: index.file });
+    throw new PortcullisError('E_MANIFEST', `docker-archive: ${index.label} has no manifest.json (not a docker save archive)`, { path: index.label });
   }
   let raw: unknown;
   try {
@@ -147,33 +178,33 @@ async function resolveLegacy(index: TarIndex, image: string | undefined, ctx: Om
     throw new PortcullisError('E_MANIFEST', `docker-archive: manifest.json is not valid JSON: ${(err as Error).message}`);
   }
   const parsed = DockerSaveManifestSchema.safeParse(raw);
-  if (!parsed.success) throw malformed(`manifest.json of ${index.file}`, parsed.error);
+  if (!parsed.success) throw malformed(`manifest.json of ${index.label}`, parsed.error);
   const entries = parsed.data;
   const allTags = entries.flatMap((e) => e.RepoTags ?? []);
   let entry: (typeof entries)[number] | undefined;
   if (image === undefined) {
-    if (entries.length === 0) throw new PortcullisError('E_NOT_FOUND', `docker-archive: ${index.file} holds no images`);
+    if (entries.length === 0) throw new PortcullisError('E_NOT_FOUND', `docker-archive: ${index.label} holds no images`);
     if (entries.length > 1) {
       throw new PortcullisError(
         'E_REFERENCE',
-        `docker-archive: ${index.file} holds ${entries.length} images; name one (docker-archive:FILE:NAME:TAG or :@N); tags: ${allTags.join(', ') || 'none'}`,
+        `docker-archive: ${index.label} holds ${entries.length} images; name one (docker-archive:FILE:NAME:TAG or :@N); tags: ${allTags.join(', ') || 'none'}`,
         { tags: allTags },
       );
     }
     entry = entries[0];
   } else if (/^@\d+$/.test(image)) {
     entry = entries[Number(image.slice(1))];
-    if (!entry) throw new PortcullisError('E_NOT_FOUND', `docker-archive: ${index.file} has no image ${image} (it holds ${entries.length})`);
+    if (!entry) throw new PortcullisError('E_NOT_FOUND', `docker-archive: ${index.label} has no image ${image} (it holds ${entries.length})`);
   } else {
     const wanted = canonical(image);
     entry = entries.find((e) => (e.RepoTags ?? []).some((t) => t === image || (wanted !== undefined && canonical(t) === wanted)));
     if (!entry) {
-      throw new PortcullisError('E_NOT_FOUND', `docker-archive: no image tagged ${JSON.stringify(image)} in ${index.file}; tags: ${allTags.join(', ') || 'none'}`, {
+      throw new PortcullisError('E_NOT_FOUND', `docker-archive: no image tagged ${JSON.stringify(image)} in ${index.label}; tags: ${allTags.join(', ') || 'none'}`, {
         tags: allTags,
       });
     }
   }
-  if (!entry) throw new PortcullisError('E_NOT_FOUND', `docker-archive: ${index.file} holds no images`);
+  if (!entry) throw new PortcullisError('E_NOT_FOUND', `docker-archive: ${index.label} holds no images`);
 
   const configBytes = await index.readAll(entry.Config, MAX_CONFIG_BYTES);
   const namedConfigDigest = digestFromName(entry.Config);
@@ -185,11 +216,11 @@ async function resolveLegacy(index: TarIndex, image: string | undefined, ctx: Om
   const layers: Descriptor[] = [];
   for (const [i, name] of entry.Layers.entries()) {
     const member = index.member(name);
-    if (!member) throw new PortcullisError('E_NOT_FOUND', `docker-archive: layer ${name} is missing from ${index.file}`, { member: name });
+    if (!member) throw new PortcullisError('E_NOT_FOUND', `docker-archive: layer ${name} is missing from ${index.label}`, { member: name });
     // Legacy docker save stores each layer as the uncompressed tar, so its digest is the diff_id.
     const digest = digestFromName(member.name) ?? digestFromName(name) ?? config.diffIds[i];
     if (digest === undefined) {
-      throw new PortcullisError('E_MANIFEST', `docker-archive: ${index.file} lists more layers than its config has diff_ids`);
+      throw new PortcullisError('E_MANIFEST', `docker-archive: ${index.label} lists more layers than its config has diff_ids`);
     }
     memberByDigest.set(digest, name);
     layers.push({ mediaType: await sniffLayerMediaType(index, name), digest, size: member.size });
@@ -200,7 +231,7 @@ async function resolveLegacy(index: TarIndex, image: string | undefined, ctx: Om
     },
     async openBlob(desc, signal) {
       const name = memberByDigest.get(desc.digest);
-      if (name === undefined) throw new PortcullisError('E_NOT_FOUND', `docker-archive: no layer ${desc.digest} in ${index.file}`);
+      if (name === undefined) throw new PortcullisError('E_NOT_FOUND', `docker-archive: no layer ${desc.digest} in ${index.label}`);
       return index.open(name, signal);
     },
   };

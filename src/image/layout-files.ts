@@ -13,6 +13,8 @@ export interface LayoutFiles {
   readonly location: string;
   /** Whether a regular file exists at `rel`. */
   has(rel: string): boolean;
+  /** The size in bytes of the regular file at `rel`; undefined when there is none. */
+  size(rel: string): number | undefined;
   /** The file's bytes; E_NOT_FOUND when absent, E_TOO_LARGE when longer than `maxBytes`. */
   readAll(rel: string, maxBytes: number): Promise<Buffer>;
   /** A stream of the file's bytes; rejects with E_NOT_FOUND when absent. */
@@ -31,6 +33,14 @@ export function directoryFiles(root: string): LayoutFiles {
         return statSync(full(rel)).isFile();
       } catch {
         return false;
+      }
+    },
+    size(rel) {
+      try {
+        const st = statSync(full(rel));
+        return st.isFile() ? st.size : undefined;
+      } catch {
+        return undefined;
       }
     },
     async readAll(rel, maxBytes) {

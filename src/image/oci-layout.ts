@@ -20,14 +20,29 @@ export function blobPath(digest: string): string {
   return `blobs/${algorithm}/${hex}`;
 }
 
-/** A BlobStore over the `blobs/` directory of a layout. */
+/**
+ * A BlobStore over the `blobs/` directory of a layout. A blob shorter than its descriptor says is
+ * refused before it is read (E_INPUT naming the blob and the layout): a copy that was cut short is
+ * then reported as that, not as a digest mismatch or a corrupt layer.
+ */
 export function layoutBlobStore(files: LayoutFiles): BlobStore {
+  const checkComplete = (desc: Descriptor): string => {
+    const rel = blobPath(desc.digest);
+    const size = files.size(rel);
+    if (size !== undefined && desc.size >= 0 && size < desc.size) {
+      throw new PortcullisError('E_INPUT', `oci-layout: ${rel} in ${files.location} is truncated: ${size} of ${desc.size} bytes`, {
+        path: files.location,
+        blob: rel,
+      });
+    }
+    return rel;
+  };
   return {
     async fetchManifest(desc) {
-      return { bytes: await files.readAll(blobPath(desc.digest), MAX_MANIFEST_BYTES) };
+      return { bytes: await files.readAll(checkComplete(desc), MAX_MANIFEST_BYTES) };
     },
     openBlob(desc, signal) {
-      return files.open(blobPath(desc.digest), signal);
+      return files.open(checkComplete(desc), signal);
     },
     hasBlob(digest) {
       return files.has(blobPath(digest));
@@ -52,13 +67,13 @@ export async function resolveOciLayout(files: LayoutFiles, name: string | undefi
   if (!files.has('oci-layout')) {
     throw new PortcullisError('E_REFERENCE', `oci-layout: ${files.location} is not an OCI image layout (no oci-layout file)`, { path: files.location });
   }
-  const marker = parseJson(await files.readAll('oci-layout', 64 * 1024), 'oci-layout');
+  const marker = parseJson(await files.readAll('oci-layout', 64 * 1024), 'oci-layout', files.location);
   const markerParsed = OciLayoutSchema.safeParse(marker);
   if (!markerParsed.success) throw malformed(`oci-layout of ${files.location}`, markerParsed.error);
   if (!markerParsed.data.imageLayoutVersion.startsWith('1.')) {
     throw new PortcullisError('E_UNSUPPORTED', `oci-layout: image layout version ${markerParsed.data.imageLayoutVersion} is not supported`);
   }
-  const indexParsed = IndexSchema.safeParse(parseJson(await files.readAll('index.json', MAX_MANIFEST_BYTES), 'index.json'));
+  const indexParsed = IndexSchema.safeParse(parseJson(await files.readAll('index.json', MAX_MANIFEST_BYTES), 'index.json', files.location));
   if (!indexParsed.success) throw malformed(`index.json of ${files.location}`, indexParsed.error);
   const entries: Descriptor[] = indexParsed.data.manifests.map((m) => {
     parseDigest(m.digest);
@@ -114,10 +129,12 @@ function nameMatches(e: Descriptor, name: string): boolean {
   }
 }
 
-function parseJson(bytes: Buffer, what: string): unknown {
+/** Parses a layout's own JSON file; an empty or cut-short one is E_MANIFEST naming the file and the layout. */
+function parseJson(bytes: Buffer, what: string, location: string): unknown {
+  if (bytes.length === 0) throw new PortcullisError('E_MANIFEST', `oci-layout: ${what} in ${location} is empty (0 bytes)`, { path: location });
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new PortcullisError('E_MANIFEST', `oci-layout: ${what} is not valid JSON: ${(err as Error).message}`);
+    throw new PortcullisError('E_MANIFEST', `oci-layout: ${what} in ${location} is not valid JSON (truncated?): ${(err as Error).message}`, { path: location });
   }
 }

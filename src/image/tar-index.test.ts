@@ -1,40 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { extract } from 'tar-stream';
-import { testImages } from '../../test/harness/images.js';
 import { buildTar } from '../test-support/tar-builder.js';
 import { isPortcullisError } from '../domain/errors.js';
-import { normalizeName, TarIndex, type TarIndexEntry } from './tar-index.js';
+import { normalizeName, TarIndex } from './tar-index.js';
+import { tarStreamView } from '../test-support/layer-oracles.js';
 
 const run = promisify(execFile);
 
-/** The oracle: what tar-stream, reading every byte, says the archive holds (the index's previous implementation). */
-async function tarStreamView(file: string): Promise<TarIndexEntry[]> {
-  const byName = new Map<string, TarIndexEntry>();
-  const ex = extract();
-  ex.on('entry', (header, stream, next) => {
-    const name = normalizeName(header.name);
-    if (header.type === 'file' || header.type === 'contiguous-file') {
-      byName.set(name, { name, type: 'file', offset: stream.offset + 512, size: header.size ?? 0, linkname: '' });
-    } else if (header.type === 'link' || header.type === 'symlink') {
-      byName.set(name, { name, type: header.type, offset: 0, size: 0, linkname: header.linkname ?? '' });
-    }
-    stream.on('end', () => next());
-    stream.resume();
-  });
-  await pipeline(createReadStream(file), ex);
-  return [...byName.values()];
-}
 
-const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** Rewrites a header's checksum field after a test edited the header (6 octal digits, NUL, space). */
 function fixChecksum(tar: Buffer, headerAt: number): void {
@@ -93,32 +71,6 @@ async function expectInputError(file: string, message: RegExp): Promise<void> {
     return true;
   });
 }
-
-describe('TarIndex on the real docker-archives of the test images', () => {
-  for (const [name, img] of Object.entries(testImages().images)) {
-    test(`${name}: the header-only index equals tar-stream's full read, and its offsets hold the layers`, async () => {
-      const index = await TarIndex.build(img.dockerArchive);
-      const expected = await tarStreamView(img.dockerArchive);
-      assert.ok(expected.length > img.layers.length, 'the oracle saw the archive');
-      assert.deepEqual(index.entries(), expected);
-      assert.deepEqual(index.names(), expected.map((e) => e.name));
-
-      // skopeo names each layer by its diff_id: reading by offset must give exactly those bytes.
-      const manifest = JSON.parse((await index.readAll('manifest.json', 1 << 20)).toString('utf8')) as { Config: string; Layers: string[] }[];
-      assert.equal(manifest.length, 1);
-      const layers = manifest[0]!.Layers;
-      assert.equal(layers.length, img.layers.length);
-      for (const [i, layer] of layers.entries()) {
-        const member = index.member(layer);
-        assert.ok(member, layer);
-        const bytes = await index.readAll(layer, member.size);
-        assert.equal(sha256(bytes), img.layers[i]!.diffId, layer);
-        assert.deepEqual(await index.readHead(layer, 4), bytes.subarray(0, 4));
-      }
-      assert.equal(sha256(await index.readAll(manifest[0]!.Config, 1 << 20)), img.configDigest);
-    });
-  }
-});
 
 describe('TarIndex on synthetic archives', () => {
   let root: string;

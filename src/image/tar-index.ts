@@ -42,6 +42,10 @@ const ZERO_BLOCK = Buffer.alloc(BLOCK);
 export class TarIndex {
   private constructor(
     readonly file: string,
+    /** How messages name the archive: the user's path, also when `file` is a decompressed temporary copy. */
+    readonly label: string,
+    /** The transport messages are prefixed with (`docker-archive`, `oci-archive`). */
+    readonly transport: string,
     private readonly byName: Map<string, TarIndexEntry>,
   ) {}
 
@@ -50,17 +54,21 @@ export class TarIndex {
    * offsets and skipping every member's data. Throws E_INPUT when it is not a readable tar: a header
    * whose checksum does not match, an unknown header format, a malformed number or PAX record, or
    * an archive truncated inside a header or a member. An empty file is an archive with no members.
+   * Messages name `naming.label` (default `file`) and start with `naming.transport` (default `docker-archive`).
    */
-  static async build(file: string, signal?: AbortSignal): Promise<TarIndex> {
+  static async build(file: string, signal?: AbortSignal, naming: { label?: string; transport?: string } = {}): Promise<TarIndex> {
+    const label = naming.label ?? file;
+    const transport = naming.transport ?? 'docker-archive';
+    const where: ArchiveName = { label, transport };
     let fh: FileHandle;
     try {
       fh = await open(file, 'r');
     } catch (err) {
-      throw new PortcullisError('E_INPUT', `docker-archive: cannot open ${file}: ${(err as Error).message}`, { path: file }, { cause: err });
+      throw new PortcullisError('E_INPUT', `${transport}: cannot open ${label}: ${(err as Error).message}`, { path: label }, { cause: err });
     }
     try {
       const size = (await fh.stat()).size;
-      return new TarIndex(file, await scanHeaders(new WindowReader(fh, file, size), file, size, signal));
+      return new TarIndex(file, label, transport, await scanHeaders(new WindowReader(fh, where, size), where, size, signal));
     } finally {
       await fh.close();
     }
@@ -105,7 +113,7 @@ export class TarIndex {
   /** A member's bytes; E_NOT_FOUND when absent, E_TOO_LARGE when longer than `maxBytes`. */
   async readAll(name: string, maxBytes: number): Promise<Buffer> {
     const m = this.mustFind(name);
-    if (m.size > maxBytes) throw new PortcullisError('E_TOO_LARGE', `docker-archive: ${name} is ${m.size} bytes, more than ${maxBytes}`, { member: name });
+    if (m.size > maxBytes) throw new PortcullisError('E_TOO_LARGE', `${this.transport}: ${name} in ${this.label} is ${m.size} bytes, more than ${maxBytes}`, { member: name });
     return this.readRange(m, m.size);
   }
 
@@ -118,8 +126,9 @@ export class TarIndex {
   /** The archive's members seen as OCI layout files. */
   asLayoutFiles(): LayoutFiles {
     return {
-      location: this.file,
+      location: this.label,
       has: (rel) => this.member(rel) !== undefined,
+      size: (rel) => this.member(rel)?.size,
       readAll: (rel, max) => this.readAll(rel, max),
       open: async (rel, signal) => this.open(rel, signal),
     };
@@ -127,7 +136,7 @@ export class TarIndex {
 
   private mustFind(name: string): TarMember {
     const m = this.member(name);
-    if (!m) throw new PortcullisError('E_NOT_FOUND', `docker-archive: ${name} is missing from ${this.file}`, { member: name });
+    if (!m) throw new PortcullisError('E_NOT_FOUND', `${this.transport}: ${name} is missing from ${this.label}`, { member: name });
     return m;
   }
 
@@ -137,7 +146,7 @@ export class TarIndex {
     try {
       const buf = Buffer.allocUnsafe(length);
       const got = await readFully(fh, buf, m.offset);
-      if (got < length) throw notATar(this.file, `${m.name} ends at byte ${m.offset + m.size}, past the end of the file`);
+      if (got < length) throw notATar(this, `${m.name} ends at byte ${m.offset + m.size}, past the end of the file`);
       return buf;
     } finally {
       await fh.close();
@@ -171,8 +180,16 @@ interface RawHeader {
   gnu: boolean;
 }
 
-function notATar(file: string, reason: string, offset?: number): PortcullisError {
-  return new PortcullisError('E_INPUT', `docker-archive: ${file} is not a readable tar archive: ${reason}`, offset === undefined ? { path: file } : { path: file, offset });
+/** How an archive is named in messages. */
+interface ArchiveName {
+  label: string;
+  transport: string;
+}
+
+/** E_INPUT for a broken tar; `details.reason` carries the reason alone, for callers that rephrase it. */
+function notATar(file: ArchiveName, reason: string, offset?: number): PortcullisError {
+  const details = offset === undefined ? { path: file.label, reason } : { path: file.label, reason, offset };
+  return new PortcullisError('E_INPUT', `${file.transport}: ${file.label} is not a readable tar archive: ${reason}`, details);
 }
 
 async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
@@ -192,7 +209,7 @@ class WindowReader {
 
   constructor(
     private readonly fh: FileHandle,
-    private readonly file: string,
+    private readonly file: ArchiveName,
     private readonly fileSize: number,
   ) {}
 
@@ -212,7 +229,7 @@ class WindowReader {
 
 const padded = (size: number): number => Math.ceil(size / BLOCK) * BLOCK;
 
-async function scanHeaders(reader: WindowReader, file: string, fileSize: number, signal: AbortSignal | undefined): Promise<Map<string, TarIndexEntry>> {
+async function scanHeaders(reader: WindowReader, file: ArchiveName, fileSize: number, signal: AbortSignal | undefined): Promise<Map<string, TarIndexEntry>> {
   const byName = new Map<string, TarIndexEntry>();
   // POSIX: global records apply to every later member until replaced; per-member records
   // (`x`, GNU `L`/`K`) apply to the next member only.
@@ -295,7 +312,7 @@ async function scanHeaders(reader: WindowReader, file: string, fileSize: number,
 }
 
 /** Decodes one header block; throws E_INPUT on a checksum mismatch or an unknown format. */
-function parseHeader(block: Buffer, file: string, at: number): RawHeader {
+function parseHeader(block: Buffer, file: ArchiveName, at: number): RawHeader {
   const stored = parseNumber(block, 148, 8);
   // The checksum is the sum of the header's bytes with its own field read as spaces. Historic
   // writers summed signed bytes; GNU tar accepts either, and so do we.
@@ -349,7 +366,7 @@ function parseNumber(buf: Buffer, start: number, length: number): number | undef
 }
 
 /** PAX records, `<length> <key>=<value>\n` each, length counting the whole record in bytes. */
-function parsePax(data: Buffer, file: string, at: number): Map<string, string> {
+function parsePax(data: Buffer, file: ArchiveName, at: number): Map<string, string> {
   const out = new Map<string, string>();
   const bad = (why: string): PortcullisError => notATar(file, `malformed PAX header at byte ${at}: ${why}`, at);
   let i = 0;

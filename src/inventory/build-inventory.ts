@@ -1,7 +1,8 @@
+import type { Readable } from 'node:stream';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory, type InventoryLayer } from '../domain/inventory.js';
 import type { Distro } from '../domain/distro.js';
-import type { InventoryPackage } from '../domain/package.js';
+import type { InventoryPackage, PackageRecord } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
 import type { Detector } from '../detectors/types.js';
 import type { LayerDescriptor, ResolvedImage, RootfsImage } from '../image/types.js';
@@ -9,14 +10,18 @@ import type { LayerCache } from '../cache/layer-cache.js';
 import { DEFAULT_WALK_LIMITS, type WalkLimits } from '../layers/collector.js';
 import { decompressLayer } from '../layers/decompress.js';
 import type { DetectorLayerResult, LayerDeletions } from '../layers/layer-result.js';
-import { walkRootfs } from '../layers/walk-rootfs.js';
-import { walkTar } from '../layers/walk-tar.js';
-import { coalesceLayers, type AnalysedLayer, type PlacedPackage } from './coalesce.js';
+import { readRootfsFile, walkRootfs, type WalkProgress } from '../layers/walk-rootfs.js';
+import { readTarFiles, walkTar } from '../layers/walk-tar.js';
+import type { AnalysedLayer, PlacedPackage } from './coalesce.js';
+import { coalesceThroughLinks, type LinkedOutputStore } from './linked-reads.js';
 import { DECLARING_DETECTORS } from '../detectors/registry.js';
 import { purlFor } from './purl.js';
+import { attachOsOwners } from './os-owners.js';
+import { placeProjects } from './projects.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { mapBounded } from '../util/concurrency.js';
+import { flatString } from '../util/strings.js';
 
 export interface InventoryOptions {
   detectors: readonly Detector[];
@@ -28,6 +33,8 @@ export interface InventoryOptions {
   signal?: AbortSignal;
   /** Called as each layer is done, from the blob or from the cache. */
   onLayerDone?: (layer: LayerDescriptor, from: 'blob' | 'cache') => void;
+  /** `dir:` images only: running totals of the walk. */
+  onWalkProgress?: (p: WalkProgress) => void;
 }
 
 interface LayerOutcome {
@@ -44,7 +51,7 @@ interface LayerOutcome {
  */
 export async function buildInventory(image: ResolvedImage | RootfsImage, options: InventoryOptions): Promise<Inventory> {
   const limits = options.limits ?? DEFAULT_WALK_LIMITS;
-  if (image.transport === 'dir') return buildRootfsInventory(image as RootfsImage, options.detectors, limits);
+  if (image.transport === 'dir') return buildRootfsInventory(image as RootfsImage, options.detectors, limits, options.onWalkProgress);
   const resolved = image as ResolvedImage;
 
   const outcomes = await mapBounded(resolved.layers, options.concurrency ?? 3, async (layer) => {
@@ -54,9 +61,26 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     return outcome;
   });
 
-  const coalesced = coalesceLayers(outcomes.map((o) => o.analysed));
+  const readLayerFiles = (layerIndex: number, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> => {
+    const layer = resolved.layers.find((l) => l.index === layerIndex);
+    if (layer === undefined) return Promise.reject(new PortcullisError('E_INTERNAL', `no layer ${layerIndex}`));
+    return readLayer(resolved, layer, options.signal, (tar) => readTarFiles(tar, paths));
+  };
+  const digestOf = new Map(resolved.layers.map((l) => [l.index, l.digest]));
+  const cache = options.cache;
+  const store: LinkedOutputStore | undefined = cache && {
+    get: (read, d) => cache.getLinked(digestOf.get(read.source.layerIndex) ?? '', d.id, d.version, read.source.path, read.linkPath),
+    put: (read, d, output) => cache.putLinked(digestOf.get(read.source.layerIndex) ?? '', d.id, d.version, read.source.path, read.linkPath, output),
+  };
+  const coalesced = await coalesceThroughLinks(
+    outcomes.map((o) => o.analysed),
+    options.detectors,
+    readLayerFiles,
+    store,
+  );
   const distro = chooseDistro(coalesced.distroCandidates);
-  const packages = placePackages(preferInstalled(coalesced.packages), resolved.layers, distro);
+  const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), resolved.layers, distro), coalesced.ownedFiles);
+  const projects = placeProjects(coalesced.projects, resolved.layers);
   const counts = countByLayer(packages);
   const layers: InventoryLayer[] = resolved.layers.map((l, i) => ({
     index: l.index,
@@ -91,6 +115,7 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     ...(distro ? { distro } : {}),
     layers,
     packages,
+    ...(projects.length > 0 ? { projects } : {}),
     detectors: options.detectors.map((d) => ({ id: d.id, version: d.version })),
     warnings,
     stats: {
@@ -125,26 +150,11 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
     }
     missing = stillMissing;
     if (deletions && index && missing.length === 0) {
-      return { analysed: { index: layer.index, digest: layer.digest, deletions, detectors: cached }, readFrom: 'cache', tarBytes: 0 };
+      return { analysed: { index: layer.index, digest: layer.digest, deletions, detectors: cached, files: index }, readFrom: 'cache', tarBytes: 0 };
     }
   }
 
-  const blob = await image.openLayer(layer, options.signal);
-  const blobEnd = settled(blob);
-  const { tar } = decompressLayer(blob, { keepSourceOnError: true });
-  let walked;
-  try {
-    walked = await walkTar(tar, missing, limits);
-    await drain(tar);
-  } catch (err) {
-    tar.destroy();
-    // Bytes that fail to decode are often bytes that were altered: read the rest of the blob so
-    // its digest check can name that root cause instead of the decoder's symptom.
-    blob.unpipe();
-    blob.resume();
-    const integrity = await blobEnd;
-    throw annotate(integrity instanceof PortcullisError && integrity.code === 'E_DIGEST_MISMATCH' ? integrity : err, layer);
-  }
+  const walked = await readLayer(image, layer, options.signal, (tar) => walkTar(tar, missing, limits));
   if (cache) {
     await cache.putDeletions(layer.digest, walked);
     await cache.putFileIndex(layer.digest, walked.index);
@@ -156,10 +166,34 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
       digest: layer.digest,
       deletions: { whiteouts: walked.whiteouts, opaqueDirs: walked.opaqueDirs },
       detectors: [...cached, ...walked.detectors],
+      files: walked.index,
     },
     readFrom: 'blob',
     tarBytes: walked.tarBytes,
   };
+}
+
+/**
+ * Opens a layer blob and hands its tar to `consume`; the whole blob is read, so its digest is
+ * verified before the result is trusted. A failure is annotated with the layer.
+ */
+async function readLayer<T>(image: ResolvedImage, layer: LayerDescriptor, signal: AbortSignal | undefined, consume: (tar: Readable) => Promise<T>): Promise<T> {
+  const blob = await image.openLayer(layer, signal);
+  const blobEnd = settled(blob);
+  const { tar } = decompressLayer(blob, { keepSourceOnError: true });
+  try {
+    const result = await consume(tar);
+    await drain(tar);
+    return result;
+  } catch (err) {
+    tar.destroy();
+    // Bytes that fail to decode are often bytes that were altered: read the rest of the blob so
+    // its digest check can name that root cause instead of the decoder's symptom.
+    blob.unpipe();
+    blob.resume();
+    const integrity = await blobEnd;
+    throw annotate(integrity instanceof PortcullisError && integrity.code === 'E_DIGEST_MISMATCH' ? integrity : err, layer);
+  }
 }
 
 /** Resolves when a stream ends (undefined) or fails (its error); never rejects. */
@@ -191,13 +225,25 @@ function annotate(err: unknown, layer: LayerDescriptor): unknown {
   return err;
 }
 
-async function buildRootfsInventory(image: RootfsImage, detectors: readonly Detector[], limits: WalkLimits): Promise<Inventory> {
-  const walked = await walkRootfs(image.root, detectors, limits);
+async function buildRootfsInventory(
+  image: RootfsImage,
+  detectors: readonly Detector[],
+  limits: WalkLimits,
+  onWalkProgress: ((p: WalkProgress) => void) | undefined,
+): Promise<Inventory> {
+  const walked = await walkRootfs(image.root, detectors, limits, onWalkProgress);
   const digest = 'rootfs';
-  const coalesced = coalesceLayers([{ index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors }]);
+  const readRootfs = async (_layerIndex: number, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> => {
+    const files = new Map<string, Buffer>();
+    for (const [path, max] of paths) files.set(path, await readRootfsFile(image.root, path, max));
+    return files;
+  };
+  const rootfsLayer: AnalysedLayer = { index: 0, digest, deletions: { whiteouts: [], opaqueDirs: [] }, detectors: walked.detectors, files: walked.index };
+  const coalesced = await coalesceThroughLinks([rootfsLayer], detectors, readRootfs);
   const distro = chooseDistro(coalesced.distroCandidates);
   const layer: LayerDescriptor = { index: 0, digest, size: -1, mediaType: 'application/vnd.portcullis.rootfs' };
-  const packages = placePackages(preferInstalled(coalesced.packages), [layer], distro);
+  const packages = attachOsOwners(placePackages(preferInstalled(coalesced.packages), [layer], distro), coalesced.ownedFiles);
+  const projects = placeProjects(coalesced.projects, [layer]);
   return {
     schema: INVENTORY_SCHEMA,
     schemaVersion: INVENTORY_SCHEMA_VERSION,
@@ -207,6 +253,7 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
     ...(distro ? { distro } : {}),
     layers: [{ index: 0, digest, size: -1, mediaType: layer.mediaType, packageCount: packages.length, readFrom: 'rootfs' }],
     packages,
+    ...(projects.length > 0 ? { projects } : {}),
     detectors: detectors.map((d) => ({ id: d.id, version: d.version })),
     warnings: coalesced.warnings,
     stats: { layersRead: 1, layersFromCache: 0, bytesRead: walked.tarBytes },
@@ -220,9 +267,14 @@ async function buildRootfsInventory(image: RootfsImage, detectors: readonly Dete
  */
 function preferInstalled(placed: PlacedPackage[]): PlacedPackage[] {
   const idOf = (r: PlacedPackage['record']): string => `${r.ecosystem}\u0000${r.name}\u0000${r.version}`;
+  // Only the ids some lockfile declares are indexed: an image of 200,000 OS packages and no
+  // lockfile costs nothing here.
+  const declared = new Set<string>();
+  for (const p of placed) if (DECLARING_DETECTORS.has(p.detector)) declared.add(idOf(p.record));
+  if (declared.size === 0) return placed;
   const installedDirs = new Map<string, string[]>();
   for (const p of placed) {
-    if (DECLARING_DETECTORS.has(p.detector)) continue;
+    if (DECLARING_DETECTORS.has(p.detector) || !declared.has(idOf(p.record))) continue;
     const dirs = installedDirs.get(idOf(p.record)) ?? [];
     dirs.push(`${dirOf(p.record.path)}/`);
     installedDirs.set(idOf(p.record), dirs);
@@ -240,15 +292,20 @@ function dirOf(path: string): string {
   return slash < 0 ? '' : path.slice(0, slash);
 }
 
-/** Gives each placed package its purl and layer digest, in a stable order (ecosystem, name, version, path). */
+/**
+ * Gives each placed package its purl and layer digest, in a stable order (ecosystem, name, version,
+ * path). The records become the inventory's packages in place (this run owns them: the walk or the
+ * cache made them), so a 200,000-package image does not hold every package twice at its peak; a
+ * record placed twice (a link to the same file) is copied for its second place.
+ */
 function placePackages(placed: PlacedPackage[], layers: readonly LayerDescriptor[], distro: Distro | undefined): InventoryPackage[] {
   const byIndex = new Map(layers.map((l) => [l.index, l.digest]));
-  const out: InventoryPackage[] = placed.map(({ record, layerIndex }) => ({
-    ...record,
-    purl: purlFor(record, distro),
-    layer: byIndex.get(layerIndex) ?? '',
-    layerIndex,
-  }));
+  const taken = new WeakSet<PackageRecord>();
+  const out: InventoryPackage[] = placed.map(({ record, layerIndex }) => {
+    const target = taken.has(record) ? { ...record } : record;
+    taken.add(record);
+    return Object.assign(target, { purl: flatString(purlFor(record, distro)), layer: byIndex.get(layerIndex) ?? '', layerIndex });
+  });
   out.sort(
     (a, b) =>
       cmp(a.ecosystem, b.ecosystem) || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.arch ?? '', b.arch ?? '') || cmp(a.path, b.path),
@@ -265,3 +322,4 @@ function countByLayer(packages: InventoryPackage[]): Map<number, number> {
   for (const p of packages) counts.set(p.layerIndex, (counts.get(p.layerIndex) ?? 0) + 1);
   return counts;
 }
+

@@ -110,7 +110,7 @@ export class LayerCollector {
    * resolved at once by reusing that file's output (tar hardlinks point backwards in the same layer).
    */
   addLink(path: string, target: string, kind: LinkRecord['kind'], info: FileInfo): void {
-    this.index.push({ path: info.path, size: info.size, mode: info.mode });
+    this.index.push({ path: info.path, size: info.size, mode: info.mode, type: kind, target });
     for (const d of this.detectors) {
       if (!d.wants(info)) continue;
       const bucket = this.results.get(d.id);
@@ -123,6 +123,21 @@ export class LayerCollector {
         }
       }
       bucket.links.push({ path, target, kind });
+    }
+  }
+
+  /**
+   * Records a FIFO, device, socket or directory. At a wanted path it is an empty version of that
+   * path: as in overlayfs, it hides the lower layers' file there. A special file says so in a
+   * warning; a directory does not, as a wanted name is often a directory too (`x.egg-info`).
+   */
+  addSpecial(info: FileInfo, type: string): void {
+    const directory = type === 'directory';
+    if (!directory) this.index.push({ path: info.path, size: 0, mode: info.mode, type: 'other' });
+    for (const d of this.detectors) {
+      if (!d.wants(info)) continue;
+      const message = `${d.id}: ${info.path} is a ${type}, not a regular file: nothing read`;
+      this.record(d, info.path, directory ? {} : { warnings: [{ code: 'not-a-regular-file', message, path: info.path }] });
     }
   }
 
@@ -142,13 +157,15 @@ export class LayerCollector {
     const compact: DetectorOutput = {};
     if (output.packages && output.packages.length > 0) compact.packages = output.packages;
     if (output.distro) compact.distro = output.distro;
+    if (output.ownedFiles && output.ownedFiles.length > 0) compact.ownedFiles = output.ownedFiles;
+    if (output.projects && output.projects.length > 0) compact.projects = output.projects;
     if (output.warnings && output.warnings.length > 0) compact.warnings = output.warnings;
     this.results.get(d.id)?.files.push({ path, output: compact });
   }
 }
 
-/** The output of a hardlinked file, as if read at the link's own path. */
-function relocate(output: DetectorOutput, from: string, to: string): DetectorOutput {
+/** The output of a file read at `from`, as if read at the link `to` that leads to it. */
+export function relocate(output: DetectorOutput, from: string, to: string): DetectorOutput {
   return {
     ...output,
     packages: output.packages?.map((p) => (p.path === from ? { ...p, path: to } : p)),

@@ -2,13 +2,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { PortcullisError } from '../domain/errors.js';
-import { testImages } from '../../test/harness/images.js';
 import { decompressLayer, defaultZstdBackend, type ZstdBackend } from './decompress.js';
+import { decodeAll } from '../test-support/layer-oracles.js';
 
 const BACKENDS: readonly ZstdBackend[] = ['native', 'fzstd'];
 
@@ -19,16 +17,6 @@ function zstdCli(input: Buffer, ...args: string[]): Buffer {
   return run.stdout;
 }
 
-async function decodeAll(blob: Readable, zstdBackend: ZstdBackend): Promise<{ bytes: number; sha256: string }> {
-  const { tar } = decompressLayer(blob, { zstdBackend });
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of tar) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { bytes, sha256: `sha256:${hash.digest('hex')}` };
-}
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -42,25 +30,6 @@ function sampleText(lines: number, seed: string): Buffer {
 describe('LayerDecoder zstd', () => {
   test('the native decoder (zstd-napi) loads here, so fzstd is only a fallback', () => {
     assert.equal(defaultZstdBackend, 'native');
-  });
-
-  describe('the real zstd layers of the test images decode to their diff_ids', () => {
-    const layers = new Map<string, { path: string; diffId: string }>();
-    for (const img of Object.values(testImages().images)) {
-      for (const layer of img.layers) {
-        const [alg, hex] = layer.zstdDigest.split(':') as [string, string];
-        layers.set(layer.zstdDigest, { path: join(img.zstdOciLayout, 'blobs', alg, hex), diffId: layer.diffId });
-      }
-    }
-    for (const backend of BACKENDS) {
-      test(`${backend}: ${layers.size} distinct blobs`, async () => {
-        assert.ok(layers.size >= 6, `expected the 6 distinct zstd blobs of the two images, got ${layers.size}`);
-        for (const [digest, { path, diffId }] of layers) {
-          const got = await decodeAll(createReadStream(path), backend);
-          assert.equal(got.sha256, diffId, `${digest} decoded by ${backend}`);
-        }
-      });
-    }
   });
 
   for (const backend of BACKENDS) {

@@ -29,19 +29,24 @@ export interface LayerDeletions {
   opaqueDirs: string[];
 }
 
-/** A regular file or link the layer holds, as detectors' `wants()` sees it. */
+/** A regular file, link or special file the layer holds, as detectors' `wants()` sees it. */
 export interface IndexedEntry {
   path: string;
   size: number;
   mode: number;
+  /** Absent for a regular file. `other` is a FIFO, device or socket (directories are not indexed). */
+  type?: 'symlink' | 'hardlink' | 'other';
+  /** A link's target as the tar names it (a hardlink's normalized like entry names). */
+  target?: string;
 }
 
 /** The result of one pass over one layer. */
 export interface LayerWalkResult extends LayerDeletions {
   detectors: DetectorLayerResult[];
   /**
-   * Every regular file and link of the layer (wants() input only, no bytes). Cached so that a new
-   * or changed detector can tell, without reading the layer again, that the layer has nothing for it.
+   * Every regular file, link and special file of the layer (no bytes), in tar order. Cached so that a
+   * new or changed detector can tell, without reading the layer again, that the layer has nothing for
+   * it, and so that links at wanted paths can be resolved in the merged filesystem (coalesce).
    */
   index: IndexedEntry[];
   entries: number;

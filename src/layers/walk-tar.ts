@@ -42,6 +42,8 @@ export async function walkTar(tar: Readable, detectors: readonly Detector[], lim
         collector.addLink(path, linkTarget, header.type === 'link' ? 'hardlink' : 'symlink', info);
         entry.resume();
       } else {
+        // FIFOs, devices and directories: nothing to read, but they replace a lower file at their path.
+        collector.addSpecial({ ...info, size: 0 }, header.type ?? 'special file');
         entry.resume();
       }
     }
@@ -65,4 +67,37 @@ async function readEntry(entry: AsyncIterable<Buffer>, size: number): Promise<Bu
     throw new PortcullisError('E_LAYER_CORRUPT', `layer: truncated tar entry (${total} of ${size} bytes)`);
   }
   return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads the regular files at `paths` (normalized image paths, each with the most bytes to read)
+ * out of one layer's tar in one pass, for links that lead to files no detector was given.
+ * A path the tar holds twice gives its last copy, as extraction would. Paths the tar does not hold
+ * as regular files are missing from the result. Fails like walkTar on a corrupt tar.
+ */
+export async function readTarFiles(tar: Readable, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  const extract = tarExtract();
+  tar.on('error', (err) => extract.destroy(err));
+  tar.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      const header = entry.header;
+      const max = header.type === 'file' || header.type === 'contiguous-file' ? paths.get(normalizeEntryPath(header.name)) : undefined;
+      if (max === undefined) {
+        entry.resume();
+        continue;
+      }
+      const size = header.size ?? 0;
+      const path = normalizeEntryPath(header.name);
+      if (size > max) throw new PortcullisError('E_TOO_LARGE', `layer: ${path} is ${size} bytes, over the ${max}-byte cap`, { path, size, limit: max });
+      found.set(path, await readEntry(entry as unknown as AsyncIterable<Buffer>, size));
+    }
+  } catch (err) {
+    tar.destroy();
+    if (err instanceof PortcullisError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new PortcullisError('E_LAYER_CORRUPT', `layer: corrupt or truncated tar: ${reason}`, {}, { cause: err });
+  }
+  return found;
 }

@@ -314,20 +314,19 @@ describe('matcher: coverage and warnings', () => {
   });
 });
 
-describe('matcher: language packages the distribution installed', () => {
-  test('are left to their distribution package only when the DB covers that distribution', () => {
+describe('matcher: language packages the distribution installed, known by the path heuristic only', () => {
+  test('skip leaves them to their distribution package; distro (no owner to ask) and report match them', () => {
     // rubysec/gems/rack/CVE-2026-34830.yml: patched "~> 2.2.23", "~> 3.1.21", ">= 3.2.6".
     const rubysec = rubysecFeed.parse(feedFiles('rubysec', 'gems', 'rack', 'CVE-2026-34830.yml')).advisories;
     const gem: PackageRecord = { ecosystem: 'gem', name: 'rack', version: '2.2.22', path: 'usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec', attributes: { distroPackaged: 'debian' } };
-    const rubyRack = deb('ruby-rack', '2.2.22-0+deb12u2');
-    // No deb package, or a distribution the DB knows nothing of: the gem is matched as it is.
-    assert.equal(matchInventory(inventoryOf([gem], debian('12')), memorySource(rubysec)).findings.length, 1);
-    const uncovered = matchInventory(inventoryOf([rubyRack, gem], debian('12')), memorySource(rubysec));
-    assert.equal(uncovered.findings.length, 1);
-    // The DB covers debian:12 (the tracker excerpt): the deb package answers for the gem.
-    const covered = matchInventory(inventoryOf([rubyRack, gem], debian('12')), memorySource([...rubysec, ...tracker]));
-    assert.deepEqual(covered.findings, []);
-    assert.deepEqual(covered.coverage.find((c) => c.ecosystem === 'gem'), { ecosystem: 'gem', namespace: 'RubyGems', packages: 0, hasData: true, distroPackaged: 1 });
+    const inv = inventoryOf([deb('ruby-rack', '2.2.22-0+deb12u2'), gem], debian('12'));
+    const source = memorySource([...rubysec, ...tracker]);
+    assert.equal(matchInventory(inv, source).findings.length, 1);
+    assert.equal(matchInventory(inv, source).findings[0]?.why.distro, undefined, 'no owner: nothing to ask');
+    assert.equal(matchInventory(inv, source, { osOwned: 'report' }).findings.length, 1);
+    const skipped = matchInventory(inv, source, { osOwned: 'skip' });
+    assert.deepEqual(skipped.findings, []);
+    assert.deepEqual(skipped.coverage.find((c) => c.ecosystem === 'gem'), { ecosystem: 'gem', namespace: 'RubyGems', packages: 0, hasData: true, distroPackaged: 1 });
   });
 });
 

@@ -8,7 +8,7 @@
 import type { Advisory, AffectedPackage, FeedMetadata, SeverityRating } from '../domain/advisory.js';
 import type { Finding } from '../domain/finding.js';
 import type { Inventory } from '../domain/inventory.js';
-import type { Ecosystem, InventoryPackage } from '../domain/package.js';
+import { describeOwner, OS_ECOSYSTEMS, type Ecosystem, type InventoryPackage, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { distroNamespace } from '../distro/index.js';
@@ -43,9 +43,23 @@ export const LANGUAGE_NAMESPACES: Partial<Record<Ecosystem, string>> = {
   cargo: 'crates.io',
 };
 
-const OS_ECOSYSTEMS: ReadonlySet<Ecosystem> = new Set(['deb', 'rpm', 'apk']);
+
+/**
+ * What to do with language packages an OS package installed (`osOwner`, or the path heuristic
+ * `attributes.distroPackaged` where the image has no file lists): the distribution may have fixed
+ * them under the upstream version number.
+ * - `distro` (default): match them; a finding whose vulnerability the distribution's data says is
+ *   fixed in (or does not affect) the owner's installed version becomes not affected, with that
+ *   record as the reason; with no record, or one saying still affected, the finding stays.
+ * - `report`: match them as any language package; the owner is only shown.
+ * - `skip`: leave them out of matching (counted in `coverage[].distroPackaged`), as Trivy does.
+ */
+export type OsOwnedMode = 'report' | 'distro' | 'skip';
+export const OS_OWNED_MODES: readonly OsOwnedMode[] = ['report', 'distro', 'skip'];
 
 export interface MatchOptions {
+  /** Language packages installed by an OS package: see OsOwnedMode. Default `distro`. */
+  osOwned?: OsOwnedMode;
   /**
    * Also report, in `notAffected`, every (package, vulnerability) the data speaks of but that does
    * not affect the installed version: the vendor says not affected, or the installed version is
@@ -67,9 +81,9 @@ export interface NamespaceCoverage {
    */
   hasData: boolean;
   /**
-   * Language packages installed by the distribution's package manager (attribute `distroPackaged`)
-   * that were not matched against the language feed: their distribution package is matched through
-   * the distribution's feed, which knows its backported fixes. Absent when none.
+   * `--os-owned skip` only: language packages installed by an OS package (`osOwner`, or the path
+   * heuristic `distroPackaged`) that were left out of matching; their OS package is matched through
+   * the distribution's feed. Absent when none.
    */
   distroPackaged?: number;
 }
@@ -221,12 +235,7 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
   const osNamespace = inventory.distro ? distroNamespace(inventory.distro) : undefined;
   const hasData = (ecosystem: Ecosystem, namespace: string): boolean => namespacesIn(source, ecosystem).has(namespace);
 
-  // True when the inventory has distribution packages the DB has data for (see distroPackaged).
-  let osCoveredMemo: boolean | undefined;
-  const osCovered = (): boolean => {
-    osCoveredMemo ??= osNamespace !== undefined && inventory.packages.some((p) => OS_ECOSYSTEMS.has(p.ecosystem) && hasData(p.ecosystem, osNamespace));
-    return osCoveredMemo;
-  };
+  const osOwned = options.osOwned ?? 'distro';
 
   // Group packages by (kind, namespace): one DB query per group.
   const groups = new Map<string, { ecosystem: Ecosystem; namespace: string; packages: InventoryPackage[]; distroPackaged: number }>();
@@ -246,11 +255,8 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
       group = { ecosystem: p.ecosystem, namespace, packages: [], distroPackaged: 0 };
       groups.set(key, group);
     }
-    // A language package the distribution installed carries the distribution's backported fixes
-    // under the upstream version number: its distribution package answers for it, when the DB
-    // covers the distribution. Otherwise it is matched as it is (better a possible false positive
-    // than silence).
-    if (!isOs && p.attributes?.['distroPackaged'] !== undefined && osCovered()) {
+    // `skip`: a language package the distribution installed is left to its distribution package.
+    if (!isOs && osOwned === 'skip' && (p.osOwner !== undefined || p.attributes?.['distroPackaged'] !== undefined)) {
       group.distroPackaged++;
       continue;
     }
@@ -293,6 +299,7 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
   }
   coverage.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.namespace, b.namespace));
 
+  if (osOwned === 'distro') out.findings = applyDistroVerdicts(out, osNamespace, source, hasData);
   const findings = out.findings;
   enrich(findings, source);
   sortFindings(findings);
@@ -338,6 +345,81 @@ interface Folded {
   keysOf: Map<Finding, string[]> | undefined;
   findings: Finding[];
   misses: Finding[];
+}
+
+/**
+ * `--os-owned distro`: lets the distribution's data judge findings of language packages an OS
+ * package installed. For each such finding naming a CVE (as its id or an alias), the statements of
+ * the owner's distribution namespace about the owning package (source or binary name, as each
+ * statement says) and that CVE are judged against the owner's installed version. When there are
+ * statements and none says affected, the distribution fixed (or was never affected by) the
+ * vulnerability in its build: the finding moves to the not-affected list (kept only with
+ * includeNotAffected, where `why.distro` gives the record and rule). Otherwise it stays, with
+ * `why.distro` saying what the distribution's data said. Returns the findings that stay.
+ */
+function applyDistroVerdicts(out: Folded, osNamespace: string | undefined, source: AdvisorySource, hasData: (ecosystem: Ecosystem, namespace: string) => boolean): Finding[] {
+  const owned = out.findings.filter((f) => f.package.osOwner !== undefined);
+  if (owned.length === 0) return out.findings;
+
+  // One query per owner package kind, with every owning package's source and binary name.
+  const statements = new Map<OsEcosystem, Map<string, Candidate[]>>();
+  for (const f of owned) {
+    const owner = f.package.osOwner as OsOwner;
+    if (statements.has(owner.ecosystem)) continue;
+    const byName = new Map<string, Candidate[]>();
+    statements.set(owner.ecosystem, byName);
+    if (osNamespace === undefined || !hasData(owner.ecosystem, osNamespace)) continue;
+    const names = new Set<string>();
+    for (const g of owned) {
+      if (g.package.osOwner?.ecosystem !== owner.ecosystem) continue;
+      names.add(g.package.osOwner.name);
+      names.add(g.package.osOwner.sourceName ?? g.package.osOwner.name);
+    }
+    for (const c of source.affectedFor(owner.ecosystem, osNamespace, [...names])) {
+      const list = byName.get(c.affected.packageName);
+      if (list) list.push(c);
+      else byName.set(c.affected.packageName, [c]);
+    }
+  }
+
+  const cleared = new Set<Finding>();
+  for (const f of owned) {
+    const owner = f.package.osOwner as OsOwner;
+    const verdict = distroVerdict(f, owner, statements.get(owner.ecosystem), osNamespace);
+    f.why = { ...f.why, distro: verdict.text };
+    if (verdict.cleared) cleared.add(f);
+  }
+  if (cleared.size === 0) return out.findings;
+  for (const f of cleared) out.misses.push(f);
+  return out.findings.filter((f) => !cleared.has(f));
+}
+
+/** What the owner's distribution data says of one finding: cleared (not affected there) or not, in words. */
+function distroVerdict(f: Finding, owner: OsOwner, byName: Map<string, Candidate[]> | undefined, osNamespace: string | undefined): { cleared: boolean; text: string } {
+  const who = describeOwner(owner);
+  const cves = [f.id, ...f.aliases].filter(isCve);
+  if (cves.length === 0) return { cleared: false, text: `${who}: ${f.id} names no CVE, which distribution data is keyed by; kept` };
+  if (osNamespace === undefined || byName === undefined) return { cleared: false, text: `${who}: no distribution namespace to ask; kept` };
+  const scheme = schemeForEcosystem(owner.ecosystem);
+  const judged: { affected: boolean; text: string }[] = [];
+  for (const kind of ['binary', 'source'] as const) {
+    const name = kind === 'source' ? (owner.sourceName ?? owner.name) : owner.name;
+    const version = kind === 'source' ? (owner.sourceVersion ?? owner.version) : owner.version;
+    for (const c of byName.get(name) ?? []) {
+      const info = infoOf(c);
+      if (info.nameKind !== kind || info.withdrawn || info.nonSecurity()) continue;
+      if (info.arches !== undefined && owner.arch && !info.arches.includes(owner.arch)) continue;
+      if (!info.osIds().some((id) => cves.includes(id))) continue;
+      if (!scheme.isValid(version)) continue;
+      if (info.prepared === undefined || info.prepared.scheme !== scheme) info.prepared = prepareStatement(scheme, c.affected);
+      const verdict = judgeStatement(info.prepared, version, true);
+      judged.push({ affected: verdict.affected, text: `${c.advisory.feed} ${c.advisory.id} ${statementText(c.affected)}: ${verdict.rule}` });
+    }
+  }
+  if (judged.length === 0) return { cleared: false, text: `${who}: ${osNamespace} has no record of ${cves.join(', ')} for it; kept` };
+  const affected = judged.filter((j) => j.affected);
+  if (affected.length > 0) return { cleared: false, text: `${who}: still affected per ${affected.map((j) => j.text).join('; ')}` };
+  return { cleared: true, text: `${who}: not affected per ${judged.map((j) => j.text).join('; ')}` };
 }
 
 function matchGroup(ecosystem: Ecosystem, namespace: string, packages: InventoryPackage[], source: AdvisorySource, options: MatchOptions, out: Folded, warnings: ScanWarning[]): void {
@@ -522,6 +604,7 @@ function packageView(p: InventoryPackage): { view: Finding['package']; text: Map
       layer: p.layer,
       layerIndex: p.layerIndex,
     };
+    if (p.osOwner !== undefined) view.osOwner = p.osOwner;
     cached = { view, text: new Map() };
     packageViews.set(p, cached);
   }
@@ -534,7 +617,8 @@ function hitPackageText(p: InventoryPackage, version: string, scheme: VersionSch
   if (known !== undefined) return known;
   const source = p.sourceName && (p.sourceName !== p.name || (p.sourceVersion ?? p.version) !== p.version) ? `, source ${p.sourceName} ${p.sourceVersion ?? p.version}` : '';
   const goVersion = p.ecosystem === 'golang' && version !== p.version ? ` (${scheme} ${version})` : '';
-  const text = `${p.ecosystem} ${p.name} ${p.version}${goVersion}${source} from ${p.path} (layer ${p.layerIndex} ${p.layer})`;
+  const owner = p.osOwner ? `, installed by ${describeOwner(p.osOwner)}` : '';
+  const text = `${p.ecosystem} ${p.name} ${p.version}${goVersion}${source} from ${p.path}${owner} (layer ${p.layerIndex} ${p.layer})`;
   cache.set(version, text);
   return text;
 }

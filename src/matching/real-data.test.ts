@@ -409,14 +409,72 @@ describe('language packages vs their OSV ecosystems', () => {
       findings.map((f) => [f.package.name, f.id, f.aliases, f.state, f.fixedVersions, f.severity, f.severitySource]),
       [['rack', 'CVE-2026-34830', ['GHSA-qv7j-4883-hwh7'], 'fixed', ['2.2.23', '3.1.21', '3.2.6'], 'Medium', 'rubysec CVSS_V3 5.9']],
     );
-    // The same specification where Debian installs it (ruby-rack): its deb package answers for it.
+    // The same specification where Debian installs it (ruby-rack; no file lists, so the path heuristic
+    // marks it): `skip` leaves it to its deb package; `distro` has no owner to ask and keeps the finding.
     const debian = gems.map((g) => ({ ...g, path: g.path.replace('usr/lib/ruby/gems/3.1.0', 'usr/share/rubygems-integration/all'), attributes: { ...g.attributes, distroPackaged: 'debian' } }));
     const deb: PackageRecord = { ecosystem: 'deb', name: 'ruby-rack', version: '2.2.22-0+deb12u2', sourceName: 'ruby-rack', sourceVersion: '2.2.22-0+deb12u2', arch: 'all', path: 'var/lib/dpkg/status' };
-    const inDebian = matchInventory(inventoryOf([deb, ...debian], { id: 'debian', versionId: '12', source: 'etc/os-release' }), real.db);
-    assert.deepEqual(inDebian.findings, []);
-    assert.deepEqual(inDebian.coverage, [
+    const inDebian = inventoryOf([deb, ...debian], { id: 'debian', versionId: '12', source: 'etc/os-release' });
+    const skipped = matchInventory(inDebian, real.db, { osOwned: 'skip' });
+    assert.deepEqual(skipped.findings, []);
+    assert.deepEqual(skipped.coverage, [
       { ecosystem: 'deb', namespace: 'debian:12', packages: 1, hasData: true },
       { ecosystem: 'gem', namespace: 'RubyGems', packages: 0, hasData: true, distroPackaged: 2 },
     ]);
+    assert.deepEqual(pairs(matchInventory(inDebian, real.db).findings), ['rack CVE-2026-34830']);
+  });
+});
+
+describe('language packages an OS package installed (--os-owned) vs the distribution feed', () => {
+  // Debian 9's python3-urllib3 (source python-urllib3) holds urllib3 1.19.1's egg-info. Real records:
+  // osv/PyPI/urllib3: PYSEC-2018-32 (CVE-2018-20060, fixed 1.23), PYSEC-2019-133 (CVE-2019-11324,
+  // fixed 1.24.2), PYSEC-2021-108 (CVE-2021-33503, fixed 1.26.5) affect 1.19.1; PYSEC-2020-149
+  // ([1.25.2, 1.25.8)) does not. debian/DLA-list: DLA-2686-1 python-urllib3 {CVE-2018-20060
+  // CVE-2019-11236 CVE-2019-11324 CVE-2020-26137} [stretch] - python-urllib3 1.19.1-1+deb9u1:
+  // Debian backported those fixes without changing the upstream version 1.19.1. It has no record of CVE-2021-33503.
+  const stretch = { id: 'debian', versionId: '9', source: 'etc/os-release' };
+  const urllib3 = (debVersion: string) => {
+    const deb: PackageRecord = { ecosystem: 'deb', name: 'python3-urllib3', version: debVersion, sourceName: 'python-urllib3', sourceVersion: debVersion, arch: 'all', path: 'var/lib/dpkg/status' };
+    const py: PackageRecord = { ecosystem: 'pypi', name: 'urllib3', version: '1.19.1', path: 'usr/lib/python3/dist-packages/urllib3-1.19.1.egg-info', attributes: { displayName: 'urllib3' } };
+    const inv = inventoryOf([deb, py], stretch);
+    const osOwner = { ecosystem: 'deb' as const, name: 'python3-urllib3', version: debVersion, sourceName: 'python-urllib3', sourceVersion: debVersion, arch: 'all' };
+    inv.packages = inv.packages.map((p) => (p.ecosystem === 'pypi' ? { ...p, osOwner } : p));
+    return inv;
+  };
+  const pypi = (findings: Finding[] | undefined) => pairs((findings ?? []).filter((f) => f.package.ecosystem === 'pypi'));
+
+  test('distro (default): the fixes DLA-2686-1 backported clear their PyPI findings, with the record as the reason', () => {
+    const result = matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { includeNotAffected: true });
+    assert.deepEqual(pypi(result.findings), ['urllib3 PYSEC-2021-108']);
+    const kept = result.findings.find((f) => f.id === 'PYSEC-2021-108');
+    assert.equal(kept?.why.distro, 'deb python3-urllib3 1.19.1-1+deb9u1 (source python-urllib3): debian:9 has no record of CVE-2021-33503 for it; kept');
+    assert.equal(kept?.package.osOwner?.name, 'python3-urllib3');
+    assert.match(kept?.why.package ?? '', /installed by deb python3-urllib3 1\.19\.1-1\+deb9u1/);
+    const cleared = (result.notAffected ?? []).filter((f) => f.package.ecosystem === 'pypi' && f.id !== 'PYSEC-2020-149');
+    assert.deepEqual(pairs(cleared), ['urllib3 PYSEC-2018-32', 'urllib3 PYSEC-2019-133']);
+    for (const f of cleared) {
+      assert.equal(f.state, 'not_affected');
+      assert.equal(
+        f.why.distro,
+        'deb python3-urllib3 1.19.1-1+deb9u1 (source python-urllib3): not affected per debian-dla DLA-2686-1 debian:9 python-urllib3 (source): fixed in 1.19.1-1+deb9u1: dpkg: 1.19.1-1+deb9u1 is not in [0, 1.19.1-1+deb9u1)',
+      );
+    }
+    // Without includeNotAffected the cleared findings are simply gone.
+    assert.deepEqual(pypi(matchInventory(urllib3('1.19.1-1+deb9u1'), real.db).findings), ['urllib3 PYSEC-2021-108']);
+  });
+
+  test('distro: an owner installed before the DLA is still affected, and says so', () => {
+    const result = matchInventory(urllib3('1.19.1-1'), real.db, { osOwned: 'distro' });
+    assert.deepEqual(pypi(result.findings), ['urllib3 PYSEC-2018-32', 'urllib3 PYSEC-2019-133', 'urllib3 PYSEC-2021-108']);
+    assert.match(result.findings.find((f) => f.id === 'PYSEC-2018-32')?.why.distro ?? '', /: still affected per debian-dla DLA-2686-1 .*fixed in 1\.19\.1-1\+deb9u1/);
+  });
+
+  test('report keeps every PyPI finding and shows the owner; skip leaves the package to its deb', () => {
+    const report = matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { osOwned: 'report' });
+    assert.deepEqual(pypi(report.findings), ['urllib3 PYSEC-2018-32', 'urllib3 PYSEC-2019-133', 'urllib3 PYSEC-2021-108']);
+    for (const f of report.findings) assert.equal(f.why.distro, undefined);
+    assert.ok(report.findings.every((f) => f.package.ecosystem !== 'pypi' || f.package.osOwner?.name === 'python3-urllib3'));
+    const skip = matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { osOwned: 'skip' });
+    assert.deepEqual(pypi(skip.findings), []);
+    assert.deepEqual(skip.coverage.find((c) => c.ecosystem === 'pypi'), { ecosystem: 'pypi', namespace: 'PyPI', packages: 0, hasData: true, distroPackaged: 1 });
   });
 });

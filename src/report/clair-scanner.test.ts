@@ -7,7 +7,7 @@ import { parseWhitelist } from '../policy/whitelist.js';
 import { fixtureReport } from '../policy/test-support/scan-fixtures.js';
 import { sharedData } from '../../test/support/shared-data.js';
 import { clairScannerFormat, goMarshalIndent, toClairScannerReport, type ClairScannerReport } from './clair-scanner.js';
-import { fixtureContext } from './test-support/context.js';
+import { fixtureContext, ownedFixtureContext } from './test-support/context.js';
 
 // The JSON report the real clair-scanner v13 wrote (`-r`), recorded in the shared data.
 const recorded = JSON.parse(readFileSync(sharedData('api-samples', 'clair-v2', '40_clair_scanner_v13_report_bookworm_extras.json'), 'utf8')) as { exit_code: number; 'report_file_-r': ClairScannerReport };
@@ -87,5 +87,14 @@ describe('clair-scanner format', () => {
   test('Go HTML-safe escaping of <, >, & and line separators', () => {
     assert.equal(goMarshalIndent({ description: 'a < b && c > d \u2028' }), '{\n    "description": "a \\u003c b \\u0026\\u0026 c \\u003e d \\u2028"\n}');
     assert.equal(goMarshalIndent({ unapproved: [] }), '{\n    "unapproved": []\n}');
+  });
+});
+
+describe('clair-scanner format: language packages an OS package installed', () => {
+  test('no new field: the description ends with the owner', () => {
+    const entry = toClairScannerReport(ownedFixtureContext()).vulnerabilities.find((v) => v.vulnerability === 'PYSEC-2021-1');
+    assert.deepEqual(Object.keys(entry ?? {}), ['featurename', 'featureversion', 'vulnerability', 'namespace', 'description', 'link', 'severity', 'fixedby']);
+    assert.match(entry?.description ?? '', /confidentiality\. \[installed by deb ansible 2\.9\.10\+dfsg-1\]$/);
+    assert.doesNotMatch(toClairScannerReport(fixtureContext()).vulnerabilities.find((v) => v.vulnerability === 'PYSEC-2021-1')?.description ?? '', /installed by/);
   });
 });

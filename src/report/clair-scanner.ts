@@ -10,14 +10,17 @@
  * console table, never this file); `unapproved` has one id per unapproved entry, in the same order,
  * so an id affecting two packages appears twice; an empty list is `[]` (14.x initialises it).
  * Findings suppressed by VEX or an ignore file are not vulnerabilities of the image and are left out.
- * `featurename`/`featureversion` are the installed (binary) package, as with Clair v4.
+ * `featurename`/`featureversion` are the installed (binary) package, as with Clair v4. The format has
+ * no field for the OS package that installed a language package: its `description` ends with
+ * `[installed by deb python3-requests 2.28.1+dfsg-1 (source requests)]`, so no reader meets a new field.
  *
  * Order: clair-scanner sorts its vulnerability slice in place (most severe first) for the console
  * table before it writes the file, so the file lists vulnerabilities most severe first while
  * `unapproved` keeps the scan order; a real v13 report (api-samples/clair-v2/40_*) shows exactly that.
  */
 import { severityRank } from '../domain/severity.js';
-import { shownFindings } from './common.js';
+import { installedBy, shownFindings } from './common.js';
+import type { Finding } from '../domain/finding.js';
 import type { ReportContext, ReportFormat } from './types.js';
 
 /** One entry of clair-scanner's `vulnerabilities`. */
@@ -52,12 +55,18 @@ export function toClairScannerReport(ctx: ReportContext): ClairScannerReport {
       featureversion: f.package.version,
       vulnerability: f.id,
       namespace: f.namespace,
-      description: f.description ?? f.title ?? '',
+      description: withOwner(f.description ?? f.title ?? '', f),
       link: f.links[0] ?? '',
       severity: f.severity,
       fixedby: f.fixedVersions[0] ?? '',
     })),
   };
+}
+
+function withOwner(description: string, f: Finding): string {
+  const owner = installedBy(f.package);
+  if (owner === undefined) return description;
+  return description === '' ? `[${owner}]` : `${description} [${owner}]`;
 }
 
 /** JSON text as Go's encoding/json MarshalIndent(v, "", "    ") writes it (HTML-safe escaping). */

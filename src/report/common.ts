@@ -1,5 +1,6 @@
 /** Helpers shared by the report formats. */
 import type { Finding } from '../domain/finding.js';
+import { describeOwner } from '../domain/package.js';
 import { severityRank, SEVERITIES, type Severity } from '../domain/severity.js';
 import type { ReportContext } from './types.js';
 
@@ -53,6 +54,19 @@ export function bySeverityThenId(a: Finding, b: Finding): number {
 /** A key identifying the package instance a finding is about. */
 export function packageKey(p: Finding['package']): string {
   return `${p.purl}\u0000${p.path}\u0000${p.layerIndex}`;
+}
+
+/**
+ * `installed by deb python3-requests 2.28.1+dfsg-1 (source requests)` for a language package an OS
+ * package installed; undefined for any other package.
+ */
+export function installedBy(p: Finding['package']): string | undefined {
+  return p.osOwner ? `installed by ${describeOwner(p.osOwner)}` : undefined;
+}
+
+/** The version rule of a finding, and for an OS-owned language package what the distribution said. */
+export function whyText(f: Finding): string {
+  return f.why.distro ? `${f.why.rule}; distro: ${f.why.distro}` : f.why.rule;
 }
 
 /** Highest CVSS base score among the finding's ratings, if any. */

@@ -5,7 +5,7 @@ import { evaluatePolicy } from '../policy/evaluate.js';
 import { parseVex, vexSuppression } from '../policy/vex.js';
 import { fixtureReport, IMAGE_NAME } from '../policy/test-support/scan-fixtures.js';
 import { cyclonedxFormat, toCycloneDxReport } from './cyclonedx.js';
-import { fixtureContext } from './test-support/context.js';
+import { fixtureContext, ownedFixtureContext } from './test-support/context.js';
 
 const assertValid = assertValidCycloneDx;
 
@@ -75,5 +75,29 @@ describe('cyclonedx report format', () => {
     const z = (out.vulnerabilities as Json[]).filter((v) => v.id === 'CVE-2022-37434');
     assert.equal(z.length, 1);
     assert.deepEqual((z[0]?.affects as Json[]).map((a) => a.ref), [zlib.package.purl, 'pkg:deb/debian/zlib1g-dev@1:1.2.11.dfsg-2%2Bdeb11u1?arch=amd64&distro=debian-11&upstream=zlib']);
+  });
+});
+
+describe('cyclonedx report format: language packages an OS package installed', () => {
+  test('the component carries the owner as portcullis:os-owner:* properties, with or without an inventory', async () => {
+    for (const withInventory of [true, false]) {
+      const ctx = ownedFixtureContext();
+      if (!withInventory) delete ctx.report.inventory;
+      const owned = JSON.parse(cyclonedxFormat.render(ctx)) as { components: Json[] };
+      await assertValid(owned);
+      const ansible = owned.components.find((c) => c.name === 'ansible');
+      const props = Object.fromEntries(((ansible?.properties ?? []) as { name: string; value: string }[]).map((p) => [p.name, p.value]));
+      assert.deepEqual(
+        Object.entries(props).filter(([k]) => k.startsWith('portcullis:os-owner:')),
+        [
+          ['portcullis:os-owner:ecosystem', 'deb'],
+          ['portcullis:os-owner:name', 'ansible'],
+          ['portcullis:os-owner:version', '2.9.10+dfsg-1'],
+          ['portcullis:os-owner:source-name', 'ansible'],
+          ['portcullis:os-owner:source-version', '2.9.10+dfsg-1'],
+          ['portcullis:os-owner:arch', 'all'],
+        ],
+      );
+    }
   });
 });

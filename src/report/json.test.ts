@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { fixtureReport, IMAGE_NAME } from '../policy/test-support/scan-fixtures.js';
 import { jsonFormat, SCAN_RESULT_SCHEMA, type ScanResultJson } from './json.js';
-import { fixtureContext } from './test-support/context.js';
+import { FIXTURE_OWNER, fixtureContext, ownedFixtureContext } from './test-support/context.js';
 
 describe('json format', () => {
   test('the ScanReport unchanged plus one policy decision per finding', () => {
@@ -45,5 +45,15 @@ describe('json format', () => {
     const doc = JSON.parse(jsonFormat.render({ report, policy, imageName: IMAGE_NAME })) as ScanResultJson;
     assert.deepEqual(doc.policy.decisions.map((d) => d.status), ['unapproved', 'filtered', 'unapproved', 'filtered', 'filtered', 'filtered', 'filtered']);
     assert.equal(doc.policy.counts.filtered, 5);
+  });
+});
+
+describe('json format: language packages an OS package installed', () => {
+  test('the finding and the inventory package carry osOwner; why carries the distribution verdict', () => {
+    const doc = JSON.parse(jsonFormat.render(ownedFixtureContext())) as ScanResultJson;
+    const f = doc.report.findings.find((x) => x.id === 'PYSEC-2021-1');
+    assert.deepEqual(f?.package.osOwner, FIXTURE_OWNER);
+    assert.match(f?.why.distro ?? '', /^deb ansible 2\.9\.10\+dfsg-1: /);
+    assert.deepEqual(doc.report.inventory?.packages.find((p) => p.name === 'ansible')?.osOwner, FIXTURE_OWNER);
   });
 });

@@ -4,7 +4,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { fixtureReport, IMAGE_NAME } from '../policy/test-support/scan-fixtures.js';
 import { junitFormat, xmlAttr, xmlText } from './junit.js';
-import { fixtureContext } from './test-support/context.js';
+import { fixtureContext, ownedFixtureContext } from './test-support/context.js';
 
 type Node = Record<string, unknown>;
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name), parseAttributeValue: false, trimValues: false });
@@ -93,5 +93,18 @@ describe('junit format', () => {
     report.findings = [];
     const { suite } = parse(junitFormat.render({ report, policy: evaluatePolicy(report, { imageName: IMAGE_NAME }), imageName: IMAGE_NAME }));
     assert.deepEqual([suite['@tests'], suite['@failures'], suite.testcase], ['0', '0', undefined]);
+  });
+});
+
+describe('junit format: language packages an OS package installed', () => {
+  test('the finding text names the owner, and a failure body gives the distribution verdict', () => {
+    const { cases } = parse(junitFormat.render(ownedFixtureContext()));
+    const ansible = cases.find((c) => String(c['@name']).startsWith('ansible '));
+    assert.match(String(ansible?.['system-out'] ?? ''), /PYSEC-2021-1 \(Unknown\) in ansible 2\.9\.10 \(installed by deb ansible 2\.9\.10\+dfsg-1\), fixed in 2\.9\.19/);
+    // Unapproved (no threshold): per finding, the failure body carries why and the distribution verdict.
+    const report = ownedFixtureContext().report;
+    const strict = { report, policy: evaluatePolicy(report, { imageName: IMAGE_NAME }), imageName: IMAGE_NAME, options: { junitGranularity: 'finding' as const } };
+    const failure = parse(junitFormat.render(strict)).cases.find((c) => String(c['@name']).startsWith('PYSEC-2021-1 '))?.failure as Node | undefined;
+    assert.match(String(failure?.['#text'] ?? ''), /why: pep440: 2\.9\.10 < 2\.9\.19 \(fixed\); distro: deb ansible 2\.9\.10\+dfsg-1: debian:11 has no record/);
   });
 });

@@ -8,7 +8,7 @@
  * texts would otherwise make the whole file unparsable). The tests parse the output with a real parser.
  */
 import type { Finding } from '../domain/finding.js';
-import { bySeverityThenId, decisions, packageKey, shownFindings } from './common.js';
+import { bySeverityThenId, decisions, installedBy, packageKey, shownFindings, whyText } from './common.js';
 import type { ReportContext, ReportFormat } from './types.js';
 
 // Characters outside XML 1.0's Char production (and lone surrogates); listing the allowed control
@@ -39,7 +39,8 @@ interface Case {
 
 function describeFinding(f: Finding): string {
   const fix = f.fixedVersions.length > 0 ? `fixed in ${f.fixedVersions.join(', ')}` : 'no fix';
-  return `${f.id} (${f.severity}) in ${f.package.name} ${f.package.version}, ${fix}${f.links[0] ? ` - ${f.links[0]}` : ''}`;
+  const owner = installedBy(f.package);
+  return `${f.id} (${f.severity}) in ${f.package.name} ${f.package.version}${owner ? ` (${owner})` : ''}, ${fix}${f.links[0] ? ` - ${f.links[0]}` : ''}`;
 }
 
 /** Renders the JUnit XML document (see the module comment). */
@@ -52,7 +53,7 @@ export function renderJunit(ctx: ReportContext): string {
     for (const f of [...shownFindings(ctx), ...ctx.policy.suppressed.map((s) => s.finding)]) {
       const d = decided.get(f);
       const c: Case = { name: `${f.id} ${f.package.name} ${f.package.version} (${f.package.path})` };
-      if (d?.status === 'unapproved') c.failure = { message: `${f.severity} ${f.id} in ${f.package.name} ${f.package.version}`, body: [describeFinding(f), f.description ?? '', `why: ${f.why.rule}`].filter((x) => x !== '').join('\n') };
+      if (d?.status === 'unapproved') c.failure = { message: `${f.severity} ${f.id} in ${f.package.name} ${f.package.version}`, body: [describeFinding(f), f.description ?? '', `why: ${whyText(f)}`].filter((x) => x !== '').join('\n') };
       else if (d?.status === 'suppressed') c.skipped = `suppressed: ${d.reason ?? ''} [${d.source ?? ''}]`;
       else if (d?.status === 'approved') c.out = `approved: ${d.reason ?? ''} [${d.source ?? ''}]`;
       cases.push(c);

@@ -4,7 +4,7 @@ import { assertValidSarif, sarifSchema as schema } from '../../test/support/sche
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { fixtureReport, IMAGE_NAME } from '../policy/test-support/scan-fixtures.js';
 import { sarifFormat, securitySeverity, toSarif } from './sarif.js';
-import { fixtureContext } from './test-support/context.js';
+import { FIXTURE_OWNER, fixtureContext, ownedFixtureContext } from './test-support/context.js';
 
 
 type Json = Record<string, unknown>;
@@ -82,5 +82,19 @@ describe('sarif format', () => {
     assert.equal(securitySeverity({ ...zlib, severity: 'High' }), 8.0, 'a 9.8 CVSS outside the High band gives the band score');
     assert.equal(securitySeverity({ ...zlib, severity: 'Low', ratings: [] }), 2.0);
     assert.equal(securitySeverity({ ...zlib, severity: 'Unknown' }), undefined);
+  });
+});
+
+describe('sarif format: language packages an OS package installed', () => {
+  test('the owner is a result property and named in the location message; the log stays valid', () => {
+    const owned = JSON.parse(sarifFormat.render(ownedFixtureContext())) as { runs: Run[] };
+    assertValidSarif(owned);
+    const result = owned.runs[0]?.results.find((r) => r.ruleId === 'PYSEC-2021-1') as { properties: Json; locations: { message: { text: string } }[] } | undefined;
+    assert.deepEqual(result?.properties.osOwner, FIXTURE_OWNER);
+    assert.equal((result?.properties.why as Json).distro, 'deb ansible 2.9.10+dfsg-1: debian:11 has no record of CVE-2021-20228 for it; kept');
+    assert.match(result?.locations[0]?.message.text ?? '', /^pypi package ansible 2\.9\.10, installed by deb ansible 2\.9\.10\+dfsg-1, in layer 1/);
+    const plainLog = JSON.parse(sarifFormat.render(fixtureContext())) as { runs: Run[] };
+    const plain = plainLog.runs[0]?.results.find((r) => r.ruleId === 'PYSEC-2021-1') as { properties: Json } | undefined;
+    assert.equal(plain?.properties.osOwner, undefined);
   });
 });

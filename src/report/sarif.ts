@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Finding } from '../domain/finding.js';
 import type { Severity } from '../domain/severity.js';
-import { decisions, maxCvssScore, shownFindings } from './common.js';
+import { decisions, installedBy, maxCvssScore, shownFindings } from './common.js';
 import type { ReportContext, ReportFormat } from './types.js';
 
 type Level = 'error' | 'warning' | 'note';
@@ -82,6 +82,7 @@ export function toSarif(ctx: ReportContext): Record<string, unknown> {
   const results = findings.map((f) => {
     const d = decided.get(f);
     const fixed = f.fixedVersions.length > 0 ? ` Fixed in ${f.fixedVersions.join(', ')}.` : ' No fix is available.';
+    const owner = installedBy(f.package);
     const result: Record<string, unknown> = {
       ruleId: f.id,
       ruleIndex: ruleIndex.get(f.id),
@@ -90,11 +91,21 @@ export function toSarif(ctx: ReportContext): Record<string, unknown> {
       locations: [
         {
           physicalLocation: { artifactLocation: { uri: f.package.path }, region: { startLine: 1 } },
-          message: { text: `${f.package.ecosystem} package ${f.package.name} ${f.package.version} in layer ${f.package.layerIndex} (${f.package.layer})` },
+          message: { text: `${f.package.ecosystem} package ${f.package.name} ${f.package.version}${owner ? `, ${owner},` : ''} in layer ${f.package.layerIndex} (${f.package.layer})` },
         },
       ],
       partialFingerprints: { 'portcullis/v1': fingerprint(f) },
-      properties: { purl: f.package.purl, installedVersion: f.package.version, fixedVersions: f.fixedVersions, severity: f.severity, namespace: f.namespace, layer: f.package.layer, policyStatus: d?.status ?? 'unapproved', why: f.why },
+      properties: {
+        purl: f.package.purl,
+        installedVersion: f.package.version,
+        fixedVersions: f.fixedVersions,
+        severity: f.severity,
+        namespace: f.namespace,
+        layer: f.package.layer,
+        ...(f.package.osOwner ? { osOwner: f.package.osOwner } : {}),
+        policyStatus: d?.status ?? 'unapproved',
+        why: f.why,
+      },
     };
     if (d?.status === 'suppressed') {
       result.suppressions = [{ kind: 'external', status: 'accepted', justification: `${d.reason ?? ''} [${d.source ?? ''}]`.trim() }];

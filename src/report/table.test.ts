@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { fixtureReport, IMAGE_NAME } from '../policy/test-support/scan-fixtures.js';
 import { renderTable } from './table.js';
-import { fixtureContext } from './test-support/context.js';
+import { fixtureContext, ownedFixtureContext } from './test-support/context.js';
 
 // eslint-disable-next-line no-control-regex
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
@@ -101,5 +101,15 @@ describe('table format', () => {
     const all = fixtureReport();
     const passing = renderTable({ report: all, policy: evaluatePolicy(all, { imageName: IMAGE_NAME, threshold: 'Defcon1' }), imageName: IMAGE_NAME, options: { reportAll: false } });
     assert.match(passing, /\n\nNo unapproved vulnerabilities\.\n\nTotal: 7 .*Verdict: PASS\n$/);
+  });
+});
+
+describe('table format: language packages an OS package installed', () => {
+  test('the location names the owner after the file; --why adds what the distribution said', () => {
+    const plain = renderTable(ownedFixtureContext());
+    assert.match(plain, /^ansible +2\.9\.10 +\/usr\/lib\/python3\/dist-packages\/ansible-2\.9\.10\.dist-info\/METADATA \(deb ansible\) +PYSEC-2021-1 +Unknown +Approved/m);
+    assert.doesNotMatch(renderTable(fixtureContext()), /\(deb /);
+    const why = renderTable(ownedFixtureContext({ showWhy: true }));
+    assert.match(why, /pep440: 2\.9\.10 < 2\.9\.19 \(fixed\); distro: deb ansible 2\.9\.10\+dfsg-1: debian:11 has no record of CVE-2021-20228 for it; kept$/m);
   });
 });

@@ -11,7 +11,7 @@
  */
 import type { Finding } from '../domain/finding.js';
 import { severityRank, type Severity } from '../domain/severity.js';
-import { bySeverityThenId, decisions, packageKey, severityCounts, shownFindings, type FindingDecision } from './common.js';
+import { bySeverityThenId, decisions, packageKey, severityCounts, shownFindings, whyText, type FindingDecision } from './common.js';
 import type { ReportContext, ReportFormat } from './types.js';
 
 const ANSI = {
@@ -60,9 +60,15 @@ function renderRows(header: string[], rows: Cell[][], color: boolean): string[] 
   return [line(header.map((h) => ({ text: h, style: ANSI.bold }))), ...rows.map(line)];
 }
 
-/** Where a package was found: the image path of the file it was read from. */
+/**
+ * Where a package was found: the image path of the file it was read from, and for a language
+ * package an OS package installed, that package: `/usr/lib/python3/.../PKG-INFO (deb python3-requests)`.
+ */
 function location(p: Finding['package']): string {
-  return p.path === '' ? '' : `/${p.path}`;
+  const path = p.path === '' ? '' : `/${p.path}`;
+  if (p.osOwner === undefined) return path;
+  const owner = `(${p.osOwner.ecosystem} ${p.osOwner.name})`;
+  return path === '' ? owner : `${path} ${owner}`;
 }
 
 /** `1 vulnerability`, `2 vulnerabilities`. */
@@ -130,7 +136,7 @@ export function renderTable(ctx: ReportContext): string {
           { text: f.fixedVersions.join(', ') },
           { text: stateLabel(f) },
         ];
-        if (showWhy) row.push({ text: f.why.rule });
+        if (showWhy) row.push({ text: whyText(f) });
         rows.push(row);
       });
     }

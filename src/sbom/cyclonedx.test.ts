@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { isPortcullisError } from '../domain/errors.js';
 import type { Inventory } from '../domain/inventory.js';
-import { cycloneDxToInventory, imagePurl, inventoryToCycloneDx, packageBomRefs } from './cyclonedx.js';
+import { cycloneDxToInventory, imagePurl, inventoryToCycloneDx, inventoryToCycloneDxStream, packageBomRefs } from './cyclonedx.js';
+import { writeJson } from '../util/json-stream.js';
 import { fixtureInventory, MANIFEST_DIGEST } from '../policy/test-support/scan-fixtures.js';
 
 const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot6);
@@ -201,5 +202,109 @@ describe('cycloneDxToInventory: other producers', () => {
     const broken = structuredClone(ours);
     broken.metadata.properties[0] = { name: 'portcullis:inventory', value: '{"schema": "https://portcullis.dev/schemas/inventory/v9", "schemaVersion": 9}' };
     assert.throws(() => cycloneDxToInventory(broken, { file: 'old.json' }), /sbom: old.json: portcullis:inventory holds an unsupported inventory schema/);
+  });
+});
+
+describe('SBOM: language packages an OS package installed', () => {
+  test('osOwner survives inventory -> SBOM -> inventory, so scan sbom:FILE asks the same distribution records', async () => {
+    const inventory = fixtureInventory();
+    const ansible = inventory.packages.find((p) => p.name === 'ansible');
+    assert.ok(ansible);
+    ansible.osOwner = { ecosystem: 'deb', name: 'ansible', version: '2.9.10+dfsg-1', sourceName: 'ansible', sourceVersion: '2.9.10+dfsg-1', arch: 'all' };
+    const bom = inventoryToCycloneDx(inventory);
+    await assertValid(bom);
+    assert.deepStrictEqual(cycloneDxToInventory(JSON.parse(JSON.stringify(bom))), inventory);
+  });
+
+  test('an incomplete or unknown owner is not read back as one', () => {
+    const bom = inventoryToCycloneDx(fixtureInventory()) as Json;
+    const ansible = components(bom).find((c) => c.name === 'ansible') as Json;
+    ansible.properties = [...((ansible.properties ?? []) as Json[]), { name: 'portcullis:os-owner:ecosystem', value: 'msi' }, { name: 'portcullis:os-owner:name', value: 'x' }, { name: 'portcullis:os-owner:version', value: '1' }];
+    assert.equal(cycloneDxToInventory(bom).packages.find((p) => p.name === 'ansible')?.osOwner, undefined);
+  });
+});
+
+describe('SBOM: the project a lockfile belongs to', () => {
+  function withProject(): Inventory {
+    const inventory = fixtureInventory();
+    const layer = inventory.layers[1]?.digest ?? '';
+    inventory.packages.push(
+      { ecosystem: 'npm', name: 'ms', version: '2.1.3', path: 'srv/app/node_modules/ms/package.json', purl: 'pkg:npm/ms@2.1.3', layer, layerIndex: 1 },
+      { ecosystem: 'npm', name: 'qs', version: '6.5.2', path: 'srv/app/package-lock.json', purl: 'pkg:npm/qs@6.5.2', layer, layerIndex: 1 },
+      { ecosystem: 'npm', name: 'ms', version: '2.0.0', path: 'srv/other/node_modules/ms/package.json', purl: 'pkg:npm/ms@2.0.0', layer, layerIndex: 1 },
+    );
+    inventory.projects = [
+      { ecosystem: 'npm', name: 'web', version: '1.4.2', purl: 'pkg:npm/web@1.4.2', lockfile: 'srv/app/package-lock.json', manifest: 'srv/app/package.json', dependencies: ['ms', 'not-installed', 'qs'], layer, layerIndex: 1 },
+    ];
+    return inventory;
+  }
+
+  test('an application component that dependsOn its direct dependencies; valid CycloneDX 1.6', async () => {
+    const bom = inventoryToCycloneDx(withProject());
+    await assertValid(bom);
+    const app = components(bom).find((c) => c.type === 'application');
+    assert.ok(app);
+    assert.deepEqual([app.name, app.version, app.purl, app['bom-ref']], ['web', '1.4.2', 'pkg:npm/web@1.4.2', 'project:srv/app/package-lock.json']);
+    assert.equal(props(app)['portcullis:project:lockfile'], 'srv/app/package-lock.json');
+    assert.equal(props(app)['portcullis:ecosystem'], undefined, 'not a package: never matched');
+    const graph = bom.dependencies as { ref: string; dependsOn?: string[] }[];
+    // ms from srv/app's node_modules (not srv/other's), qs from the lockfile; the missing one is not invented.
+    assert.deepEqual(graph.find((d) => d.ref === app['bom-ref'])?.dependsOn, ['pkg:npm/ms@2.1.3', 'pkg:npm/qs@6.5.2']);
+  });
+
+  test('round trip: the project comes back as a project, not as a package', () => {
+    const inventory = withProject();
+    const back = cycloneDxToInventory(JSON.parse(JSON.stringify(inventoryToCycloneDx(inventory))));
+    assert.deepStrictEqual(back, inventory);
+    assert.equal(back.packages.length, inventory.packages.length);
+  });
+
+  test('a damaged project component is an E_INPUT error naming it', () => {
+    const bom = inventoryToCycloneDx(withProject()) as Json;
+    const app = components(bom).find((c) => c.type === 'application') as Json;
+    app.properties = ((app.properties ?? []) as { name: string; value: string }[]).map((p) => (p.name === 'portcullis:project:dependencies' ? { ...p, value: '{' } : p));
+    assert.throws(() => cycloneDxToInventory(bom), (err) => isPortcullisError(err, 'E_INPUT') && /project component project:srv\/app\/package-lock\.json/.test(err.message));
+  });
+});
+
+describe('inventoryToCycloneDxStream', () => {
+  /** What writeJson makes of the streamed SBOM, as one string for comparison. */
+  async function written(inventory: Inventory): Promise<string> {
+    const parts: string[] = [];
+    await writeJson(inventoryToCycloneDxStream(inventory), { write: (t) => void parts.push(t) }, 2);
+    return parts.join('');
+  }
+
+  test('writes byte for byte the SBOM inventoryToCycloneDx gives, repeated purls and all', async () => {
+    const base = fixtureInventory();
+    // The same packages again at another path and layer: bom-refs fall back to purl|path and purl|path|layer.
+    const repeated = base.packages.map((p) => ({ ...p, path: `other/${p.path}` }));
+    const again = base.packages.map((p) => ({ ...p, layerIndex: p.layerIndex + 1 }));
+    const inventory: Inventory = { ...base, packages: [...base.packages, ...repeated, ...again] };
+    const text = await written(inventory);
+    assert.equal(text, JSON.stringify(inventoryToCycloneDx(inventory), null, 2));
+    await assertValid(JSON.parse(text));
+  });
+
+  test('with the projects lockfiles belong to, the same SBOM too (application components and their dependsOn)', async () => {
+    const inventory = fixtureInventory();
+    const layer = inventory.layers[1]?.digest ?? '';
+    inventory.packages.push(
+      { ecosystem: 'npm', name: 'ms', version: '2.1.3', path: 'srv/app/node_modules/ms/package.json', purl: 'pkg:npm/ms@2.1.3', layer, layerIndex: 1 },
+      { ecosystem: 'npm', name: 'qs', version: '6.5.2', path: 'srv/app/package-lock.json', purl: 'pkg:npm/qs@6.5.2', layer, layerIndex: 1 },
+    );
+    inventory.projects = [
+      { ecosystem: 'npm', name: 'web', version: '1.4.2', purl: 'pkg:npm/web@1.4.2', lockfile: 'srv/app/package-lock.json', manifest: 'srv/app/package.json', dependencies: ['ms', 'not-installed', 'qs'], layer, layerIndex: 1 },
+      { ecosystem: 'npm', name: 'tool', purl: 'pkg:npm/tool', lockfile: 'opt/tool/yarn.lock', dependencies: [], layer, layerIndex: 1 },
+    ];
+    const text = await written(inventory);
+    assert.equal(text, JSON.stringify(inventoryToCycloneDx(inventory), null, 2));
+    await assertValid(JSON.parse(text));
+  });
+
+  test('an inventory without packages or distro gives the same SBOM too', async () => {
+    const { distro: _distro, ...rest } = fixtureInventory();
+    const bare: Inventory = { ...rest, packages: [] };
+    assert.equal(await written(bare), JSON.stringify(inventoryToCycloneDx(bare), null, 2));
   });
 });

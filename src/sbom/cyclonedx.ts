@@ -7,7 +7,9 @@
  * properties (layer, layer index, path, source package, distro, ...). The inventory facts that have no
  * CycloneDX field (layers, detectors, warnings, stats, platform) ride in one metadata property,
  * `portcullis:inventory`, as JSON, so that our own SBOM reads back into the same Inventory and
- * `scan sbom:FILE` matches exactly what scanning the image matched.
+ * `scan sbom:FILE` matches exactly what scanning the image matched. Each project whose lockfile the
+ * image holds (npm's `/app`) is an `application` component that `dependsOn` its direct dependencies
+ * in the dependency graph; it is never read back as a package, so it is never matched.
  *
  * In: our SBOMs exactly; other producers' (syft, trivy, ...) best-effort from purls (`deb`, `rpm`,
  * `apk` with the `distro=` qualifier, `npm`, `pypi`, `golang`, `maven`, `gem`, `cargo`) and the
@@ -19,8 +21,9 @@ import { z } from 'zod';
 import type { Distro } from '../domain/distro.js';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../domain/inventory.js';
-import { ECOSYSTEMS, type Ecosystem, type InventoryPackage } from '../domain/package.js';
+import { ECOSYSTEMS, type Ecosystem, type InventoryPackage, type InventoryProject, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
+import { StreamedArray } from '../util/json-stream.js';
 
 const MODULE = 'sbom';
 
@@ -38,10 +41,27 @@ export const SBOM_PROPERTIES = {
   epoch: 'portcullis:epoch',
   modularityLabel: 'portcullis:modularity-label',
   attributePrefix: 'portcullis:attribute:',
+  /** `portcullis:os-owner:<field>`: the OS package that installed a language package (InventoryPackage.osOwner). */
+  osOwnerPrefix: 'portcullis:os-owner:',
+  /** Project (application) components: the lockfile, the manifest beside it, its direct dependencies (JSON array of names). */
+  projectEcosystem: 'portcullis:project:ecosystem',
+  projectLockfile: 'portcullis:project:lockfile',
+  projectManifest: 'portcullis:project:manifest',
+  projectDependencies: 'portcullis:project:dependencies',
 } as const;
 
-/** Inventory fields carried whole in the `portcullis:inventory` metadata property. */
-type InventoryEnvelope = Omit<Inventory, 'packages'>;
+/** The osOwner fields, as written after `portcullis:os-owner:`. */
+const OS_OWNER_FIELDS = [
+  ['ecosystem', 'ecosystem'],
+  ['name', 'name'],
+  ['version', 'version'],
+  ['sourceName', 'source-name'],
+  ['sourceVersion', 'source-version'],
+  ['arch', 'arch'],
+] as const satisfies readonly (readonly [keyof OsOwner, string])[];
+
+/** Inventory fields carried whole in the `portcullis:inventory` metadata property (packages and projects are components). */
+type InventoryEnvelope = Omit<Inventory, 'packages' | 'projects'>;
 
 /**
  * bom-refs for a package list, in order: the purl when it is unique in the list, else
@@ -50,8 +70,10 @@ type InventoryEnvelope = Omit<Inventory, 'packages'>;
 export function packageBomRefs(packages: readonly Pick<InventoryPackage, 'purl' | 'path' | 'layerIndex'>[]): string[] {
   const count = new Map<string, number>();
   for (const p of packages) count.set(p.purl, (count.get(p.purl) ?? 0) + 1);
+  // Only repeated purls need the longer forms; most SBOMs have none, and 200,000 keys cost memory.
   const withPath = new Map<string, number>();
   for (const p of packages) {
+    if (count.get(p.purl) === 1) continue;
     const key = `${p.purl}|${p.path}`;
     withPath.set(key, (withPath.get(key) ?? 0) + 1);
   }
@@ -101,6 +123,7 @@ function packageComponent(pkg: InventoryPackage, bomRef: string, distro: string 
     [SBOM_PROPERTIES.epoch, pkg.epoch === undefined ? undefined : String(pkg.epoch)],
     [SBOM_PROPERTIES.modularityLabel, pkg.modularityLabel],
     ...Object.entries(pkg.attributes ?? {}).map(([k, v]): [string, string] => [`${SBOM_PROPERTIES.attributePrefix}${k}`, v]),
+    ...OS_OWNER_FIELDS.map(([field, suffix]): [string, string | undefined] => [`${SBOM_PROPERTIES.osOwnerPrefix}${suffix}`, pkg.osOwner?.[field]]),
   ];
   const component = new Models.Component(Enums.ComponentType.Library, pkg.name, {
     bomRef,
@@ -118,7 +141,7 @@ function packageComponent(pkg: InventoryPackage, bomRef: string, distro: string 
  */
 export function inventoryToBomModel(inventory: Inventory): { bom: Models.Bom; packageRefs: string[] } {
   const bom = new Models.Bom();
-  const { packages, ...envelope } = inventory;
+  const { packages, projects, ...envelope } = inventory;
   bom.metadata.timestamp = new Date(inventory.createdAt);
   bom.metadata.tools.components.add(new Models.Component(Enums.ComponentType.Application, inventory.tool.name, { version: inventory.tool.version }));
 
@@ -139,8 +162,66 @@ export function inventoryToBomModel(inventory: Inventory): { bom: Models.Bom; pa
     bom.components.add(os);
   }
   const packageRefs = packageBomRefs(packages);
-  packages.forEach((pkg, i) => bom.components.add(packageComponent(pkg, packageRefs[i] ?? pkg.purl, distro)));
+  const byRef = new Map<string, Models.Component>();
+  packages.forEach((pkg, i) => {
+    const component = packageComponent(pkg, packageRefs[i] ?? pkg.purl, distro);
+    bom.components.add(component);
+    byRef.set(packageRefs[i] ?? pkg.purl, component);
+  });
+  const dependencyRefs = projectDependencyRefs(projects ?? [], packages, packageRefs);
+  (projects ?? []).forEach((project, i) => {
+    const component = projectComponent(project);
+    for (const ref of dependencyRefs[i] ?? []) {
+      const dependency = byRef.get(ref);
+      if (dependency) component.dependencies.add(dependency.bomRef);
+    }
+    bom.components.add(component);
+  });
   return { bom, packageRefs };
+}
+
+/**
+ * The bom-refs of each project's direct dependencies: the package installed in the project's
+ * node_modules, else the lockfile's record of that name (the first, should the lockfile pin
+ * several versions); a dependency the image does not hold is left out.
+ */
+function projectDependencyRefs(projects: readonly InventoryProject[], packages: readonly Inventory['packages'][number][], refs: readonly string[]): string[][] {
+  if (projects.length === 0) return [];
+  const byPath = new Map<string, string>();
+  const byLockfile = new Map<string, { name: string; ref: string }[]>();
+  packages.forEach((pkg, i) => {
+    if (pkg.ecosystem !== 'npm') return;
+    const ref = refs[i] ?? pkg.purl;
+    byPath.set(pkg.path, ref);
+    const list = byLockfile.get(pkg.path);
+    if (list) list.push({ name: pkg.name, ref });
+    else byLockfile.set(pkg.path, [{ name: pkg.name, ref }]);
+  });
+  return projects.map((project) => {
+    const dir = project.lockfile.includes('/') ? project.lockfile.slice(0, project.lockfile.lastIndexOf('/') + 1) : '';
+    return project.dependencies.flatMap((name) => {
+      const ref = byPath.get(`${dir}node_modules/${name}/package.json`) ?? byLockfile.get(project.lockfile)?.find((c) => c.name === name)?.ref;
+      return ref === undefined ? [] : [ref];
+    });
+  });
+}
+
+function projectComponent(project: InventoryProject): Models.Component {
+  const props: [string, string | undefined][] = [
+    [SBOM_PROPERTIES.projectEcosystem, project.ecosystem],
+    [SBOM_PROPERTIES.projectLockfile, project.lockfile],
+    [SBOM_PROPERTIES.projectManifest, project.manifest],
+    [SBOM_PROPERTIES.projectDependencies, JSON.stringify(project.dependencies)],
+    [SBOM_PROPERTIES.layer, project.layer],
+    [SBOM_PROPERTIES.layerIndex, String(project.layerIndex)],
+  ];
+  const component = new Models.Component(Enums.ComponentType.Application, project.name, {
+    bomRef: `project:${project.lockfile}`,
+    purl: project.purl,
+    properties: new Models.PropertyRepository(props.filter((p): p is [string, string] => p[1] !== undefined).map(([n, v]) => new Models.Property(n, v))),
+  });
+  if (project.version !== undefined) component.version = project.version;
+  return component;
 }
 
 /** Serializes a Bom model to CycloneDX 1.6 JSON data (a plain object), keeping insertion order. */
@@ -155,6 +236,51 @@ export function bomToJson(bom: Models.Bom): Record<string, unknown> {
  */
 export function inventoryToCycloneDx(inventory: Inventory): Record<string, unknown> {
   return bomToJson(inventoryToBomModel(inventory).bom);
+}
+
+/**
+ * The same SBOM as inventoryToCycloneDx, as a value for writeJson (src/util/json-stream.ts): each
+ * package's component and dependency entry is made by the library's normalizer only as it is
+ * written, so writing the SBOM of 200,000 packages holds one component at a time, not a Bom model
+ * and a string of the whole document.
+ */
+export function inventoryToCycloneDxStream(inventory: Inventory): Record<string, unknown> {
+  const { packages, projects: projectList, ...rest } = inventory;
+  const projects = projectList ?? [];
+  const skeleton = inventoryToCycloneDx({ ...rest, packages: [] });
+  const refs = packageBomRefs(packages);
+  const distro = distroLabel(inventory.distro);
+  const dependencyRefs = projectDependencyRefs(projects, packages, refs);
+  const normalizer = new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6).makeForComponent();
+  const head = (key: string): unknown[] => {
+    const value = skeleton[key];
+    return Array.isArray(value) ? value : [];
+  };
+  return {
+    ...skeleton,
+    // The order inventoryToBomModel adds them in: the OS, every package, then the projects.
+    components: new StreamedArray(function* () {
+      yield* head('components');
+      for (const [i, pkg] of packages.entries()) {
+        const normalized = normalizer.normalize(packageComponent(pkg, refs[i] ?? pkg.purl, distro), { sortLists: false });
+        if (normalized !== undefined) yield normalized;
+      }
+      for (const project of projects) {
+        const normalized = normalizer.normalize(projectComponent(project), { sortLists: false });
+        if (normalized !== undefined) yield normalized;
+      }
+    }),
+    // Packages depend on nothing we know of: one bare entry each, after the skeleton's own; a
+    // project depends on its direct dependencies.
+    dependencies: new StreamedArray(function* () {
+      yield* head('dependencies');
+      for (const ref of refs) yield { ref };
+      for (const [i, project] of projects.entries()) {
+        const dependsOn = dependencyRefs[i] ?? [];
+        yield dependsOn.length > 0 ? { ref: `project:${project.lockfile}`, dependsOn } : { ref: `project:${project.lockfile}` };
+      }
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +383,53 @@ function ourPackage(c: CdxComponent, props: Map<string, string>, file: string): 
   const attributes: Record<string, string> = {};
   for (const [k, v] of props) if (k.startsWith(SBOM_PROPERTIES.attributePrefix)) attributes[k.slice(SBOM_PROPERTIES.attributePrefix.length)] = v;
   if (Object.keys(attributes).length > 0) pkg.attributes = attributes;
+  const owner = osOwnerOf(props);
+  if (owner !== undefined) pkg.osOwner = owner;
   return pkg;
+}
+
+const OS_OWNER_ECOSYSTEMS: readonly string[] = ['deb', 'rpm', 'apk'] satisfies OsEcosystem[];
+
+/** The `portcullis:os-owner:*` properties back into an owner; undefined when absent or incomplete. */
+function osOwnerOf(props: Map<string, string>): OsOwner | undefined {
+  const get = (suffix: string): string | undefined => props.get(`${SBOM_PROPERTIES.osOwnerPrefix}${suffix}`);
+  const ecosystem = get('ecosystem');
+  const name = get('name');
+  const version = get('version');
+  if (ecosystem === undefined || !OS_OWNER_ECOSYSTEMS.includes(ecosystem) || name === undefined || version === undefined) return undefined;
+  const owner: OsOwner = { ecosystem: ecosystem as OsEcosystem, name, version };
+  for (const [field, suffix] of OS_OWNER_FIELDS) {
+    const value = get(suffix);
+    if (value !== undefined && (field === 'sourceName' || field === 'sourceVersion' || field === 'arch')) owner[field] = value;
+  }
+  return owner;
+}
+
+/** A project component of our own SBOM back into an InventoryProject. */
+function ourProject(c: CdxComponent, props: Map<string, string>, file: string): InventoryProject {
+  const lockfile = props.get(SBOM_PROPERTIES.projectLockfile) ?? '';
+  const layerIndex = Number(props.get(SBOM_PROPERTIES.layerIndex));
+  let dependencies: unknown;
+  try {
+    dependencies = JSON.parse(props.get(SBOM_PROPERTIES.projectDependencies) ?? '[]');
+  } catch {
+    dependencies = undefined;
+  }
+  if (props.get(SBOM_PROPERTIES.projectEcosystem) !== 'npm' || c.name === undefined || c.purl === undefined || !Number.isInteger(layerIndex) || !Array.isArray(dependencies) || !dependencies.every((d) => typeof d === 'string')) {
+    throw inputError(file, `project component ${c['bom-ref'] ?? c.name ?? '?'} (${lockfile}) lacks the name, purl or portcullis properties of a portcullis project`);
+  }
+  const project: InventoryProject = {
+    ecosystem: 'npm',
+    name: c.name,
+    ...(c.version !== undefined ? { version: c.version } : {}),
+    purl: c.purl,
+    lockfile,
+    ...(props.has(SBOM_PROPERTIES.projectManifest) ? { manifest: props.get(SBOM_PROPERTIES.projectManifest) } : {}),
+    dependencies: dependencies as string[],
+    layer: props.get(SBOM_PROPERTIES.layer) ?? '',
+    layerIndex,
+  };
+  return project;
 }
 
 const PURL_TYPES: Record<string, Ecosystem> = { deb: 'deb', apk: 'apk', rpm: 'rpm', npm: 'npm', pypi: 'pypi', golang: 'golang', maven: 'maven', gem: 'gem', cargo: 'cargo' };
@@ -364,7 +536,11 @@ export function cycloneDxToInventory(bom: unknown, options: { file?: string; too
       const props = propsOf(c);
       return props.has(SBOM_PROPERTIES.ecosystem) ? [ourPackage(c, props, file)] : [];
     });
-    return { ...envelope, packages };
+    const projects = all.flatMap((c) => {
+      const props = propsOf(c);
+      return props.has(SBOM_PROPERTIES.projectLockfile) ? [ourProject(c, props, file)] : [];
+    });
+    return { ...envelope, packages, ...(projects.length > 0 ? { projects } : {}) };
   }
 
   const layers: string[] = [];

@@ -5,6 +5,7 @@ import type { Detector } from '../detectors/types.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import type { LayerDescriptor } from '../image/types.js';
 import { buildInventory } from '../inventory/build-inventory.js';
+import type { WalkProgress } from '../layers/walk-rootfs.js';
 
 export interface InventoryRequest {
   reference: string;
@@ -15,6 +16,8 @@ export interface InventoryRequest {
   detectors?: readonly Detector[];
   signal?: AbortSignal;
   onLayerDone?: (layer: LayerDescriptor, from: 'blob' | 'cache') => void;
+  /** `dir:` references only: running totals of the filesystem walk (files, bytes). */
+  onWalkProgress?: (p: WalkProgress) => void;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function inventoryReference(request: InventoryRequest): Promise<Inv
           ...(request.concurrency ? { concurrency: request.concurrency } : {}),
           ...(request.signal ? { signal: request.signal } : {}),
           ...(request.onLayerDone ? { onLayerDone: request.onLayerDone } : {}),
+          ...(request.onWalkProgress ? { onWalkProgress: request.onWalkProgress } : {}),
         }),
       );
     }

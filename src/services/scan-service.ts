@@ -4,7 +4,7 @@ import { PortcullisError } from '../domain/errors.js';
 import type { ScanReport } from '../domain/finding.js';
 import { INVENTORY_SCHEMA, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
-import { matchInventory, type AdvisorySource } from '../matching/matcher.js';
+import { matchInventory, type AdvisorySource, type OsOwnedMode } from '../matching/matcher.js';
 import { cycloneDxToInventory } from '../sbom/index.js';
 import { assessFreshness, defaultDbPath, formatAge, openVulnDb, staleFeeds, type DbFreshness, type FeedFailure, type FeedFreshness, type VulnDb } from '../vulndb/index.js';
 import { TOOL_VERSION } from '../version.js';
@@ -17,6 +17,10 @@ export interface ScanRequest extends InventoryRequest {
   maxDbAgeHours?: number;
   /** Also report the statements that cleared packages (not affected). */
   includeNotAffected?: boolean;
+  /** The `sbom:`/`inventory:` file's inventory when the caller already read it (to fail on a bad file before the DB is touched). */
+  stored?: Inventory;
+  /** Language packages installed by an OS package (`--os-owned`); default `distro`. */
+  osOwned?: OsOwnedMode;
 }
 
 /** A scan report plus what matching could not judge. */
@@ -27,19 +31,30 @@ export interface ScanOutcome {
 
 /**
  * Reads an inventory that was stored or exported earlier: `sbom:FILE` (CycloneDX JSON) or
- * `inventory:FILE` (Portcullis inventory JSON). Returns undefined for any other reference.
+ * `inventory:FILE` (Portcullis inventory JSON). Returns undefined for any other reference. Throws
+ * E_INPUT naming FILE when it is missing, unreadable, a directory, empty, cut short (not complete
+ * JSON) or not the expected document.
  */
 export async function readStoredInventory(reference: string): Promise<Inventory | undefined> {
   const m = /^(sbom|inventory):(.+)$/.exec(reference);
   if (!m || m[1] === undefined || m[2] === undefined) return undefined;
   const [, kind, file] = m;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
+    throw new PortcullisError('E_INPUT', `${kind}: cannot read ${file}: ${reason}`, { file }, { cause: err });
+  }
+  if (text.trim() === '') throw new PortcullisError('E_INPUT', `${kind}: ${file} is empty (${Buffer.byteLength(text)} bytes)`, { file });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new PortcullisError('E_INPUT', `${kind}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { file });
+    throw new PortcullisError('E_INPUT', `${kind}: ${file} is not complete JSON (truncated?): ${err instanceof Error ? err.message : String(err)}`, { file });
   }
-  if (kind === 'sbom') return cycloneDxToInventory(parsed);
+  if (kind === 'sbom') return cycloneDxToInventory(parsed, { file });
   const inv = parsed as Partial<Inventory>;
   if (inv.schema !== INVENTORY_SCHEMA || !Array.isArray(inv.packages)) {
     throw new PortcullisError('E_INPUT', `inventory: ${file} is not a Portcullis inventory (schema ${INVENTORY_SCHEMA})`, { file });
@@ -122,8 +137,11 @@ export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number
 }
 
 /** Matches one inventory and wraps the findings in a report that names the DB's feeds and dates. */
-export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: string }, options: { includeNotAffected?: boolean } = {}): ScanOutcome {
-  const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, { includeNotAffected: options.includeNotAffected === true });
+export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: string }, options: { includeNotAffected?: boolean; osOwned?: OsOwnedMode } = {}): ScanOutcome {
+  const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, {
+    includeNotAffected: options.includeNotAffected === true,
+    ...(options.osOwned ? { osOwned: options.osOwned } : {}),
+  });
   const report: ScanReport = {
     schema: 'https://portcullis.dev/schemas/scan-report/v1',
     schemaVersion: 1,
@@ -149,9 +167,9 @@ export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: 
 export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]> {
   const db = openDbForScan(request.dbPath, request.maxDbAgeHours);
   try {
-    const stored = await readStoredInventory(request.reference);
+    const stored = request.stored ?? (await readStoredInventory(request.reference));
     const inventories = stored ? [stored] : await inventoryReference(request);
-    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true }));
+    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }));
   } finally {
     db.close();
   }

@@ -160,7 +160,14 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
       },
     },
-    '0002_registry_event_order': {
+    '0002_scan_matched_db': {
+      // Which vulnerability DB (its built_at) a stored result was matched against: re-matching
+      // after a DB change skips results the change cannot touch, and redoes the rest.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('scans').addColumn('matched_db', 'text').execute();
+      },
+    },
+    '0003_registry_event_order': {
       // The registry's own event time (fixed-width text, nanoseconds): events of one envelope share
       // received_at, and a delete must be processed after the push it follows.
       async up(db: Kysely<unknown>): Promise<void> {

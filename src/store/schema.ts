@@ -76,6 +76,8 @@ export interface ScanTable {
   report: string | null;
   /** Per-severity counts (JSON), when scanned. */
   counts: string | null;
+  /** built_at of the vulnerability DB the report was matched against (embedded backend). */
+  matched_db: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The stored package inventory of an image manifest: re-matched when feeds change, without pulling the image. */

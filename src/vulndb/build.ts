@@ -234,6 +234,54 @@ function carryOver(db: Database.Database, keepFrom: string, rebuilt: Set<string>
 }
 
 /**
+ * Records in `changes` which packages the difference from the DB this build replaces can touch:
+ * the (ecosystem, package key) of every affected statement of an advisory that is new, gone, or
+ * different in any byte, and of every advisory naming a CVE whose enrichment changed. Returns the
+ * replaced DB's `built_at`, which consumers check before trusting the record (a service that
+ * matched against an older DB re-matches everything instead). Returns undefined, recording
+ * nothing, when there is no readable previous DB of this schema.
+ */
+function recordChanges(db: Database.Database, previous: string): string | undefined {
+  if (!existsSync(previous)) return undefined;
+  try {
+    db.prepare('ATTACH DATABASE ? AS old').run(previous);
+  } catch {
+    return undefined;
+  }
+  try {
+    let since: string | undefined;
+    try {
+      const meta = new Map((db.prepare('SELECT key, value FROM old.meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+      if (meta.get('format') !== DB_FORMAT || meta.get('schema_version') !== String(SCHEMA_VERSION)) return undefined;
+      since = meta.get('built_at');
+    } catch {
+      return undefined;
+    }
+    if (since === undefined) return undefined;
+    const sameAdvisory = (a: string, b: string): string =>
+      `${a}.feed = ${b}.feed AND ${a}.id = ${b}.id AND ${a}.json = ${b}.json AND coalesce(${a}.withdrawn, '') = coalesce(${b}.withdrawn, '')`;
+    db.exec(`
+      INSERT OR IGNORE INTO main.changes (ecosystem, package_key)
+        SELECT a.ecosystem, a.package_key FROM main.affected a JOIN main.advisories n ON n.rowid = a.advisory
+        WHERE NOT EXISTS (SELECT 1 FROM old.advisories o WHERE ${sameAdvisory('o', 'n')});
+      INSERT OR IGNORE INTO main.changes (ecosystem, package_key)
+        SELECT a.ecosystem, a.package_key FROM old.affected a JOIN old.advisories o ON o.rowid = a.advisory
+        WHERE NOT EXISTS (SELECT 1 FROM main.advisories n WHERE ${sameAdvisory('n', 'o')});
+      CREATE TEMP TABLE changed_cves AS
+        SELECT cve FROM main.enrichment e WHERE NOT EXISTS (SELECT 1 FROM old.enrichment x WHERE x.cve = e.cve AND x.feed = e.feed AND x.json = e.json)
+        UNION SELECT cve FROM old.enrichment x WHERE NOT EXISTS (SELECT 1 FROM main.enrichment e WHERE e.cve = x.cve AND e.feed = x.feed AND e.json = x.json);
+      INSERT OR IGNORE INTO main.changes (ecosystem, package_key)
+        SELECT a.ecosystem, a.package_key FROM main.aliases l JOIN main.affected a ON a.advisory = l.advisory
+        WHERE l.alias IN (SELECT cve FROM changed_cves);
+      DROP TABLE changed_cves;
+    `);
+    return since;
+  } finally {
+    db.prepare('DETACH DATABASE old').run();
+  }
+}
+
+/**
  * Builds a vulnerability DB at `target` from feed inputs (see module doc for the crash guarantee).
  * Each input's feed parses all its files at once; duplicate advisory ids within a feed are merged;
  * withdrawn advisories are stored but get no affected rows (lookups never return them). With
@@ -280,10 +328,12 @@ export async function buildVulnDb(target: string, inputs: BuildInput[], options:
     }
     const [kept, dropped] = options.keepFrom !== undefined ? carryOver(db, resolve(options.keepFrom), ids) : [[], []];
     db.exec(INDEX_SQL);
+    const changesSince = recordChanges(db, path);
     const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     setMeta.run('format', DB_FORMAT);
     setMeta.run('schema_version', String(SCHEMA_VERSION));
     setMeta.run('built_at', builtAt);
+    if (changesSince !== undefined) setMeta.run('changes_since', changesSince);
     db.exec('ANALYZE');
     const count = (sql: string): number => (db?.prepare(sql).get() as { n: number }).n;
     const summary: BuildSummary = {

@@ -1,12 +1,12 @@
 /**
  * `db import`: build the DB from local files, folders and zips, each file recognized by its feed.
  */
-import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { PortcullisError } from '../domain/errors.js';
 import { FEEDS } from '../feeds/registry.js';
 import type { Feed, FeedFile } from '../feeds/types.js';
-import { looksLikeZip, unzipFiles } from './archive.js';
+import { DEFAULT_ZIP_LIMITS, looksLikeZip, unzipFiles, type ZipLimits } from './archive.js';
 import { buildVulnDb, type BuildInput, type BuildSummary } from './build.js';
 import { defaultDbPath } from './paths.js';
 
@@ -17,6 +17,8 @@ export interface ImportOptions {
   feeds?: readonly Feed[];
   /** Keep the target's feeds that this import does not provide (default true). */
   keepOthers?: boolean;
+  /** Bounds on each zip entry (default DEFAULT_ZIP_LIMITS). */
+  zipLimits?: ZipLimits;
   now?: () => Date;
 }
 
@@ -35,7 +37,7 @@ interface Candidate {
   root: string;
 }
 
-function collect(path: string, out: Candidate[], seenDirs: Set<string>): void {
+async function collect(path: string, out: Candidate[], seenDirs: Set<string>, zipLimits: ZipLimits): Promise<void> {
   const root = resolve(path);
   let st;
   try {
@@ -43,20 +45,20 @@ function collect(path: string, out: Candidate[], seenDirs: Set<string>): void {
   } catch (err) {
     throw new PortcullisError('E_INPUT', `vulndb: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { path });
   }
-  const addFile = (abs: string, name: string): void => {
-    const bytes = readFileSync(abs);
-    if (/\.zip$/i.test(abs) && looksLikeZip(bytes)) {
-      for (const entry of unzipFiles(bytes, abs)) out.push({ file: entry, display: `${abs}!/${entry.name}`, root });
+  const addFile = async (abs: string, name: string): Promise<void> => {
+    // A zip is read entry by entry from disk, never whole: its entries are what the limits bound.
+    if (/\.zip$/i.test(abs) && looksLikeZip(readHead(abs, 4))) {
+      for (const entry of await unzipFiles({ path: abs }, abs, zipLimits)) out.push({ file: entry, display: `${abs}!/${entry.name}`, root });
       return;
     }
-    out.push({ file: { name, bytes }, display: abs, root });
+    out.push({ file: { name, bytes: readFileSync(abs) }, display: abs, root });
   };
   if (st.isFile()) {
-    addFile(root, basename(root));
+    await addFile(root, basename(root));
     return;
   }
   if (!st.isDirectory()) return;
-  const walk = (dir: string): void => {
+  const walk = async (dir: string): Promise<void> => {
     // Symlinked folders are followed once; a loop is not walked twice.
     const real = realpathSync(dir);
     if (seenDirs.has(real)) return;
@@ -70,17 +72,28 @@ function collect(path: string, out: Candidate[], seenDirs: Set<string>): void {
       } catch {
         continue;
       }
-      if (s.isDirectory()) walk(abs);
-      else if (s.isFile()) addFile(abs, relative(root, abs));
+      if (s.isDirectory()) await walk(abs);
+      else if (s.isFile()) await addFile(abs, relative(root, abs));
     }
   };
-  walk(root);
+  await walk(root);
+}
+
+/** The first `length` bytes of a file (fewer when it is shorter). */
+function readHead(path: string, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(length);
+    return head.subarray(0, readSync(fd, head, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
  * Imports local files, folders (walked recursively, hidden entries skipped) and zips (their
  * entries). Each file goes to the first feed (registry order) whose `recognizes()` accepts it;
- * unrecognized files are listed in the summary. Feeds found are rebuilt from these files alone;
+ * unrecognized files are listed in the summary. A zip entry over `zipLimits` is E_TOO_LARGE. Feeds found are rebuilt from these files alone;
  * the target's other feeds are kept unless `keepOthers` is false. Throws E_INPUT when a path is
  * unreadable or no file is recognized (the DB is then left untouched).
  */
@@ -89,7 +102,7 @@ export async function importFeeds(paths: string[], options: ImportOptions = {}):
   const feeds = options.feeds ?? FEEDS;
   const candidates: Candidate[] = [];
   const seenDirs = new Set<string>();
-  for (const p of paths) collect(p, candidates, seenDirs);
+  for (const p of paths) await collect(p, candidates, seenDirs, options.zipLimits ?? DEFAULT_ZIP_LIMITS);
 
   const byFeed = new Map<string, { feed: Feed; files: FeedFile[]; roots: Set<string> }>();
   const unrecognized: string[] = [];

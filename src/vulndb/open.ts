@@ -40,6 +40,13 @@ export interface VulnDb {
   /** Every feed in the DB, ordered by id; [] for an empty DB. */
   feeds(): StoredFeed[];
   /**
+   * What changed since the DB this one replaced: that DB's build time and every (ecosystem,
+   * package key) a changed advisory or enrichment record can touch (package keys as
+   * `packageKey()` normalizes names). Undefined for a first build or a DB built before change
+   * records existed: a consumer must then assume everything changed.
+   */
+  changes(): { since: string; packages: { ecosystem: string; key: string }[] } | undefined;
+  /**
    * The statements about any of `packageNames` in one ecosystem and namespace, from every feed,
    * withdrawn advisories excluded. Names are matched as the ecosystem compares them (PyPI
    * normalized, others exact). One query per call whatever the number of names. Returns [] for no
@@ -325,6 +332,12 @@ export function openVulnDb(path: string, options: VulnDbOptions = {}): VulnDb {
     path: file,
     builtAt,
     schemaVersion,
+    changes() {
+      const since = meta.get('changes_since');
+      if (since === undefined) return undefined;
+      const rows = db.prepare('SELECT ecosystem, package_key FROM changes ORDER BY ecosystem, package_key').all() as { ecosystem: string; package_key: string }[];
+      return { since, packages: rows.map((r) => ({ ecosystem: r.ecosystem, key: r.package_key })) };
+    },
     feeds() {
       return (feedsStmt.all() as { feed: string; kind: string; version: number; source: string; fetched_at: string; record_count: number; newest_record: string | null; skipped: number }[]).map(
         (r) => ({

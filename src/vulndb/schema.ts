@@ -60,6 +60,15 @@ CREATE TABLE aliases (
   kind     TEXT NOT NULL
 );
 
+-- What changed since the DB this one replaced (meta.changes_since names it): every (ecosystem,
+-- package_key) an added, removed or modified advisory or a changed enrichment record can touch.
+-- Empty, with no changes_since, for a first build.
+CREATE TABLE changes (
+  ecosystem   TEXT NOT NULL,
+  package_key TEXT NOT NULL,
+  PRIMARY KEY (ecosystem, package_key)
+) WITHOUT ROWID;
+
 -- Enrichment facts per CVE and feed (JSON of EnrichmentRecord).
 CREATE TABLE enrichment (
   cve  TEXT NOT NULL,

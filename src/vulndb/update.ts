@@ -13,7 +13,7 @@ import { FEEDS } from '../feeds/registry.js';
 import type { Feed, FeedFile, FeedUpstream } from '../feeds/types.js';
 import { mapBounded } from '../util/concurrency.js';
 import { TOOL_VERSION } from '../version.js';
-import { gunzip, looksLikeZip, untarGzFiles, untarZstFiles, unzipFiles } from './archive.js';
+import { DEFAULT_ZIP_LIMITS, gunzip, looksLikeZip, untarGzFiles, untarZstFiles, unzipFiles } from './archive.js';
 import { buildVulnDb, type BuildInput, type BuildSummary } from './build.js';
 import { defaultDbPath } from './paths.js';
 
@@ -192,7 +192,7 @@ async function unpack(feed: Feed, upstream: FeedUpstream, url: string, bytes: Bu
   switch (upstream.format) {
     case 'zip': {
       if (!looksLikeZip(bytes)) throw new Error('payload is not a zip archive');
-      return unzipFiles(bytes, label).filter((f) => feed.recognizes(f));
+      return unzipFiles({ bytes }, label, DEFAULT_ZIP_LIMITS, (f) => feed.recognizes(f));
     }
     case 'tar-gz':
       return (await untarGzFiles(bytes, label)).filter((f) => feed.recognizes(f));

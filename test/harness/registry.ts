@@ -25,6 +25,8 @@ export interface StartRegistryOptions {
   notificationsUrl?: string;
   /** Headers the registry sends with each notification (e.g. `Authorization: Bearer <token>`). */
   notificationHeaders?: Record<string, string>;
+  /** Token auth only: the OAuth2 refresh token (Docker's identity token) the token server accepts (default harness-identity-token). */
+  identityToken?: string;
 }
 
 /** One line of the registry's access log. */
@@ -44,6 +46,8 @@ export interface RunningRegistry {
   auth: RegistryAuth;
   username?: string;
   password?: string;
+  /** Token auth only: the identity token accepted by the token server's OAuth2 refresh-token grant. */
+  identityToken?: string;
   /** Root of the registry's filesystem storage. */
   storageDir: string;
   /** Path of a blob's data file in the storage (for corrupting it on purpose). */
@@ -60,6 +64,7 @@ export interface RunningRegistry {
 
 const DEFAULT_USER = 'harness';
 const DEFAULT_PASSWORD = 'harness-pass';
+const DEFAULT_IDENTITY_TOKEN = 'harness-identity-token';
 const SERVICE = 'harness-registry';
 const ISSUER = 'harness-issuer';
 const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -154,7 +159,7 @@ async function startOnce(options: StartRegistryOptions): Promise<RunningRegistry
       writeFileSync(join(dir, 'htpasswd'), `${line}\n`);
       authYaml = `auth:\n  htpasswd:\n    realm: ${SERVICE}\n    path: ${join(dir, 'htpasswd')}\n`;
     } else if (auth === 'token') {
-      tokenServer = await startTokenServer(dir, username, password);
+      tokenServer = await startTokenServer(dir, username, password, options.identityToken ?? DEFAULT_IDENTITY_TOKEN);
       authYaml =
         `auth:\n  token:\n    realm: ${tokenServer.url}/token\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n` +
         `    rootcertbundle: ${tokenServer.certPath}\n`;
@@ -248,6 +253,7 @@ async function startOnce(options: StartRegistryOptions): Promise<RunningRegistry
       running.username = username;
       running.password = password;
     }
+    if (auth === 'token') running.identityToken = options.identityToken ?? DEFAULT_IDENTITY_TOKEN;
     return running;
   } catch (err) {
     await cleanup();
@@ -299,7 +305,7 @@ function b64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
-async function startTokenServer(dir: string, username: string, password: string): Promise<TokenServer> {
+async function startTokenServer(dir: string, username: string, password: string, identityToken: string): Promise<TokenServer> {
   const tokenDir = join(dir, 'token');
   mkdirSync(tokenDir);
   const keyPath = join(tokenDir, 'key.pem');
@@ -313,7 +319,7 @@ async function startTokenServer(dir: string, username: string, password: string)
   const certDer = pemToDer(readFileSync(certPath, 'utf8'));
   let issued = 0;
   const server: Server = createServer((req, res) => {
-    handleToken(req, res, { key, certDer, username, password, onIssue: () => issued++ });
+    handleToken(req, res, { key, certDer, username, password, identityToken, onIssue: () => issued++ });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -337,10 +343,15 @@ function pemToDer(pem: string): Buffer {
   return Buffer.from(body, 'base64');
 }
 
+/**
+ * The token endpoint, as Distribution's token spec describes it: GET with Basic credentials and
+ * `scope` parameters, or (Docker's OAuth2 flow for identity tokens) a form POST with
+ * `grant_type=refresh_token`, the refresh token, `service` and space-separated `scope`.
+ */
 function handleToken(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: { key: KeyObject; certDer: Buffer; username: string; password: string; onIssue(): void },
+  ctx: { key: KeyObject; certDer: Buffer; username: string; password: string; identityToken: string; onIssue(): void },
 ): void {
   const url = new URL(req.url ?? '/', 'http://token.invalid');
   const send = (status: number, body: object): void => {
@@ -348,6 +359,20 @@ function handleToken(
     res.end(JSON.stringify(body));
   };
   if (url.pathname !== '/token') return send(404, { errors: [{ code: 'NOT_FOUND', message: 'no such endpoint' }] });
+  if (req.method === 'POST') {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== ctx.identityToken) {
+        return send(400, { error: 'invalid_grant', error_description: 'unknown refresh token' });
+      }
+      const scopes = (form.get('scope') ?? '').split(' ').filter((x) => x !== '');
+      const token = issueToken(ctx, scopes, form.get('service'));
+      send(200, { access_token: token, refresh_token: ctx.identityToken, expires_in: 300 });
+    });
+    return;
+  }
   const authz = req.headers.authorization ?? '';
   const m = /^Basic (.+)$/i.exec(authz);
   const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
@@ -355,8 +380,14 @@ function handleToken(
     res.setHeader('www-authenticate', `Basic realm="${SERVICE}-token"`);
     return send(401, { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] });
   }
-  // The authenticated user gets every action it asks for: authorization policy is not under test.
-  const access = url.searchParams.getAll('scope').flatMap((scope) => {
+  const now = Math.floor(Date.now() / 1000);
+  const token = issueToken(ctx, url.searchParams.getAll('scope'), url.searchParams.get('service'));
+  send(200, { token, access_token: token, expires_in: 300, issued_at: new Date(now * 1000).toISOString() });
+}
+
+/** A signed JWT granting every action the scopes ask for: authorization policy is not under test. */
+function issueToken(ctx: { key: KeyObject; certDer: Buffer; username: string; onIssue(): void }, scopes: string[], service: string | null): string {
+  const access = scopes.flatMap((scope) => {
     const parts = scope.split(':');
     if (parts.length < 3) return [];
     const actions = parts[parts.length - 1]!.split(',').filter((a) => a !== '');
@@ -367,7 +398,7 @@ function handleToken(
   const claims = {
     iss: ISSUER,
     sub: ctx.username,
-    aud: url.searchParams.get('service') ?? SERVICE,
+    aud: service ?? SERVICE,
     exp: now + 300,
     nbf: now - 10,
     iat: now,
@@ -376,9 +407,8 @@ function handleToken(
   };
   const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   const signature = sign('sha256', Buffer.from(signingInput), { key: ctx.key, dsaEncoding: 'ieee-p1363' });
-  const token = `${signingInput}.${b64url(signature)}`;
   ctx.onIssue();
-  send(200, { token, access_token: token, expires_in: 300, issued_at: new Date(now * 1000).toISOString() });
+  return `${signingInput}.${b64url(signature)}`;
 }
 
 /** The `headers:` block of a notification endpoint (values JSON-quoted, which YAML reads as is). */

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,51 @@ describe('inventory of the real test images', () => {
     const stdlib = inv.packages.filter((p) => p.ecosystem === 'golang' && p.name === 'stdlib');
     for (const bin of image.facts.goBinaries) assert.ok(stdlib.some((p) => p.path === bin), `stdlib of ${bin}`);
   });
+});
+
+describe('lang: the OS package that installed each language package', () => {
+  const image = images.images.lang;
+  /** `dpkg-query -S` on the final root filesystem: the dpkg package whose file list holds `path`, or undefined. */
+  const dpkgOwnerOf = (path: string): string | undefined => {
+    try {
+      const out = execFileSync('dpkg-query', [`--admindir=${join(image.rootfs, 'var/lib/dpkg')}`, '-S', `/${path}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      return out.split('\n')[0]?.split(':')[0];
+    } catch {
+      return undefined;
+    }
+  };
+
+  for (const [label, ref] of [
+    ['OCI layout', image.ociReference],
+    ['root filesystem', `dir:${image.rootfs}`],
+  ] as const) {
+    test(`${label}: osOwner is the package dpkg-query -S names, with its version and source from dpkg-query`, async () => {
+      const inv = await inventory(ref);
+      // Package Version Architecture source:Package source:Version Status, one line per package.
+      const dpkg = new Map(
+        (await readFile(image.oracles.dpkgSource, 'utf8'))
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split('\t'))
+          .map(([name, version, arch, sourceName, sourceVersion]) => [name ?? '', { name, version, arch, sourceName, sourceVersion }]),
+      );
+      const language = inv.packages.filter((p) => !['deb', 'rpm', 'apk'].includes(p.ecosystem));
+      let owned = 0;
+      for (const p of language) {
+        const expected = dpkgOwnerOf(p.path);
+        const facts = expected === undefined ? undefined : dpkg.get(expected);
+        assert.deepEqual(p.osOwner, facts && { ecosystem: 'deb', ...facts }, `${p.ecosystem} ${p.name} at ${p.path}`);
+        // The real owner replaces the path heuristic.
+        assert.equal(p.attributes?.['distroPackaged'], undefined, `${p.name}: no heuristic mark once file lists are read`);
+        if (expected !== undefined) owned++;
+      }
+      // The recipe's Debian python3 libraries, its jar package and its Go program, all owned; /app's npm packages are not.
+      const ownedKinds = new Set(language.filter((p) => p.osOwner).map((p) => p.ecosystem));
+      assert.deepEqual([...ownedKinds].sort(), ['golang', 'maven', 'pypi']);
+      assert.ok(owned >= 8, `${owned} owned language packages`);
+      assert.ok(language.some((p) => p.ecosystem === 'npm' && p.osOwner === undefined));
+    });
+  }
 });
 
 interface NpmNode {

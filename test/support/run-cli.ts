@@ -8,13 +8,20 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Spawns `portcullis ARGS` from source (a real process: real exit code, real streams). */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<CliResult> {
+/**
+ * Spawns `portcullis ARGS` from source (a real process: real exit code, real streams). `user` runs
+ * it as another uid/gid (root only), e.g. to see a permission error that root would not get.
+ */
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; user?: { uid: number; gid: number } } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'cli.ts'), ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
     let stdout = '';
     let stderr = '';

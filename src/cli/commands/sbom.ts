@@ -1,10 +1,11 @@
 import { Command, Option } from 'commander';
 import { PortcullisError } from '../../domain/errors.js';
-import { inventoryToCycloneDx } from '../../sbom/index.js';
+import { inventoryToCycloneDxStream } from '../../sbom/index.js';
 import { inventoryReference } from '../../services/inventory-service.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
-import { writeOutput } from '../output.js';
-import { createProgress } from '../progress.js';
+import { writeJson } from '../../util/json-stream.js';
+import { writeOutputStream } from '../output.js';
+import { createProgress, progressMode, writeRunSummary } from '../progress.js';
 
 interface SbomOptions extends ImageCliOptions {
   format: 'json' | 'cyclonedx';
@@ -19,32 +20,41 @@ export function sbomCommand(): Command {
     .argument('<image>', 'registry reference, oci:DIR[:TAG], docker-archive:FILE or dir:PATH')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['json', 'cyclonedx']).default('json'))
     .option('-o, --output <file>', 'write to a file instead of standard output')
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'nothing on stderr: no progress, summary or warnings (errors still)');
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: SbomOptions) => {
-    const progress = createProgress(!opts.quiet);
+    const mode = progressMode(opts.quiet === true);
+    const progress = createProgress(mode);
     let inventories;
     try {
       inventories = await inventoryReference({
         reference,
         image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
+        onWalkProgress: (p) => progress.onWalk(p),
         cache: opts.cache === false ? false : (opts.cacheDir ?? true),
         concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
       });
     } finally {
       progress.stop();
     }
-    let content: string;
+    // Written piece by piece: the document of a 200,000-package image is never one string.
+    let document: unknown;
     if (opts.format === 'cyclonedx') {
       const [only, ...rest] = inventories;
       if (only === undefined || rest.length > 0) {
         throw new PortcullisError('E_USAGE', 'sbom: CycloneDX output holds one image; choose one with --platform os/arch');
       }
-      content = JSON.stringify(inventoryToCycloneDx(only), null, 2);
+      document = inventoryToCycloneDxStream(only);
     } else {
-      content = JSON.stringify(inventories.length === 1 ? inventories[0] : inventories, null, 2);
+      document = inventories.length === 1 ? inventories[0] : inventories;
     }
-    await writeOutput(opts.output, `${content}\n`);
+    // Streamed down to the package list; each package (or component) is stringified whole.
+    const depth = Array.isArray(document) ? 3 : 2;
+    await writeOutputStream(opts.output, async (sink) => {
+      await writeJson(document, sink, depth);
+      await sink.write('\n');
+    });
+    writeRunSummary(mode, { inventories, warnings: inventories.flatMap((inv) => inv.warnings), progress });
   });
   return cmd;
 }

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
 import type { ScanReport } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import { OS_OWNED_MODES, type OsOwnedMode } from '../../matching/matcher.js';
 import { evaluatePolicy, type Policy, type PolicyResult } from '../../policy/evaluate.js';
 import { loadIgnoreFile } from '../../policy/ignore-file.js';
 import { parseThreshold } from '../../policy/threshold.js';
@@ -17,6 +18,7 @@ import {
   DEFAULT_OFFLINE_MAX_DB_AGE_HOURS,
   describeDbAge,
   feedFailureLines,
+  readStoredInventory,
   scanReference,
   staleFeedWarnings,
   type DbAgeCheck,
@@ -26,7 +28,7 @@ import { defaultDbPath, openVulnDb, updateFeeds, type FeedFailure, type UpdateSu
 import type { RunContext } from '../main.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
-import { createProgress } from '../progress.js';
+import { createProgress, progressMode, writeRunSummary } from '../progress.js';
 
 interface ScanOptions extends ImageCliOptions {
   whitelist?: string;
@@ -43,6 +45,7 @@ interface ScanOptions extends ImageCliOptions {
   showSuppressed?: boolean;
   why?: boolean;
   includeNotAffected?: boolean;
+  osOwned: OsOwnedMode;
   ignoreFile: string[];
   format: string;
   output: string[];
@@ -185,6 +188,11 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--show-suppressed', 'list findings suppressed by VEX or ignore files, with the justification')
     .option('--why', 'show the records and the rule behind each finding')
     .option('--include-not-affected', 'also report (JSON) the statements that cleared packages, with the rule that cleared them')
+    .addOption(
+      new Option('--os-owned <mode>', 'language packages an OS package installed: distro (its distribution records judge them), report (match as they are), skip (leave them to the OS package)')
+        .choices(OS_OWNED_MODES)
+        .default('distro'),
+    )
     .option('--ignore-file <file>', 'ids to ignore, one per line or YAML (repeatable)', collect, [])
     .addOption(new Option('-f, --format <format>', 'format on standard output').choices(REPORT_FORMATS.map((f) => f.id)).default('table'))
     .option('-o, --output <format=file>', 'also write FORMAT to FILE (repeatable)', collect, [])
@@ -206,7 +214,11 @@ export function scanCommand(ctx: RunContext): Command {
     const reportAll = parseBool(opts.reportAll);
     const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : opts.offline ? DEFAULT_OFFLINE_MAX_DB_AGE_HOURS : undefined;
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
+    // A broken sbom:/inventory: file is reported before the DB is checked (or updated for minutes).
+    const stored = clairUrl ? undefined : await readStoredInventory(reference);
 
+    const mode = progressMode(opts.quiet === true);
+    const progress = createProgress(clairUrl ? 'summary' : mode);
     let outcomes: ScanOutcome[];
     if (clairUrl) {
       const { scanWithClair } = await import('../../services/clair-scan.js');
@@ -216,13 +228,15 @@ export function scanCommand(ctx: RunContext): Command {
     } else {
       const dbPath = opts.db ?? defaultDbPath();
       await ensureDb(dbPath, { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true });
-      const progress = createProgress(!opts.quiet);
       try {
         outcomes = await scanReference({
           reference,
           dbPath,
+          ...(stored ? { stored } : {}),
           includeNotAffected: opts.includeNotAffected === true,
+          osOwned: opts.osOwned,
           image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
+          onWalkProgress: (p) => progress.onWalk(p),
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
           concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
         });
@@ -260,9 +274,10 @@ export function scanCommand(ctx: RunContext): Command {
       for (const o of outputs) await writeOutput(o.file, render(o.format, report, policy));
       if (!(opts.quiet && opts.format === 'table')) await writeOutput(undefined, render(opts.format, report, policy));
     }
-    for (const { warnings } of outcomes) {
-      if (!opts.quiet) for (const w of warnings) process.stderr.write(`portcullis: warning: ${w.message}\n`);
-    }
+    // A summary line only for images read in this run; a stored inventory's warnings are still its own.
+    const readNow = clairUrl || stored ? [] : outcomes.flatMap(({ report }) => (report.inventory ? [report.inventory] : []));
+    const warnings = outcomes.flatMap(({ report, warnings: matching }) => [...(report.inventory?.warnings ?? []), ...matching]);
+    writeRunSummary(mode, { inventories: readNow, warnings, progress });
 
     const noFeatures = outcomes.every(({ report }) => report.packageCount === 0);
     if (opts.exitWhenNoFeatures && noFeatures) ctx.exitCode = 5;

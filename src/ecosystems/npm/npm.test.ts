@@ -6,6 +6,8 @@ import { isPortcullisError } from '../../domain/errors.js';
 import type { DetectorOutput } from '../../detectors/types.js';
 import { installedPackageJson, npmPackageJsonDetector, parseInstalledPackageJson } from './package-json-detector.js';
 import { nameFromInstallPath, npmLockfileDetector, parsePackageLock } from './package-lock-detector.js';
+import { isProjectManifest, parseProjectManifest } from './project-manifest-detector.js';
+import { yarnLockDetector } from './yarn-pnpm-lock-detectors.js';
 
 const file = (path: string, mode = 0o644) => ({ path, size: 100, mode });
 
@@ -97,7 +99,7 @@ describe('npm lockfile detector', () => {
     for (const bad of ['', 'null', '[1,2]', '{"packages": ', '\u0000\u00ff']) {
       assert.throws(() => parsePackageLock('x/package-lock.json', bad), (err) => isPortcullisError(err, 'E_INPUT') && err.message.startsWith('npm-package-lock: '));
     }
-    assert.deepEqual(parsePackageLock('p', '{"lockfileVersion": 1}'), {});
+    assert.deepEqual(parsePackageLock('p', '{"lockfileVersion": 1}'), { projects: [{ ecosystem: 'npm', source: 'lockfile', path: 'p' }] });
     assert.equal(parsePackageLock('p', '{"dependencies": 5}').warnings?.length, 1);
     // A hostile, very deep v1 tree stops at the depth cap.
     let deep: Record<string, unknown> = {};
@@ -177,6 +179,48 @@ describe('npm package.json detector', () => {
     assert.equal(out.warnings?.[0]?.code, 'malformed-record');
     for (const bad of ['{', '"str"', '\u0000', '']) {
       assert.throws(() => parseInstalledPackageJson('node_modules/x/package.json', bad), (err) => isPortcullisError(err, 'E_INPUT'));
+    }
+  });
+});
+
+describe('npm: the project a lockfile belongs to', () => {
+  test('v2 lockfile: name, version and direct dependencies from the root entry (packages[""]), checked against the file', () => {
+    // osv-scanner-in-place-npm/package-lock.json: "": {name: osv-fix, version: 1.0.0, dependencies: {npm-registry-client: ^6.2.0}}.
+    const text = readFileSync(sharedData('pkgdb', 'npm', 'osv-scanner-in-place-npm', 'package-lock.json'), 'utf8');
+    const out = parsePackageLock('srv/app/package-lock.json', text);
+    assert.deepEqual(out.projects, [{ ecosystem: 'npm', source: 'lockfile', path: 'srv/app/package-lock.json', name: 'osv-fix', version: '1.0.0', dependencies: ['npm-registry-client'] }]);
+    // The root is never a package.
+    assert.ok(!(out.packages ?? []).some((p) => p.name === 'osv-fix'));
+  });
+
+  test('v1 lockfile: top-level name and version; direct dependencies are not told apart from hoisted ones', () => {
+    const v1 = parsePackageLock('a/package-lock.json', JSON.stringify({ name: 'web', version: '2.1.0', lockfileVersion: 1, dependencies: { ms: { version: '2.1.3' } } }));
+    assert.deepEqual(v1.projects, [{ ecosystem: 'npm', source: 'lockfile', path: 'a/package-lock.json', name: 'web', version: '2.1.0' }]);
+    // osv-scalibr-v1 names no project at all: a stub, for the package.json beside it to name.
+    const unnamed = parsePackageLock('b/package-lock.json', readFileSync(sharedData('pkgdb', 'npm', 'osv-scalibr-v1', 'package-lock.json'), 'utf8'));
+    assert.deepEqual(unnamed.projects, [{ ecosystem: 'npm', source: 'lockfile', path: 'b/package-lock.json' }]);
+  });
+
+  test('yarn and pnpm lockfiles name no project: a stub for the manifest beside them', () => {
+    const yarn = yarnLockDetector.parse({ ...file('srv/app/yarn.lock'), bytes: Buffer.from('ms@^2.1.3:\n  version "2.1.3"\n') });
+    assert.ok(!(yarn instanceof Promise));
+    assert.deepEqual(yarn.projects, [{ ecosystem: 'npm', source: 'lockfile', path: 'srv/app/yarn.lock' }]);
+    assert.equal(yarn.packages?.[0]?.name, 'ms');
+  });
+
+  test('project manifests: package.json outside node_modules and Debian module folders', () => {
+    assert.ok(isProjectManifest(file('app/package.json')));
+    assert.ok(isProjectManifest(file('package.json')));
+    for (const other of ['app/node_modules/ms/package.json', 'app/node_modules/ms/lib/package.json', 'usr/share/nodejs/acorn/package.json', 'app/package.json.bak']) {
+      assert.equal(isProjectManifest(file(other)), false, other);
+    }
+    const manifest = { name: 'portcullis-test-app', version: '1.0.0', private: true, dependencies: { lodash: '4.17.15', qs: '0.6.6' }, devDependencies: { semver: '4.3.1' }, peerDependencies: 5 };
+    assert.deepEqual(parseProjectManifest('app/package.json', JSON.stringify(manifest)).projects, [
+      { ecosystem: 'npm', source: 'manifest', path: 'app/package.json', name: 'portcullis-test-app', version: '1.0.0', dependencies: ['lodash', 'qs', 'semver'] },
+    ]);
+    assert.deepEqual(parseProjectManifest('app/package.json', '{}').projects, [{ ecosystem: 'npm', source: 'manifest', path: 'app/package.json' }]);
+    for (const bad of ['', '[]', '{"name":']) {
+      assert.throws(() => parseProjectManifest('app/package.json', bad), (err) => isPortcullisError(err, 'E_INPUT') && err.message.startsWith('npm-project-manifest: '));
     }
   });
 });

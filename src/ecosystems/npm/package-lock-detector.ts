@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Detector, DetectorOutput } from '../../detectors/types.js';
-import type { PackageRecord } from '../../domain/package.js';
+import type { PackageRecord, ProjectRecord } from '../../domain/package.js';
 
 type Warning = NonNullable<DetectorOutput['warnings']>[number];
 
@@ -146,10 +146,46 @@ function dedupe(found: Found[], path: string): PackageRecord[] {
   });
 }
 
+/** The dependency maps of a package.json (and of a v2/v3 lockfile's root entry, which copies them). */
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
+
+/** Names of the direct dependencies a package.json-shaped object declares; undefined when it has no dependency map at all. */
+export function declaredDependencies(manifest: Record<string, unknown>): string[] | undefined {
+  let names: Set<string> | undefined;
+  for (const field of DEPENDENCY_FIELDS) {
+    const map = manifest[field];
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) continue;
+    names ??= new Set();
+    for (const name of Object.keys(map)) names.add(name);
+  }
+  return names === undefined ? undefined : [...names].sort();
+}
+
+/**
+ * The project a lockfile belongs to: v2/v3 root entry (`packages[""]`: name, version and the
+ * dependency maps npm copies from package.json), else the v1 top-level `name`/`version` (v1 does
+ * not tell direct dependencies from hoisted ones, so none are given).
+ */
+function lockfileProject(lock: Record<string, unknown>, path: string): ProjectRecord {
+  const packages = lock['packages'];
+  const rootEntry = typeof packages === 'object' && packages !== null ? (packages as Record<string, unknown>)[''] : undefined;
+  const root = typeof rootEntry === 'object' && rootEntry !== null && !Array.isArray(rootEntry) ? (rootEntry as Record<string, unknown>) : undefined;
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  const project: ProjectRecord = { ecosystem: 'npm', source: 'lockfile', path };
+  const name = text(root?.['name']) ?? text(lock['name']);
+  const version = text(root?.['version']) ?? text(lock['version']);
+  if (name !== undefined) project.name = name;
+  if (version !== undefined) project.version = version;
+  const dependencies = root ? declaredDependencies(root) : undefined;
+  if (dependencies !== undefined) project.dependencies = dependencies;
+  return project;
+}
+
 /**
  * Reads an npm lockfile (package-lock.json or npm-shrinkwrap.json): the v2/v3 `packages` map when
  * present, else the v1 nested `dependencies` tree. The root project, workspace members, links and
- * entries without a version are skipped; dev/optional/bundled flags become attributes.
+ * entries without a version are skipped; dev/optional/bundled flags become attributes. The root
+ * project is told of in `projects` (see lockfileProject), never as a package.
  * Returns no packages for a lockfile with no dependencies. Throws (E_INPUT, "npm-package-lock: ...")
  * when the file is not a JSON object.
  */
@@ -173,7 +209,7 @@ export function parsePackageLock(path: string, text: string): DetectorOutput {
     found = fromV1Tree(lock['dependencies'], path, warnings);
   }
   const records = dedupe(found, path);
-  const out: DetectorOutput = {};
+  const out: DetectorOutput = { projects: [lockfileProject(lock, path)] };
   if (records.length > 0) out.packages = records;
   if (warnings.length > 0) out.warnings = warnings;
   return out;
@@ -186,7 +222,7 @@ export function parsePackageLock(path: string, text: string): DetectorOutput {
  */
 export const npmLockfileDetector: Detector = {
   id: 'npm-package-lock',
-  version: 1,
+  version: 2,
   maxBytes: 64 * 1024 * 1024,
   oversize: 'skip',
   wants(file) {

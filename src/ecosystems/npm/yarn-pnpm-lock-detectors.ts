@@ -179,6 +179,14 @@ export function parsePnpmLock(path: string, text: string): DetectorOutput {
   return output(found, warnings, path);
 }
 
+/**
+ * Adds the project stub a yarn or pnpm lockfile stands for: these lockfiles name no project, so
+ * its name, version and direct dependencies come from the package.json beside it (`npm-project-manifest`).
+ */
+function withProject(output: DetectorOutput, path: string): DetectorOutput {
+  return { ...output, projects: [{ ecosystem: 'npm', source: 'lockfile', path }] };
+}
+
 function wantsLockfile(file: FileInfo, base: string): boolean {
   return (file.path === base || file.path.endsWith(`/${base}`)) && !`/${file.path}`.includes('/node_modules/');
 }
@@ -186,19 +194,19 @@ function wantsLockfile(file: FileInfo, base: string): boolean {
 /** yarn.lock files of applications (outside node_modules). */
 export const yarnLockDetector: Detector = {
   id: 'npm-yarn-lock',
-  version: 1,
+  version: 2,
   maxBytes: 64 * 1024 * 1024,
   oversize: 'skip',
   wants: (file) => wantsLockfile(file, 'yarn.lock'),
-  parse: (file) => parseYarnLock(file.path, file.bytes.toString('utf8')),
+  parse: (file) => withProject(parseYarnLock(file.path, file.bytes.toString('utf8')), file.path),
 };
 
 /** pnpm-lock.yaml files of applications (outside node_modules). */
 export const pnpmLockDetector: Detector = {
   id: 'npm-pnpm-lock',
-  version: 1,
+  version: 2,
   maxBytes: 64 * 1024 * 1024,
   oversize: 'skip',
   wants: (file) => wantsLockfile(file, 'pnpm-lock.yaml'),
-  parse: (file) => parsePnpmLock(file.path, file.bytes.toString('utf8')),
+  parse: (file) => withProject(parsePnpmLock(file.path, file.bytes.toString('utf8')), file.path),
 };

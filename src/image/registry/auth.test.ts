@@ -99,7 +99,6 @@ describe('resolveCredentials', () => {
           'http://Example.COM:8443/v2/': { auth: Buffer.from('ex:pw').toString('base64') },
           'broken.example': { auth: 'not base64 user pass' },
         },
-        credsStore: 'desktop',
       }),
     );
   });

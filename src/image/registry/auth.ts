@@ -69,8 +69,11 @@ export function parseWwwAuthenticate(header: string | string[] | undefined): Aut
   return out;
 }
 
-/** What the Authenticator needs from the HTTP layer to ask a token server. */
-export type TokenFetcher = (url: URL, authorization: string | undefined, signal?: AbortSignal) => Promise<{ status: number; body: string }>;
+/**
+ * What the Authenticator needs from the HTTP layer to ask a token server: a GET of `url` with the
+ * Authorization header, or, when `form` is given, a POST of that form (OAuth2 refresh-token grant).
+ */
+export type TokenFetcher = (url: URL, authorization: string | undefined, signal?: AbortSignal, form?: URLSearchParams) => Promise<{ status: number; body: string }>;
 
 const TokenResponseSchema = z.object({
   token: z.string().optional(),
@@ -85,9 +88,13 @@ const EXPIRY_MARGIN_MS = 5_000;
 
 type Scheme = { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
 
+/** The OAuth2 client id sent with refresh-token grants (Docker sends its own name likewise). */
+const OAUTH_CLIENT_ID = 'portcullis';
+
 /**
  * Registry authentication: anonymous, Basic, or Bearer tokens from the challenge's realm (asked with
- * the Basic credentials when there are any), cached per realm, service and scope until expiry.
+ * the Basic credentials when there are any, or, for an identity token, with an OAuth2
+ * refresh-token grant as Docker does), cached per realm, service and scope until expiry.
  */
 export class Authenticator {
   private scheme: Scheme | undefined;
@@ -151,7 +158,8 @@ export class Authenticator {
   }
 
   private basicHeader(): string | undefined {
-    if (!this.credentials) return undefined;
+    // An identity token is only good at a token server; Docker sends no Basic header for it either.
+    if (!this.credentials || this.credentials.identityToken !== undefined) return undefined;
     return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
   }
 
@@ -174,14 +182,27 @@ export class Authenticator {
     }
     if (scheme.service !== undefined) url.searchParams.set('service', scheme.service);
     // Several scopes may be requested at once; Distribution joins them with spaces in challenges.
-    if (scope) for (const s of scope.split(' ').filter((x) => x !== '')) url.searchParams.append('scope', s);
-    const res = await this.fetchToken(url, this.basicHeader(), signal);
-    if (res.status === 401 || res.status === 403) {
-      const detail = registryErrorText(res.body);
+    const scopes = scope ? scope.split(' ').filter((x) => x !== '') : [];
+    const identityToken = this.credentials?.identityToken;
+    let res: { status: number; body: string };
+    if (identityToken !== undefined) {
+      // Docker's OAuth2 flow: realm and service as challenged, scopes space-joined in one field.
+      url.searchParams.delete('service');
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: identityToken, client_id: OAUTH_CLIENT_ID });
+      if (scheme.service !== undefined) form.set('service', scheme.service);
+      if (scopes.length > 0) form.set('scope', scopes.join(' '));
+      res = await this.fetchToken(url, undefined, signal, form);
+    } else {
+      for (const s of scopes) url.searchParams.append('scope', s);
+      res = await this.fetchToken(url, this.basicHeader(), signal);
+    }
+    // OAuth2 token endpoints answer a bad grant with 400 (RFC 6749 5.2), not 401.
+    if (res.status === 401 || res.status === 403 || (identityToken !== undefined && res.status === 400)) {
+      const detail = registryErrorText(res.body) || oauthErrorText(res.body);
       throw new PortcullisError(
         'E_AUTH',
         this.credentials
-          ? `registry: token server ${url.origin} rejected the credentials for ${this.host}${detail ? `: ${detail}` : ''}`
+          ? `registry: token server ${url.origin} rejected the ${identityToken !== undefined ? 'identity token' : 'credentials'} for ${this.host}${detail ? `: ${detail}` : ''}`
           : `registry: ${this.host} requires authentication and no credentials were found (use --username/--password, PORTCULLIS_REGISTRY_USERNAME/PORTCULLIS_REGISTRY_PASSWORD, or docker login)`,
         { host: this.host, status: res.status },
       );
@@ -204,5 +225,15 @@ export class Authenticator {
     // Lifetime is counted from receipt on our clock: issued_at comes from a clock that may be skewed.
     this.tokens.set(key, { value, expiresAt: this.now() + lifetimeS * 1000 });
     return value;
+  }
+}
+
+/** `error: error_description` of an OAuth2 error response (RFC 6749 5.2), or ''. */
+function oauthErrorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; error_description?: unknown };
+    return [parsed.error, parsed.error_description].filter((x) => typeof x === 'string' && x !== '').join(': ');
+  } catch {
+    return '';
   }
 }

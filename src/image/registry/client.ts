@@ -84,7 +84,7 @@ export class RegistryClient {
       headersTimeout: t.headersMs ?? 60_000,
       bodyTimeout: t.bodyMs ?? 60_000,
     });
-    this.auth = new Authenticator(registry, options.credentials, (url, authorization, signal) => this.fetchToken(url, authorization, signal));
+    this.auth = new Authenticator(registry, options.credentials, (url, authorization, signal, form) => this.fetchToken(url, authorization, signal, form));
   }
 
   /** Releases the connection pool. The client must not be used afterwards. */
@@ -343,18 +343,22 @@ export class RegistryClient {
     return current;
   }
 
-  private async fetchToken(url: URL, authorization: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: string }> {
-    const res = await this.follow(await this.requestWithRetry(url, 'GET', withAuth({}, authorization), signal), {}, signal);
+  /** GET with Basic credentials, or (with `form`, an OAuth2 refresh-token grant) a form POST. */
+  private async fetchToken(url: URL, authorization: string | undefined, signal?: AbortSignal, form?: URLSearchParams): Promise<{ status: number; body: string }> {
+    const first = form
+      ? await this.requestWithRetry(url, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, signal, form.toString())
+      : await this.requestWithRetry(url, 'GET', withAuth({}, authorization), signal);
+    const res = await this.follow(first, {}, signal);
     return { status: res.status, body: await readText(res.body, 1024 * 1024) };
   }
 
   /** One request, retried on 429/5xx (honouring Retry-After) and on transient network errors. */
-  private async requestWithRetry(url: URL, method: 'GET', headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+  private async requestWithRetry(url: URL, method: 'GET' | 'POST', headers: Record<string, string>, signal?: AbortSignal, body?: string): Promise<Response> {
     const allHeaders = { 'user-agent': this.options.userAgent ?? 'portcullis', ...headers };
     for (let attempt = 1; ; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method, headers: allHeaders, dispatcher: this.agent, signal });
+        res = await request(url, { method, headers: allHeaders, dispatcher: this.agent, signal, ...(body !== undefined ? { body } : {}) });
       } catch (err) {
         if (isAbortError(err, signal)) throw signal?.reason ?? err;
         if (!isRetryableNetworkError(err) || isTlsError(err) || attempt >= this.retry.attempts) {

@@ -132,6 +132,14 @@ describe('apk tolerance', () => {
     assert.deepEqual(result.packages, clean.packages);
   });
 
+  test('bytes (read line by line) give what the text gives: a byte-order mark and invalid UTF-8 in a value', () => {
+    const at = real.indexOf('\nT:') + 3;
+    const bytes = Buffer.concat([Buffer.from(`\uFEFF${real.slice(0, at)}`, 'utf8'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(real.slice(at), 'utf8')]);
+    const result = parseApkInstalled(bytes, PATH);
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(result.packages, clean.packages);
+  });
+
   test('a record without a name or version is skipped with a warning, the rest kept', () => {
     const records = real.split('\n\n').filter((r) => r.trim() !== '');
     const noVersion = (records[1] ?? '').replace(/^V:.*\n/m, '');
@@ -160,8 +168,8 @@ describe('apk tolerance', () => {
     assert.equal(result.packages[0]?.sourceName, 'bar');
   });
 
-  test('an empty database has no packages and no warnings', () => {
-    assert.deepEqual(parseApkInstalled(Buffer.alloc(0), PATH), { packages: [], warnings: [] });
+  test('an empty database has no packages, no file lists and no warnings', () => {
+    assert.deepEqual(parseApkInstalled(Buffer.alloc(0), PATH), { packages: [], warnings: [], ownedFiles: [] });
   });
 });
 
@@ -180,5 +188,57 @@ describe('apkDetector', () => {
     const out = await apkDetector.parse({ path: PATH, size: bytes.length, mode: 0o644, bytes });
     assert.equal(out.packages?.length, 14);
     assert.equal(out.packages?.find((p) => p.name === 'libcrypto1.1')?.sourceName, 'openssl');
+  });
+});
+
+describe('apk installed database: the files each package installed', () => {
+  /** An independent reading of the F:/R: lines, `awk`-style: the folder of the last F: line joined to each R: name, per P: record. */
+  function naiveFiles(text: string): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    let name = '';
+    let folder = '';
+    for (const line of text.split('\n')) {
+      if (line.startsWith('P:')) {
+        name = line.slice(2);
+        out.set(name, []);
+      }
+      if (line.startsWith('F:')) {
+        folder = line.slice(2);
+        out.get(name)?.push(folder);
+      }
+      if (line.startsWith('R:')) out.get(name)?.push(`${folder}/${line.slice(2)}`);
+    }
+    return out;
+  }
+
+  for (const release of Object.keys(MINIROOTFS_COUNTS)) {
+    test(`${release}: every F:/R: line becomes an owned path of its own package, with its version`, () => {
+      const text = readFileSync(sharedData('pkgdb', 'apk', 'alpine-minirootfs', release, 'installed'), 'utf8');
+      const { packages, ownedFiles } = parseApkInstalled(text, PATH);
+      const expected = naiveFiles(text);
+      for (const list of ownedFiles) {
+        const p = packages.find((x) => x.name === list.name);
+        assert.equal(list.version, p?.version);
+        assert.equal(list.ecosystem, 'apk');
+        assert.deepEqual(list.files, expected.get(list.name), list.name);
+      }
+      const withFiles = [...expected].filter(([, files]) => files.length > 0).map(([n]) => n);
+      assert.deepEqual(ownedFiles.map((l) => l.name).sort(), withFiles.sort());
+    });
+  }
+
+  test('3.20.3: musl owns its loader and libc, busybox owns bin/busybox (checked by hand in the file)', () => {
+    const { ownedFiles } = parseApkInstalled(readFileSync(sharedData('pkgdb', 'apk', 'alpine-minirootfs', '3.20.3', 'installed')), PATH);
+    const owner = (path: string) => ownedFiles.filter((l) => l.files.includes(path)).map((l) => `${l.name} ${l.version ?? ''}`);
+    assert.deepEqual(owner('lib/ld-musl-x86_64.so.1'), ['musl 1.2.5-r0']);
+    assert.deepEqual(owner('lib/libc.musl-x86_64.so.1'), ['musl 1.2.5-r0']);
+    assert.deepEqual(owner('bin/busybox'), ['busybox 1.36.1-r29']);
+  });
+
+  test('the detector hands the lists on; a list climbing out of the root owns nothing there', () => {
+    const text = 'P:evil\nV:1-r0\nF:../etc\nR:passwd\nF:usr/lib\nR:x.so\n';
+    const out = apkDetector.parse({ path: PATH, size: text.length, mode: 0o644, bytes: Buffer.from(text) });
+    assert.ok(!(out instanceof Promise));
+    assert.deepEqual(out.ownedFiles, [{ ecosystem: 'apk', name: 'evil', version: '1-r0', files: ['usr/lib', 'usr/lib/x.so'] }]);
   });
 });

@@ -1,13 +1,20 @@
-import type { PackageRecord } from '../../domain/package.js';
-import { decodeText, type PackageDbResult, type PackageDbWarning } from '../common.js';
+import type { OwnedFiles, PackageRecord } from '../../domain/package.js';
+import { textLines, type PackageDbResult, type PackageDbWarning } from '../common.js';
+import { ownedImagePath } from '../owned-paths.js';
+
+/** apk's database read: its packages, and the files each of them installed (`F:` folder + `R:` file lines). */
+export interface ApkInstalledResult extends PackageDbResult {
+  ownedFiles: OwnedFiles[];
+}
 
 /**
  * Parses apk's installed database (`lib/apk/db/installed`) into `apk` package records.
  *
  * The format is apk-tools' own: one record per package, records separated by a blank line, each line
  * `X:value` with a one-letter field key. Used here: `P` name, `V` version, `A` architecture, `o`
- * origin (the aports source package, which shares the version), `L` licence. Every other key
- * (checksums, dependencies, the F/R/Z/a/M file lists, ...) is read past without interpretation, so new
+ * origin (the aports source package, which shares the version), `L` licence, and the file list:
+ * each `R:` file lies in the folder of the `F:` line before it. Every other key
+ * (checksums, dependencies, the Z/a/M file attributes, ...) is read past without interpretation, so new
  * or unknown keys cannot break parsing. Hand-written because it is ten lines of logic and no npm
  * package reads this file.
  *
@@ -15,23 +22,32 @@ import { decodeText, type PackageDbResult, type PackageDbWarning } from '../comm
  * warning; the rest of the file is kept. CRLF line ends are tolerated. Returns no packages for an
  * empty database (a freshly created root).
  */
-export function parseApkInstalled(bytes: Uint8Array | string, path: string): PackageDbResult {
+export function parseApkInstalled(bytes: Uint8Array | string, path: string): ApkInstalledResult {
   const packages: PackageRecord[] = [];
   const warnings: PackageDbWarning[] = [];
-  const lines = decodeText(bytes).split('\n');
+  const ownedFiles: OwnedFiles[] = [];
 
   let fields = new Map<string, string>();
+  let files: string[] = [];
+  let folder = '';
   let startLine = 0;
   const flush = (): void => {
     if (fields.size > 0) {
       const record = toRecord(fields, path, startLine, warnings);
-      if (record) packages.push(record);
+      if (record) {
+        packages.push(record);
+        if (files.length > 0) ownedFiles.push({ ecosystem: 'apk', name: record.name, version: record.version, ...(record.arch ? { arch: record.arch } : {}), files });
+      }
     }
     fields = new Map();
+    files = [];
+    folder = '';
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
+  // Line by line: only the current record is held (see textLines).
+  let i = -1;
+  for (const raw of textLines(bytes)) {
+    i += 1;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.trim() === '') {
       flush();
@@ -43,11 +59,19 @@ export function parseApkInstalled(bytes: Uint8Array | string, path: string): Pac
       continue;
     }
     const key = line[0] ?? '';
-    // Per-package keys appear once; the file-list keys repeat, and only the first of each is kept (unused).
+    if (key === 'F') {
+      folder = line.slice(2);
+      const dir = ownedImagePath(folder);
+      if (dir !== undefined) files.push(dir);
+    } else if (key === 'R') {
+      const file = ownedImagePath(`${folder}/${line.slice(2)}`);
+      if (file !== undefined) files.push(file);
+    }
+    // Per-package keys appear once; the file-list keys repeat, and only the first of each is kept.
     if (!fields.has(key)) fields.set(key, line.slice(2));
   }
   flush();
-  return { packages, warnings };
+  return { packages, warnings, ownedFiles };
 }
 
 function toRecord(fields: Map<string, string>, path: string, line: number, warnings: PackageDbWarning[]): PackageRecord | undefined {

@@ -5,12 +5,13 @@ import { parseApkInstalled } from './apk-installed.js';
 const APK_DB_PATHS = new Set(['lib/apk/db/installed', 'usr/lib/apk/db/installed']);
 
 /**
- * Alpine, Wolfi and other apk-based packages from apk's installed database. Emits no packages for an
- * empty database.
+ * Alpine, Wolfi and other apk-based packages from apk's installed database, with the files each
+ * installed (`ownedFiles`, joined with language packages at inventory time). Emits no packages for
+ * an empty database.
  */
 export const apkDetector: Detector = {
   id: 'apk',
-  version: 1,
+  version: 2,
   // The database lists every installed file; even large images stay well under 64 MiB.
   maxBytes: 64 * 1024 * 1024,
   oversize: 'error',
@@ -18,7 +19,7 @@ export const apkDetector: Detector = {
     return APK_DB_PATHS.has(file.path);
   },
   parse(file: CapturedFile): DetectorOutput {
-    const { packages, warnings } = parseApkInstalled(file.bytes, file.path);
-    return { packages, warnings };
+    const { packages, warnings, ownedFiles } = parseApkInstalled(file.bytes, file.path);
+    return { packages, warnings, ...(ownedFiles.length > 0 ? { ownedFiles } : {}) };
   },
 };

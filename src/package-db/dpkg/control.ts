@@ -4,6 +4,8 @@
  * field names, continuation lines, tolerant paragraph separators) without pulling in a whole apt client.
  */
 
+import { textLines } from '../common.js';
+
 /** One paragraph of a control file. */
 export interface ControlStanza {
   /** Field values keyed by lower-cased field name; continuation lines are joined with `\n`. */
@@ -20,26 +22,30 @@ export interface ControlStanza {
  * A field repeated inside one stanza keeps its last value (dpkg would reject the file; we keep going).
  * Returns [] for empty or whitespace-only text.
  */
-export function parseControlStanzas(text: string): ControlStanza[] {
-  const stanzas: ControlStanza[] = [];
+export function parseControlStanzas(text: Uint8Array | string): ControlStanza[] {
+  return [...controlStanzas(text)];
+}
+
+/**
+ * The stanzas of a control file one at a time, as parseControlStanzas reads them: only the current
+ * stanza is held, so a database of 200,000 packages costs no more than its largest stanza on top of
+ * its bytes (decoded line by line, see textLines).
+ */
+export function* controlStanzas(text: Uint8Array | string): Generator<ControlStanza> {
   let current: ControlStanza | undefined;
   let lastField: string | undefined;
-  const lines = text.replace(/^\uFEFF/, '').split('\n');
-
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
+  let lineNo = 0;
+  for (const raw of textLines(text)) {
+    lineNo += 1;
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const lineNo = i + 1;
-
     // Blank (or whitespace-only) lines end a stanza; deb822 parsers may accept the latter as separators.
     if (line.trim() === '') {
-      if (current) stanzas.push(current);
+      if (current) yield current;
       current = undefined;
       lastField = undefined;
       continue;
     }
     if (line.startsWith('#')) continue;
-
     if (line.startsWith(' ') || line.startsWith('\t')) {
       if (current && lastField !== undefined) {
         const previous = current.fields.get(lastField) ?? '';
@@ -52,7 +58,6 @@ export function parseControlStanzas(text: string): ControlStanza[] {
       }
       continue;
     }
-
     current ??= { fields: new Map(), line: lineNo, strayLines: [] };
     const colon = line.indexOf(':');
     if (colon <= 0) {
@@ -63,6 +68,5 @@ export function parseControlStanzas(text: string): ControlStanza[] {
     lastField = line.slice(0, colon).trim().toLowerCase();
     current.fields.set(lastField, line.slice(colon + 1).trim());
   }
-  if (current) stanzas.push(current);
-  return stanzas;
+  if (current) yield current;
 }

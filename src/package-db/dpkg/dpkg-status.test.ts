@@ -209,6 +209,15 @@ describe('dpkg tolerance', () => {
     assert.match(result.warnings[2]?.message ?? '', /spaced.*embedded spaces/);
   });
 
+  test('bytes (read line by line) give what their decoded text gives: BOM, CRLF, invalid UTF-8 in a description', () => {
+    const text = `\uFEFF${original.replace(/\n/g, '\r\n')}`;
+    const at = text.indexOf('Description: ') + 'Description: '.length;
+    const bytes = Buffer.concat([Buffer.from(text.slice(0, at), 'utf8'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(text.slice(at), 'utf8')]);
+    const fromBytes = parseDpkgStatus(bytes, 'var/lib/dpkg/status');
+    assert.deepEqual(fromBytes, parseDpkgStatus(new TextDecoder().decode(bytes), 'var/lib/dpkg/status'));
+    assert.deepEqual(fromBytes.packages, parseDpkgStatus(original, 'var/lib/dpkg/status').packages);
+  });
+
   test('an empty file has no packages and no warnings', () => {
     assert.deepEqual(parseDpkgStatus(Buffer.alloc(0), 'var/lib/dpkg/status'), { packages: [], warnings: [] });
     assert.deepEqual(parseDpkgStatus('\n\n  \n', 'var/lib/dpkg/status'), { packages: [], warnings: [] });

@@ -1,6 +1,6 @@
 import type { PackageRecord } from '../../domain/package.js';
-import { decodeText, type PackageDbResult, type PackageDbWarning } from '../common.js';
-import { parseControlStanzas, type ControlStanza } from './control.js';
+import type { PackageDbResult, PackageDbWarning } from '../common.js';
+import { controlStanzas, type ControlStanza } from './control.js';
 
 /**
  * The dpkg package states (third word of `Status:`) whose package is reported as present.
@@ -52,7 +52,8 @@ export function parseDpkgStatus(bytes: Uint8Array | string, path: string, option
   const warnings: PackageDbWarning[] = [];
   const byKey = new Map<string, PackageRecord>();
 
-  for (const stanza of parseControlStanzas(decodeText(bytes))) {
+  // Stanza by stanza: only the records are kept, never every stanza of the file at once.
+  for (const stanza of controlStanzas(bytes)) {
     const record = stanzaToRecord(stanza, path, options, warnings);
     if (record === undefined) continue;
     const key = `${record.name}\u0000${record.arch ?? ''}`;

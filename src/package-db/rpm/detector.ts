@@ -10,12 +10,12 @@ const RPM_DB_FILES = new Set(['Packages', 'Packages.db', 'rpmdb.sqlite']);
 
 /**
  * RHEL/UBI, CentOS, Rocky, Alma, Fedora, Amazon Linux, SUSE, Mariner... packages from the rpm database,
- * whatever its storage format. `gpg-pubkey` entries are not packages and are left out. Emits no packages
+ * whatever its storage format, with the files each installed (`ownedFiles`). `gpg-pubkey` entries are not packages and are left out. Emits no packages
  * for an empty database; a file that is no rpm database at all makes parse throw (a per-file warning).
  */
 export const rpmDetector: Detector = {
   id: 'rpm',
-  version: 1,
+  version: 2,
   // Databases of large hosts reach a few hundred MiB (file lists, changelogs are in every header).
   maxBytes: 256 * 1024 * 1024,
   oversize: 'error',
@@ -26,7 +26,7 @@ export const rpmDetector: Detector = {
     return false;
   },
   parse(file: CapturedFile): DetectorOutput {
-    const { packages, warnings } = parseRpmDatabase(file.bytes, file.path);
-    return { packages, warnings };
+    const { packages, warnings, ownedFiles } = parseRpmDatabase(file.bytes, file.path);
+    return { packages, warnings, ...(ownedFiles.length > 0 ? { ownedFiles } : {}) };
   },
 };

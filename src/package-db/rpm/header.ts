@@ -21,7 +21,11 @@ export const RPMTAG = {
   SUMMARY: 1004,
   LICENSE: 1014,
   ARCH: 1022,
+  OLDFILENAMES: 1027,
   SOURCERPM: 1044,
+  DIRINDEXES: 1116,
+  BASENAMES: 1117,
+  DIRNAMES: 1118,
   MODULARITYLABEL: 5096,
 } as const;
 
@@ -133,6 +137,30 @@ export function headerString(header: RpmHeader, tag: number): string | undefined
   }
   if (entry.count < 1) fail(`tag ${tag} has no value`);
   return readStrings(header, entry, 1)[0];
+}
+
+/**
+ * Every string of a STRING_ARRAY `tag` (a file list, ...), or undefined when absent. Throws on another
+ * type or a string running out of the data.
+ */
+export function headerStringArray(header: RpmHeader, tag: number): string[] | undefined {
+  const entry = findEntry(header, tag);
+  if (entry === undefined) return undefined;
+  if (entry.type !== RPM_TYPE.STRING_ARRAY) fail(`tag ${tag} has type ${entry.type}, not STRING_ARRAY`);
+  // Each string takes at least its NUL: a count the data cannot hold is damage, not a long loop.
+  if (entry.count > header.data.length - entry.offset) fail(`tag ${tag} declares ${entry.count} strings, more than the data holds`);
+  return readStrings(header, entry, entry.count);
+}
+
+/** Every value of an INT32 `tag`, or undefined when absent. Throws on another type or values running past the data. */
+export function headerInt32Array(header: RpmHeader, tag: number): number[] | undefined {
+  const entry = findEntry(header, tag);
+  if (entry === undefined) return undefined;
+  if (entry.type !== RPM_TYPE.INT32) fail(`tag ${tag} has type ${entry.type}, not INT32`);
+  if (entry.offset + 4 * entry.count > header.data.length) fail(`tag ${tag} runs past the data`);
+  const out: number[] = [];
+  for (let i = 0; i < entry.count; i++) out.push(u32(header.data, entry.offset + 4 * i));
+  return out;
 }
 
 /** The first INT32 value of `tag`, or undefined when absent. Throws on another type or an out-of-bounds value. */

@@ -8,11 +8,12 @@ import { isPortcullisError } from '../../domain/errors.js';
 import type { PackageRecord } from '../../domain/package.js';
 import type { PackageDbResult } from '../common.js';
 import { readBdbBlobs } from './bdb.js';
-import { RPMTAG, headerRegion, headerString, parseRpmHeader } from './header.js';
+import { RPMTAG, RPM_TYPE, headerRegion, headerString, parseRpmHeader } from './header.js';
+import { rpmHeaderToPackage } from './rpm-package.js';
 import { adler32, readNdbBlobs, readNdbSlots } from './ndb.js';
 import { detectRpmDbFormat, parseRpmDatabase, readRpmBlobs } from './rpm-db.js';
 import { rpmDetector } from './detector.js';
-import { hasRpm, rpmQueryBlobs } from './test-support/rpm-test-helpers.js';
+import { buildHeaderBlob, hasRpm, rpmQueryBlobs } from './test-support/rpm-test-helpers.js';
 
 const rpmData = (...parts: string[]): Buffer => readFileSync(sharedData('pkgdb', 'rpm', ...parts));
 
@@ -416,5 +417,59 @@ describe('rpmDetector', () => {
       out.packages?.map((p) => `${p.name} ${p.version} ${p.arch}`),
       ['dive 0.9.2-1 x86_64'],
     );
+  });
+});
+
+describe('rpm file lists (ownedFiles)', () => {
+  // The files each package installed, as the real rpm lists them (`[%{FILENAMES}]`) for the same header blobs.
+  for (const [label, parts] of [
+    ['SQLite (CBL-Mariner 2.0)', ['cbl-mariner-2.0', 'rpmdb.sqlite']],
+    ['NDB (SLE 15 BCI)', ['sle15-bci', 'Packages.db']],
+  ] as const) {
+    test(`${label}: every package's files are those rpm -ql gives`, { skip: !hasRpm() && 'rpm is not installed' }, () => {
+      const bytes = rpmData(...parts);
+      const { blobs } = readRpmBlobs(bytes, 'var/lib/rpm/x');
+      const { lines, stderr } = rpmQueryBlobs(
+        blobs.map((b) => b.blob),
+        '%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}[\\t%{FILENAMES}]\\n',
+      );
+      assert.equal(stderr, '');
+      const result = parseRpmDatabase(bytes, 'var/lib/rpm/x');
+      const ours = result.packages.map((p) => {
+        const list = result.ownedFiles.find((l) => l.name === p.name && l.version === p.version);
+        const evr = p.epoch === undefined ? `0:${p.version}` : p.version;
+        return [p.name, evr, ...(list?.files ?? []).map((f) => `/${f}`)].join('\t');
+      });
+      assert.deepEqual(ours.sort(), lines.sort());
+      assert.ok(result.ownedFiles.length >= 30, `${result.ownedFiles.length} file lists`);
+      assert.deepEqual(result.warnings, []);
+    });
+  }
+
+  test('a damaged file list costs the list, not the package', () => {
+    const blob = buildHeaderBlob([
+      { tag: RPMTAG.NAME, string: 'python3-requests' },
+      { tag: RPMTAG.VERSION, string: '2.25.1' },
+      { tag: RPMTAG.RELEASE, string: '1.el9' },
+      { tag: RPMTAG.DIRINDEXES, int32: 7 },
+      { tag: RPMTAG.BASENAMES, type: RPM_TYPE.STRING_ARRAY, raw: Buffer.from('PKG-INFO\0') },
+      { tag: RPMTAG.DIRNAMES, type: RPM_TYPE.STRING_ARRAY, raw: Buffer.from('/usr/lib/python3.9/site-packages/requests-2.25.1-py3.9.egg-info/\0') },
+    ]);
+    const found = rpmHeaderToPackage(blob, 'var/lib/rpm/rpmdb.sqlite');
+    assert.equal(found?.record.name, 'python3-requests');
+    assert.deepEqual(found?.files, []);
+    assert.match(found?.filesError ?? '', /DIRINDEXES\[0\] points past the 1 DIRNAMES/);
+    const good = rpmHeaderToPackage(
+      buildHeaderBlob([
+        { tag: RPMTAG.NAME, string: 'python3-requests' },
+        { tag: RPMTAG.VERSION, string: '2.25.1' },
+        { tag: RPMTAG.RELEASE, string: '1.el9' },
+        { tag: RPMTAG.DIRINDEXES, int32: 0 },
+        { tag: RPMTAG.BASENAMES, type: RPM_TYPE.STRING_ARRAY, raw: Buffer.from('PKG-INFO\0') },
+        { tag: RPMTAG.DIRNAMES, type: RPM_TYPE.STRING_ARRAY, raw: Buffer.from('/usr/lib/python3.9/site-packages/requests-2.25.1-py3.9.egg-info/\0') },
+      ]),
+      'var/lib/rpm/rpmdb.sqlite',
+    );
+    assert.deepEqual(good?.files, ['usr/lib/python3.9/site-packages/requests-2.25.1-py3.9.egg-info/PKG-INFO']);
   });
 });

@@ -1,6 +1,7 @@
 import { PortcullisError } from '../../domain/errors.js';
 import type { PackageRecord } from '../../domain/package.js';
-import { RPMTAG, headerInt32, headerString, parseRpmHeader } from './header.js';
+import { ownedImagePath } from '../owned-paths.js';
+import { RPMTAG, headerInt32, headerInt32Array, headerString, headerStringArray, parseRpmHeader, type RpmHeader } from './header.js';
 
 /**
  * Names that `rpm -qa` lists but that are not software: `gpg-pubkey` entries are the signing keys
@@ -29,7 +30,48 @@ export function splitSourceRpm(sourceRpm: string): { name: string; versionReleas
  * Throws a PortcullisError (E_INPUT, `rpm: ...`) for a corrupt blob or one without name, version or release.
  */
 export function rpmHeaderToRecord(blob: Uint8Array, path: string): PackageRecord | undefined {
+  return recordOf(parseRpmHeader(blob), path);
+}
+
+/**
+ * rpmHeaderToRecord, with the files the package installed (image paths, as `rpm -ql` lists them:
+ * DIRNAMES[DIRINDEXES[i]] + BASENAMES[i], or the OLDFILENAMES of old headers). A file list that
+ * cannot be read costs the list, not the package: `files` is then empty and `filesError` says why.
+ */
+export function rpmHeaderToPackage(blob: Uint8Array, path: string): { record: PackageRecord; files: string[]; filesError?: string } | undefined {
   const header = parseRpmHeader(blob);
+  const record = recordOf(header, path);
+  if (record === undefined) return undefined;
+  try {
+    return { record, files: rpmHeaderFiles(header) };
+  } catch (err) {
+    return { record, files: [], filesError: err instanceof Error ? err.message.replace(/^rpm: /, '') : String(err) };
+  }
+}
+
+/** The header's file list as image paths (see rpmHeaderToPackage). Throws on a damaged list. */
+export function rpmHeaderFiles(header: RpmHeader): string[] {
+  const basenames = headerStringArray(header, RPMTAG.BASENAMES);
+  const listed: string[] = [];
+  if (basenames !== undefined) {
+    const dirnames = headerStringArray(header, RPMTAG.DIRNAMES) ?? [];
+    const dirindexes = headerInt32Array(header, RPMTAG.DIRINDEXES) ?? [];
+    if (dirindexes.length !== basenames.length) throw new PortcullisError('E_INPUT', `rpm: ${basenames.length} BASENAMES but ${dirindexes.length} DIRINDEXES`);
+    basenames.forEach((base, i) => {
+      const dir = dirnames[dirindexes[i] ?? -1];
+      if (dir === undefined) throw new PortcullisError('E_INPUT', `rpm: DIRINDEXES[${i}] points past the ${dirnames.length} DIRNAMES`);
+      listed.push(`${dir}${base}`);
+    });
+  } else {
+    listed.push(...(headerStringArray(header, RPMTAG.OLDFILENAMES) ?? []));
+  }
+  return listed.flatMap((p) => {
+    const image = ownedImagePath(p);
+    return image === undefined ? [] : [image];
+  });
+}
+
+function recordOf(header: RpmHeader, path: string): PackageRecord | undefined {
   const name = headerString(header, RPMTAG.NAME);
   const version = headerString(header, RPMTAG.VERSION);
   const release = headerString(header, RPMTAG.RELEASE);

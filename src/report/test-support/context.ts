@@ -40,3 +40,21 @@ export function fixtureContext(options: ReportOptions = {}, withInventory = true
   });
   return { report, policy, imageName: IMAGE_NAME, options };
 }
+
+/** The OS package a language package of the fixture (ansible, under dist-packages) is installed by, in these tests. */
+export const FIXTURE_OWNER = { ecosystem: 'deb', name: 'ansible', version: '2.9.10+dfsg-1', sourceName: 'ansible', sourceVersion: '2.9.10+dfsg-1', arch: 'all' } as const;
+
+/**
+ * fixtureContext with the ansible package installed by a Debian package (`osOwner`, in the
+ * inventory and in its finding) and the distribution's verdict in the finding's `why.distro`.
+ */
+export function ownedFixtureContext(options: ReportOptions = {}): ReportContext {
+  const ctx = fixtureContext(options);
+  for (const p of ctx.report.inventory?.packages ?? []) if (p.name === 'ansible') p.osOwner = { ...FIXTURE_OWNER };
+  for (const f of ctx.report.findings) {
+    if (f.package.name !== 'ansible') continue;
+    f.package = { ...f.package, osOwner: { ...FIXTURE_OWNER } };
+    f.why = { ...f.why, distro: 'deb ansible 2.9.10+dfsg-1: debian:11 has no record of CVE-2021-20228 for it; kept' };
+  }
+  return ctx;
+}

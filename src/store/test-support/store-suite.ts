@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CatalogStore } from '../catalog.js';
 import { JobQueue, type ClaimedJob } from '../jobs.js';
 import type { Store } from '../open-store.js';
 import { freshEvents, markEvent, recordEvents, type NewRegistryEvent } from '../registry-events.js';
@@ -180,6 +181,73 @@ export function storeSuite(target: StoreSuiteTarget): void {
       assert.equal(seen.length, total, 'every job claimed exactly once');
       assert.equal(new Set(seen).size, total);
       assert.deepEqual(await queues[1]?.counts(), { ready: 0, running: 0, done: total, failed: 0 });
+    });
+
+    test('catalog: tags point at digests; a digest under two tags is one manifest; deletes by digest remove every tag of it', async () => {
+      const clock = manualClock();
+      const c = new CatalogStore(store, { now: clock.now });
+      const index = 'sha256:' + 'a'.repeat(64);
+      const amd64 = 'sha256:' + 'b'.repeat(64);
+      const arm64 = 'sha256:' + 'c'.repeat(64);
+      await c.recordManifest({ digest: index, mediaType: 'application/vnd.oci.image.index.v1+json', kind: 'index', size: 700, children: [{ digest: arm64, platform: 'linux/arm64' }, { digest: amd64, platform: 'linux/amd64' }] });
+      await c.recordManifest({ digest: index, mediaType: 'application/vnd.oci.image.index.v1+json', kind: 'index', size: 700 });
+      await c.recordManifest({ digest: amd64, mediaType: 'application/vnd.oci.image.manifest.v1+json', kind: 'image', size: 51_000_000, configDigest: 'sha256:cfg', platform: 'linux/amd64' });
+      assert.deepEqual((await c.manifest(index))?.children, [{ digest: amd64, platform: 'linux/amd64' }, { digest: arm64, platform: 'linux/arm64' }]);
+      assert.equal((await c.manifest(amd64))?.platform, 'linux/amd64');
+      assert.equal(await c.manifest('sha256:unknown'), undefined);
+
+      assert.equal(await c.setTag('team/app', 'latest', index), undefined);
+      clock.advance(1000);
+      assert.equal(await c.setTag('team/app', 'v1', index), undefined);
+      assert.equal(await c.setTag('team/app', 'v1', index), index, 'the same push again changes nothing');
+      assert.equal(await c.setTag('other/app', 'edge', amd64), undefined);
+      assert.deepEqual((await c.tagsOfDigest(index)).map((t) => `${t.repository}:${t.name}`), ['team/app:latest', 'team/app:v1']);
+      assert.deepEqual(await c.repositories(), [
+        { name: 'other/app', tagCount: 1, lastPush: '2026-12-01T00:00:01.000Z' },
+        { name: 'team/app', tagCount: 2, lastPush: '2026-12-01T00:00:01.000Z' },
+      ]);
+
+      assert.deepEqual(await c.removeTagsByDigest('team/app', index), ['latest', 'v1']);
+      assert.equal(await c.removeRepositoryIfEmpty('team/app'), true);
+      assert.equal(await c.removeRepositoryIfEmpty('other/app'), false, 'a repository with tags stays');
+      assert.equal(await c.removeTag('other/app', 'edge'), true);
+      assert.equal(await c.removeTag('other/app', 'edge'), false);
+      assert.deepEqual(await c.tags('team/app'), []);
+    });
+
+    test('catalog: a scan goes queued -> scanning -> scanned or failed, and a re-scan keeps the last report until replaced', async () => {
+      const c = new CatalogStore(store);
+      const d = 'sha256:' + 'd'.repeat(64);
+      await c.queueScan(d, 'embedded');
+      assert.equal((await c.scans(d))[0]?.status, 'queued');
+      await c.startScan(d, 'embedded');
+      await c.finishScan(d, 'embedded', { findings: [1, 2] }, { High: 2 });
+      let [scan] = await c.scans(d);
+      assert.equal(scan?.status, 'scanned');
+      assert.deepEqual(scan?.counts, { High: 2 });
+      await c.queueScan(d, 'embedded');
+      [scan] = await c.scans(d);
+      assert.equal(scan?.status, 'queued');
+      assert.equal(scan?.report, JSON.stringify({ findings: [1, 2] }), 'the previous report stays readable');
+      await c.queueScan(d, 'clair');
+      await c.failScan(d, 'clair', 'failed', 'clair: connection refused');
+      const byBackend = await c.scans(d);
+      assert.deepEqual(byBackend.map((s) => [s.backend, s.status, s.reason]), [['clair', 'failed', 'clair: connection refused'], ['embedded', 'queued', null]]);
+    });
+
+    test('catalog: stored inventories and the (ecosystem, name) index find the manifests a change can touch', async () => {
+      const c = new CatalogStore(store);
+      const one = 'sha256:' + '1'.repeat(64);
+      const two = 'sha256:' + '2'.repeat(64);
+      const many = Array.from({ length: 1200 }, (_, i) => ({ ecosystem: 'npm', name: `pkg-${i}` }));
+      await c.saveInventory(one, 1, '{"packages":[]}', [...many, { ecosystem: 'debian:12', name: 'openssl' }, { ecosystem: 'debian:12', name: 'openssl' }]);
+      await c.saveInventory(two, 1, '{}', [{ ecosystem: 'debian:12', name: 'openssl' }]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'debian:12', name: 'openssl' }]), [one, two]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'npm', name: 'pkg-1199' }, { ecosystem: 'pypi', name: 'pkg-1' }]), [one]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'npm', name: 'openssl' }]), [], 'the ecosystem is part of the key');
+      await c.saveInventory(one, 2, '{"packages":[1]}', [{ ecosystem: 'npm', name: 'left-pad' }]);
+      assert.deepEqual(await c.manifestsWithPackages([{ ecosystem: 'debian:12', name: 'openssl' }]), [two], 'a new inventory replaces the old index');
+      assert.equal((await c.inventory(one))?.schemaVersion, 2);
     });
 
     test('jobs: claims can be limited to some kinds', async () => {

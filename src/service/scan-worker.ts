@@ -1,0 +1,172 @@
+/**
+ * The scan worker: claims scan jobs from the durable queue, runs each with its backend, stores the
+ * result per (manifest digest, backend), and keeps its lease alive by heartbeat while it works. A
+ * job whose lease is lost (the worker was too slow or was declared dead) is aborted and left to
+ * the new owner. Failures follow the queue's retry policy; a scan that did not happen is stored
+ * as `failed` with its reason, never as a clean result.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { PortcullisError, toPortcullisError, type ErrorCode } from '../domain/errors.js';
+import type { CatalogStore } from '../store/catalog.js';
+import type { ClaimedJob, JobQueue } from '../store/jobs.js';
+import { SCAN_JOB, type ScanJobPayload } from './event-processor.js';
+
+/** What a backend produced for one manifest. */
+export interface BackendScanResult {
+  /** Stored as the scan's report (JSON). */
+  report: unknown;
+  /** Findings per severity (`{ High: 2, Low: 5 }`); {} for a clean image. */
+  counts: Record<string, number>;
+  /** built_at of the vulnerability DB matched against (backends that use the local DB). */
+  matchedDb?: string;
+}
+
+/** Runs one backend's scan of one image manifest; throws a PortcullisError on failure. */
+export type BackendRunner = (job: ScanJobPayload, signal: AbortSignal) => Promise<BackendScanResult>;
+
+export interface ScanWorkerOptions {
+  queue: JobQueue;
+  catalog: CatalogStore;
+  /** One runner per enabled backend, by name. */
+  runners: ReadonlyMap<string, BackendRunner>;
+  /** Jobs run at once in this process (default 2). */
+  concurrency?: number;
+  /** Heartbeat period (default 1/3 of the queue's lease, 20 s). */
+  heartbeatMs?: number;
+  /** Idle poll period when nothing wakes the worker (default 2 s). */
+  pollMs?: number;
+  workerId?: string;
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+/** Errors that a retry cannot fix: the image is not scannable as it is. */
+const UNSUPPORTED: ReadonlySet<ErrorCode> = new Set(['E_UNSUPPORTED', 'E_MEDIA_TYPE', 'E_PLATFORM']);
+const PERMANENT: ReadonlySet<ErrorCode> = new Set(['E_MANIFEST', 'E_NOT_FOUND', 'E_UNSAFE_PATH', 'E_SYMLINK', 'E_TOO_LARGE', 'E_LAYER_CORRUPT', 'E_DIGEST_MISMATCH', 'E_CONFIG', 'E_INPUT', 'E_USAGE', 'E_REFERENCE']);
+
+export class ScanWorker {
+  readonly workerId: string;
+  private readonly concurrency: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly inFlight = new Map<number, { abort: AbortController; done: Promise<void> }>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(private readonly options: ScanWorkerOptions) {
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.concurrency = Math.max(1, options.concurrency ?? 2);
+    this.heartbeatMs = options.heartbeatMs ?? 20_000;
+    this.pollMs = options.pollMs ?? 2_000;
+  }
+
+  /** Starts claiming jobs in the background until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.runLoop();
+  }
+
+  /** Wakes an idle worker at once (new jobs were queued). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming, aborts the jobs in flight (their leases lapse and another worker takes them), and waits for them. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    for (const job of this.inFlight.values()) job.abort.abort(new PortcullisError('E_INTERNAL', 'worker stopping'));
+    await this.loop;
+    await Promise.allSettled([...this.inFlight.values()].map((j) => j.done));
+  }
+
+  /** Runs due jobs until none is left (tests and one-shot use); returns how many ran. */
+  async drain(): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      const jobs = await this.options.queue.claim(this.workerId, { kinds: [SCAN_JOB], limit: this.concurrency });
+      if (jobs.length === 0) return ran;
+      await Promise.all(jobs.map((j) => this.run(j, new AbortController())));
+      ran += jobs.length;
+    }
+  }
+
+  private async runLoop(): Promise<void> {
+    while (this.running) {
+      const free = this.concurrency - this.inFlight.size;
+      let claimed: ClaimedJob[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.options.queue.claim(this.workerId, { kinds: [SCAN_JOB], limit: free });
+        } catch (err) {
+          this.options.log?.warn({ err: toPortcullisError(err).message }, 'worker: claiming jobs failed; retrying');
+        }
+      }
+      for (const job of claimed) {
+        const abort = new AbortController();
+        const done = this.run(job, abort).finally(() => {
+          this.inFlight.delete(job.id);
+          this.wake();
+        });
+        this.inFlight.set(job.id, { abort, done });
+      }
+      if (claimed.length === 0 || this.inFlight.size >= this.concurrency) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.pollMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  /** Runs one claimed job to its end; never throws. */
+  private async run(job: ClaimedJob, abort: AbortController): Promise<void> {
+    const { queue, catalog } = this.options;
+    const payload = job.payload as ScanJobPayload;
+    const runner = this.options.runners.get(payload.backend);
+    if (runner === undefined) {
+      await catalog.failScan(payload.digest, payload.backend, 'failed', `backend ${payload.backend} is not enabled in this worker`);
+      await queue.fail(job, `backend ${payload.backend} is not enabled`, { retryable: false });
+      return;
+    }
+    const heartbeat = setInterval(() => {
+      queue.heartbeat(job).then(
+        (ours) => {
+          if (!ours) abort.abort(new PortcullisError('E_INTERNAL', 'lease lost: another worker took the job over'));
+        },
+        () => undefined,
+      );
+    }, this.heartbeatMs);
+    try {
+      await catalog.startScan(payload.digest, payload.backend);
+      const result = await runner(payload, abort.signal);
+      abort.signal.throwIfAborted();
+      await catalog.finishScan(payload.digest, payload.backend, result.report, result.counts, result.matchedDb);
+      for (const tag of await catalog.tagsOfDigest(payload.digest)) await catalog.recordHistory(tag.repository, tag.name, payload.digest, result.counts);
+      await queue.complete(job);
+      this.options.log?.info({ digest: payload.digest, backend: payload.backend, attempts: job.attempts }, 'worker: scan stored');
+    } catch (err) {
+      if (abort.signal.aborted) return; // the lease moved on, or the worker stops: the queue hands the job out again
+      const error = toPortcullisError(err);
+      const reason = `${error.message} [${error.code}]`;
+      const unsupported = UNSUPPORTED.has(error.code);
+      const outcome = await queue.fail(job, reason, { retryable: !unsupported && !PERMANENT.has(error.code) }).catch(() => 'lost' as const);
+      if (outcome === 'retry') await catalog.queueScan(payload.digest, payload.backend, `attempt ${job.attempts} of ${job.maxAttempts} failed, retrying: ${reason}`);
+      else if (outcome === 'failed') await catalog.failScan(payload.digest, payload.backend, unsupported ? 'unsupported' : 'failed', reason);
+      this.options.log?.warn({ digest: payload.digest, backend: payload.backend, outcome, code: error.code }, 'worker: scan failed');
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}
