@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { DEFAULT_SERVICE_CONFIG, type ServiceConfig } from '../config/service-config.js';
 import { isPortcullisError } from '../domain/errors.js';
-import { freshEvents, type RecordedEvents } from '../store/registry-events.js';
+import type { RegistryEventSource } from '../service/runtime.js';
+import { freshEvents, registryEventQueue, type RecordedEvents } from '../store/registry-events.js';
 import { startService } from './start-service.js';
 
 function configWith(token: string): ServiceConfig {
@@ -38,6 +39,9 @@ test('startService: listens on the port it was given (0 = any), wakes onEventsRe
     assert.equal((await post([push])).status, 202);
     assert.deepEqual(wakes, [{ stored: 1, duplicates: 0, fresh: 1 }], 'woken once the event is stored, before the answer');
     assert.deepEqual((await freshEvents(service.store, 10)).map((e) => e.event_id), ['p2'], 'the store handed out is the one the webhook writes');
+    // What the service runtime's event processor is given (its `events` option).
+    const source: RegistryEventSource = registryEventQueue(service.store);
+    assert.deepEqual(await source.fresh(10), [{ eventId: 'p2', action: 'push', repository: 'a/b', digest: `sha256:${'b'.repeat(64)}`, tag: null, mediaType: 'application/vnd.oci.image.manifest.v1+json' }]);
     assert.ok(logs.some((l) => l.includes(`listening on ${service.url}`)));
   } finally {
     await service.close();

@@ -107,3 +107,37 @@ export function normalizeTimestamp(text: string | null): string | null {
   if (Number.isNaN(whole)) return null;
   return `${new Date(whole).toISOString().slice(0, 19)}.${fraction.padEnd(9, '0')}Z`;
 }
+
+/** What the event processor reads of a stored event (the shape of the service runtime's RegistryEventSource). */
+export interface RegistryEventRecord {
+  eventId: string;
+  action: string;
+  repository: string | null;
+  digest: string | null;
+  tag: string | null;
+  mediaType: string | null;
+}
+
+/** The stored events as the service runtime reads them: fresh ones in order, and their outcomes. */
+export interface RegistryEventQueue {
+  /** Up to `limit` fresh events, oldest first (see freshEvents). */
+  fresh(limit: number): Promise<RegistryEventRecord[]>;
+  /** Records what became of one event. */
+  mark(eventId: string, status: Exclude<RegistryEventStatus, 'fresh'>, note?: string): Promise<void>;
+}
+
+/**
+ * The webhook's events for the event processor (src/service/runtime.ts takes this as its
+ * `events`): `fresh` and `mark` over this store.
+ */
+export function registryEventQueue(store: Store): RegistryEventQueue {
+  return {
+    async fresh(limit) {
+      const rows = await freshEvents(store, limit);
+      return rows.map((r) => ({ eventId: r.event_id, action: r.action, repository: r.repository, digest: r.digest, tag: r.tag, mediaType: r.media_type }));
+    },
+    async mark(eventId, status, note) {
+      await markEvent(store, eventId, status, note ?? null);
+    },
+  };
+}

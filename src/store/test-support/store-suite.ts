@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { CatalogStore } from '../catalog.js';
 import { JobQueue, type ClaimedJob } from '../jobs.js';
 import type { Store } from '../open-store.js';
-import { freshEvents, markEvent, recordEvents, type NewRegistryEvent } from '../registry-events.js';
+import { freshEvents, markEvent, recordEvents, registryEventQueue, type NewRegistryEvent } from '../registry-events.js';
 import { authenticateToken, createToken, hashToken, listTokens, revokeToken } from '../tokens.js';
 
 /** A store factory: each call opens a new connection to the same, already migrated, database. */
@@ -302,6 +302,14 @@ export function storeSuite(target: StoreSuiteTarget): void {
       assert.equal(done.processed_at, '2026-12-01T00:01:00.000Z');
       const blob = await store.db.selectFrom('registry_events').selectAll().where('event_id', '=', 'blob').executeTakeFirstOrThrow();
       assert.deepEqual([blob.status, blob.note], ['skipped', 'blob push']);
+
+      // The same events as the service runtime reads them.
+      const queue = registryEventQueue(store);
+      assert.deepEqual(await queue.fresh(10), [{ eventId: 'e2', action: 'push', repository: 'team/app', digest: 'sha256:e2', tag: 'b', mediaType: 'application/vnd.oci.image.manifest.v1+json' }]);
+      await queue.mark('e2', 'skipped', 'repository unknown to the registry');
+      assert.deepEqual(await queue.fresh(10), []);
+      const e2 = await store.db.selectFrom('registry_events').select(['status', 'note']).where('event_id', '=', 'e2').executeTakeFirstOrThrow();
+      assert.deepEqual(e2, { status: 'skipped', note: 'repository unknown to the registry' });
     });
 
     test('tokens: only the hash is stored; revoked and unknown tokens do not authenticate; names are unique', async () => {
