@@ -16,6 +16,8 @@
  *   queries replayed; re-matching 1,000 stored inventories vs only reading them.
  * - sbom: peak RSS of `portcullis sbom` (JSON and CycloneDX, cold layer cache) on an image whose
  *   dpkg status file holds 200,000 generated stanzas vs the same command on the minbase test image.
+ * - service: `portcullis serve` under autocannon: webhook notifications stored per second vs the
+ *   same server's /healthz, and its peak RSS (bench/service.ts).
  *
  * Each measurement runs in a child process (bench/worker.ts) so its peak memory is its own.
  * --quick: one repetition, no 2 GB image, a 30,000-advisory feed, 100 stored inventories.
@@ -24,6 +26,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generateLargeImage, type LargeImage } from './generate-large-image.js';
+import { benchService } from './service.js';
 import { repoRoot, type TestImage } from '../test/harness/images.js';
 import { prepareTestImages } from '../test/harness/prepare.js';
 import { stderrLogger } from '../test/harness/build-tools.js';
@@ -48,7 +51,7 @@ import type {
   WorkerResultBase,
 } from './worker.js';
 
-const SECTIONS = ['inventory', 'db', 'match', 'sbom'] as const;
+const SECTIONS = ['inventory', 'db', 'match', 'sbom', 'service'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -56,7 +59,7 @@ interface Options {
   quick: boolean;
 }
 
-const USAGE = 'usage: npm run bench [-- --only inventory|db|match|sbom[,...]] [--quick]';
+const USAGE = 'usage: npm run bench [-- --only inventory|db|match|sbom|service[,...]] [--quick]';
 
 function parseArgs(argv: string[]): Options {
   const only = new Set<Section>();
@@ -637,6 +640,7 @@ async function main(): Promise<void> {
       if (opts.only.has('match')) await benchMatch(ctx, dbs);
     }
     if (opts.only.has('sbom')) await benchSbom(ctx);
+    if (opts.only.has('service')) await attempt(ctx, 'III.7 service', 'webhook and serve', () => benchService({ rows: ctx.rows, quick: opts.quick, tmp, log }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

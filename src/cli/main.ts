@@ -5,6 +5,8 @@ import { sbomCommand } from './commands/sbom.js';
 import { versionCommand } from './commands/version-compare.js';
 import { dbCommand } from './commands/db.js';
 import { scanCommand } from './commands/scan.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
 
 /** Exit codes of every command (README documents them). */
 export const EXIT = { ok: 0, unapproved: 1, error: 2, noFeatures: 5 } as const;
@@ -21,7 +23,7 @@ function buildProgram(ctx: RunContext): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand()]) {
+  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand(), serveCommand(), tokenCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
