@@ -7,6 +7,7 @@ import { dbCommand } from './commands/db.js';
 import { scanCommand } from './commands/scan.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
+import { workerCommand } from './commands/worker.js';
 
 /** Exit codes of every command (README documents them). */
 export const EXIT = { ok: 0, unapproved: 1, error: 2, noFeatures: 5 } as const;
@@ -23,7 +24,7 @@ function buildProgram(ctx: RunContext): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand(), serveCommand(), tokenCommand()]) {
+  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand(), serveCommand(), workerCommand(), tokenCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }

@@ -12,6 +12,7 @@ import { TOOL_VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './routes/health.js';
+import { resultRoutes } from './routes/results.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes, WEBHOOK_BODY_LIMIT } from './routes/webhook.js';
 
@@ -65,6 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath });
   tokenRoutes(app, { store: options.store });
+  resultRoutes(app, { store: options.store });
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
   app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());
   return app;

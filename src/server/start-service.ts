@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { resolveDatabase, parseListen, type ServiceConfig } from '../config/service-config.js';
 import { PortcullisError } from '../domain/errors.js';
+import { ServiceRuntime } from '../service/runtime.js';
 import { openStore, type Store } from '../store/open-store.js';
-import type { RecordedEvents } from '../store/registry-events.js';
+import { registryEventQueue, type RecordedEvents } from '../store/registry-events.js';
 import { defaultDbPath } from '../vulndb/index.js';
 import { buildApp } from './app.js';
 
@@ -29,6 +30,10 @@ export interface ServiceOptions {
    * of polling. Runs after the answer is decided; what it throws is logged, never sent to the registry.
    */
   onEventsRecorded?: (recorded: RecordedEvents) => void;
+  /** Run the background work (event processing, scan workers, catalog sync, re-match, webhooks) in this process; default true. */
+  workers?: boolean;
+  /** Layer cache directory of the embedded scanner (default: the engine's). */
+  cacheDir?: string;
 }
 
 /** A running service. */
@@ -38,6 +43,8 @@ export interface RunningService {
   /** The open app database (shared with in-process workers; closed by close()). */
   readonly store: Store;
   readonly logger: Logger;
+  /** The background work, when it runs in this process. */
+  readonly runtime: ServiceRuntime | undefined;
   /** Stops accepting requests, waits for those in flight, closes the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -59,16 +66,19 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
   const logger = pino({ level: options.logLevel ?? 'info', base: { service: 'portcullis' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, options.logDestination ?? pino.destination(2));
   const store = await openStore(resolveDatabase(config, env));
+  const vulnDbPath = options.vulnDbPath ?? defaultDbPath(env);
+  const runtime = options.workers === false ? undefined : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, dbPath: vulnDbPath, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
   const onEventsRecorded = options.onEventsRecorded;
   let app: FastifyInstance;
   try {
     app = await buildApp({
       store,
       logger,
-      vulnDbPath: options.vulnDbPath ?? defaultDbPath(env),
+      vulnDbPath,
       notificationToken: config.registry.notification_token,
       onEventsRecorded: (recorded) => {
         try {
+          runtime?.wake();
           onEventsRecorded?.(recorded);
         } catch (err) {
           logger.error({ err }, 'onEventsRecorded failed');
@@ -88,6 +98,13 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const reason = code === 'EADDRINUSE' ? 'the address is already in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err);
     throw new PortcullisError('E_CONFIG', `config: ${listenKey}: cannot listen on ${listenText}: ${reason}`, { key: listenKey }, { cause: err });
   }
+  try {
+    await runtime?.start();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   if (config.registry.notification_token === '') {
     logger.warn('registry webhook disabled: POST /v2/webhooks/events answers 401 until registry.notification_token (PORTCULLIS_REGISTRY_NOTIFICATION_TOKEN) is set');
   }
@@ -100,10 +117,12 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     url: `http://${host}:${port}`,
     store,
     logger,
+    runtime,
     close() {
       closing ??= (async () => {
         try {
           await listening.close();
+          await runtime?.stop();
         } finally {
           await store.close();
           logger.flush();
