@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench [-- --only startup|inventory|db|match|sbom[,…]] [--quick]`.
+ * The benchmark suite: `npm run bench [-- --only startup|inventory|db|match|sbom|service[,…]] [--quick]`.
  *
  * Prints figures, never assertions: every figure next to a reference measured in the same run
  * (an external tool on the same bytes, a floor of the same work, or another figure of this run)
@@ -18,6 +18,8 @@
  *   queries replayed; re-matching 1,000 stored inventories vs only reading them.
  * - sbom: peak RSS of `portcullis sbom` (JSON and CycloneDX, cold layer cache) on an image whose
  *   dpkg status file holds 200,000 generated stanzas vs the same command on the minbase test image.
+ * - service: `portcullis serve` under autocannon: webhook notifications stored per second vs the
+ *   same server's /healthz, and its peak RSS (bench/service.ts).
  *
  * Each measurement runs in a child process (bench/worker.ts) so its peak memory is its own.
  * --quick: one repetition, no 2 GB image, a 30,000-advisory feed, 100 stored inventories.
@@ -27,6 +29,7 @@ import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generateLargeImage, type LargeImage } from './generate-large-image.js';
+import { benchService } from './service.js';
 import { repoRoot, type TestImage } from '../test/harness/images.js';
 import { prepareTestImages } from '../test/harness/prepare.js';
 import { stderrLogger } from '../test/harness/build-tools.js';
@@ -52,7 +55,7 @@ import type {
   WorkerResultBase,
 } from './worker.js';
 
-const SECTIONS = ['startup', 'inventory', 'db', 'match', 'sbom'] as const;
+const SECTIONS = ['startup', 'inventory', 'db', 'match', 'sbom', 'service'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -60,7 +63,7 @@ interface Options {
   quick: boolean;
 }
 
-const USAGE = 'usage: npm run bench [-- --only startup|inventory|db|match|sbom[,...]] [--quick]';
+const USAGE = 'usage: npm run bench [-- --only startup|inventory|db|match|sbom|service[,...]] [--quick]';
 
 function parseArgs(argv: string[]): Options {
   const only = new Set<Section>();
@@ -670,6 +673,7 @@ async function main(): Promise<void> {
       if (opts.only.has('match')) await benchMatch(ctx, dbs);
     }
     if (opts.only.has('sbom')) await benchSbom(ctx);
+    if (opts.only.has('service')) await attempt(ctx, 'III.7 service', 'webhook and serve', () => benchService({ rows: ctx.rows, quick: opts.quick, tmp, log }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -13,6 +13,10 @@ const outdir = `${root}dist`;
 
 // Native addons are loaded from node_modules at run time: their .node files cannot be bundled.
 const NATIVE = ['better-sqlite3', 'zstd-napi'];
+// The registry service's server stack (`portcullis serve`, `worker`, `token`, all loaded lazily) is
+// also left to node_modules, as in development: start-up never loads it, and plug-ins that find
+// files or worker threads next to themselves keep working.
+const SERVICE_STACK = ['fastify', '@fastify/swagger', 'fastify-type-provider-zod', 'pino', 'pg', 'kysely'];
 // Optional plug-ins (validators, an XML writer) the CycloneDX library probes with require() as it
 // loads, and does without. Portcullis uses none of them, and an installed Portcullis has none
 // (they are not its dependencies); in a development tree ajv is present and would be loaded on
@@ -54,7 +58,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
-  external: NATIVE,
+  external: [...NATIVE, ...SERVICE_STACK],
   plugins: [cyclonedxResources, absentOptionalPlugins],
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import { createRequire as __portcullisCreateRequire } from 'node:module'; const require = __portcullisCreateRequire(import.meta.url);" },

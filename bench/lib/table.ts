@@ -3,7 +3,7 @@
  * their ratio. Rendered as a Markdown table (readable in a terminal and in RESULTS.md).
  */
 
-export type Unit = 'ms' | 'MB/s' | 'MiB' | 'MB' | 'count' | 'rec/s';
+export type Unit = 'ms' | 'MB/s' | 'MiB' | 'MB' | 'count' | 'rec/s' | 'req/s';
 
 export interface Figure {
   value: number;
@@ -44,6 +44,8 @@ export function fmt(f: Figure): string {
       return `${v.toFixed(1)} MB`;
     case 'rec/s':
       return `${Math.round(v).toLocaleString('en-US')} rec/s`;
+    case 'req/s':
+      return `${Math.round(v).toLocaleString('en-US')} req/s`;
     case 'count':
       return Math.round(v).toLocaleString('en-US');
   }

@@ -5,6 +5,9 @@ import { sbomCommand } from './commands/sbom.js';
 import { versionCommand } from './commands/version-compare.js';
 import { dbCommand } from './commands/db.js';
 import { scanCommand } from './commands/scan.js';
+import { serveCommand } from './commands/serve.js';
+import { tokenCommand } from './commands/token.js';
+import { workerCommand } from './commands/worker.js';
 
 /** Exit codes of every command (README documents them). */
 export const EXIT = { ok: 0, unapproved: 1, error: 2, noFeatures: 5 } as const;
@@ -38,7 +41,7 @@ function buildProgram(ctx: RunContext, onError: (cmd: Command) => void): Command
   const program = new Command('portcullis')
     .description('Container-image security scanner: package inventory, vulnerability matching and a CI gate')
     .version(TOOL_VERSION, '-V, --version');
-  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand()]) program.addCommand(cmd);
+  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand(), serveCommand(), workerCommand(), tokenCommand()]) program.addCommand(cmd);
   configureTree(program, onError);
   return program;
 }

@@ -1,6 +1,6 @@
 /**
  * The typed error catalog. Every failure the product reports on purpose is a PortcullisError with a
- * stable code; the CLI maps it to an exit code and the server (later) to an HTTP status, so callers
+ * stable code; the CLI maps it to an exit code and the server (src/server/errors.ts) to an HTTP status, so callers
  * never parse messages.
  */
 export const ERROR_CATALOG = {
@@ -22,6 +22,8 @@ export const ERROR_CATALOG = {
   E_SYMLINK: { exitCode: 2, httpStatus: 422 },
   E_TOO_LARGE: { exitCode: 2, httpStatus: 422 },
   E_INPUT: { exitCode: 2, httpStatus: 400 },
+  E_PAYLOAD_TOO_LARGE: { exitCode: 2, httpStatus: 413 },
+  E_CONTENT_TYPE: { exitCode: 2, httpStatus: 415 },
   E_DB: { exitCode: 2, httpStatus: 503 },
   E_FEED: { exitCode: 2, httpStatus: 502 },
   E_INTERNAL: { exitCode: 2, httpStatus: 500 },

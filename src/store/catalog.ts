@@ -112,6 +112,12 @@ export class CatalogStore {
     return rows.map((r) => ({ digest: r.child_digest, platform: r.platform }));
   }
 
+  /** The indexes that list `digest` as a platform manifest. */
+  async parentsOf(digest: string): Promise<string[]> {
+    const rows = await this.store.db.selectFrom('manifest_children').select('parent_digest').where('child_digest', '=', digest).orderBy('parent_digest').execute();
+    return rows.map((r) => r.parent_digest);
+  }
+
   /** Points `repository:tag` at `digest` (creating the repository); returns the digest it pointed at before, if any. */
   async setTag(repository: string, tag: string, digest: string, pushedAt?: string): Promise<string | undefined> {
     await this.upsertRepository(repository);

@@ -167,5 +167,14 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.alterTable('scans').addColumn('matched_db', 'text').execute();
       },
     },
+    '0003_registry_event_order': {
+      // The registry's own event time (fixed-width text, nanoseconds): events of one envelope share
+      // received_at, and a delete must be processed after the push it follows.
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema.alterTable('registry_events').addColumn('occurred_at', 'text').execute();
+        await db.schema.dropIndex('registry_events_status').execute();
+        await db.schema.createIndex('registry_events_status').on('registry_events').columns(['status', 'received_at', 'occurred_at']).execute();
+      },
+    },
   };
 }

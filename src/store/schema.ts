@@ -18,10 +18,15 @@ export interface RegistryEventTable {
   media_type: string | null;
   /** The event object as the registry sent it (JSON). */
   payload: string;
-  status: 'fresh' | 'done' | 'skipped' | 'failed';
+  status: RegistryEventStatus;
   note: string | null;
   processed_at: string | null;
+  /** The registry's event time, normalized to nanoseconds (`2026-11-23T15:44:40.244914441Z`); null when it sent none. */
+  occurred_at: string | null;
 }
+
+/** fresh: waiting for the processor; skipped: stored but not acted on (see note); done / failed: processed. */
+export type RegistryEventStatus = 'fresh' | 'done' | 'skipped' | 'failed';
 
 export interface RepositoryTable {
   /** `namespace/name` as in the registry (`library/x` stays as the registry names it). */
@@ -169,4 +174,6 @@ export interface AppDatabase {
 }
 
 export type Job = Selectable<JobTable>;
+export type RegistryEvent = Selectable<RegistryEventTable>;
+export type Token = Selectable<TokenTable>;
 export type NewJob = Insertable<JobTable>;

@@ -23,6 +23,8 @@ export interface StartRegistryOptions {
   password?: string;
   /** When set, the registry POSTs its notification events here. */
   notificationsUrl?: string;
+  /** Headers the registry sends with each notification (e.g. `Authorization: Bearer <token>`). */
+  notificationHeaders?: Record<string, string>;
   /** Token auth only: the OAuth2 refresh token (Docker's identity token) the token server accepts (default harness-identity-token). */
   identityToken?: string;
 }
@@ -163,7 +165,7 @@ async function startOnce(options: StartRegistryOptions): Promise<RunningRegistry
         `    rootcertbundle: ${tokenServer.certPath}\n`;
     }
     const notifications = options.notificationsUrl
-      ? `notifications:\n  events:\n    includereferences: true\n  endpoints:\n    - name: harness-listener\n      url: ${options.notificationsUrl}\n      timeout: 2s\n      threshold: 3\n      backoff: 1s\n`
+      ? `notifications:\n  events:\n    includereferences: true\n  endpoints:\n    - name: harness-listener\n      url: ${options.notificationsUrl}\n${notificationHeadersYaml(options.notificationHeaders)}      timeout: 2s\n      threshold: 3\n      backoff: 1s\n`
       : '';
     const config =
       `version: 0.1\nlog:\n  level: warn\n  formatter: text\n` +
@@ -407,6 +409,12 @@ function issueToken(ctx: { key: KeyObject; certDer: Buffer; username: string; on
   const signature = sign('sha256', Buffer.from(signingInput), { key: ctx.key, dsaEncoding: 'ieee-p1363' });
   ctx.onIssue();
   return `${signingInput}.${b64url(signature)}`;
+}
+
+/** The `headers:` block of a notification endpoint (values JSON-quoted, which YAML reads as is). */
+function notificationHeadersYaml(headers: Record<string, string> | undefined): string {
+  if (headers === undefined || Object.keys(headers).length === 0) return '';
+  return `      headers:\n${Object.entries(headers).map(([k, v]) => `        ${k}: [${JSON.stringify(v)}]\n`).join('')}`;
 }
 
 /**

@@ -16,6 +16,7 @@ import { buildRealDb, type RealDb } from '../../src/matching/test-support/real-d
 import { scanReference } from '../../src/services/scan-service.js';
 import { embeddedBackend, EMBEDDED_BACKEND, severityCounts } from '../../src/service/embedded-backend.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from '../../src/service/event-processor.js';
+import { advisoryUsage, compareTags, manifestFindings, repositoryViews, tagGroups } from '../../src/service/queries.js';
 import { registryAccess } from '../../src/service/registry-access.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
 import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
@@ -130,6 +131,50 @@ describe('service pipeline: registry event -> queued scan -> worker -> stored re
     assert.equal((await deps.catalog.manifest(lang.manifestDigest))?.platform, 'linux/arm64/v8');
     assert.equal(await worker.drain(), 1);
     assert.equal((await deps.catalog.scans(lang.manifestDigest))[0]?.status, 'scanned');
+  });
+
+  test('queries: repositories, tags grouped by digest with platform children, findings filtered and paged, advisory usage, tag comparison', async () => {
+    const repos = await repositoryViews(deps.catalog);
+    assert.deepEqual(repos.map((r) => [r.name, r.tagCount]), [['team/minbase', 2], ['team/multi', 1]]);
+    const multiCounts = repos.find((r) => r.name === 'team/multi')?.counts ?? {};
+    const langScan = (await deps.catalog.scans(lang.manifestDigest))[0];
+    const minbaseScan = (await deps.catalog.scans(minbase.manifestDigest))[0];
+    const total = (c: Record<string, number | undefined>) => Object.values(c).reduce<number>((n, v) => n + (v ?? 0), 0);
+    assert.equal(total(multiCounts), total(langScan?.counts ?? {}) + total(minbaseScan?.counts ?? {}), 'an index counts each of its platforms');
+    assert.ok(total(langScan?.counts ?? {}) > 0, 'the lang image has findings (npm, Go stdlib)');
+
+    const groups = await tagGroups(deps.catalog, 'team/minbase');
+    assert.deepEqual(groups.map((g) => [g.digest, g.tags]), [[minbase.manifestDigest, ['1.0', 'stable']]]);
+    const [multi] = await tagGroups(deps.catalog, 'team/multi');
+    assert.equal(multi?.manifest?.kind, 'index');
+    assert.deepEqual(multi?.manifest?.children?.map((c) => [c.platform, c.scan.status]), [['linux/amd64', 'scanned'], ['linux/arm64/v8', 'scanned']]);
+    await assert.rejects(tagGroups(deps.catalog, 'team/none'), /no repository team\/none/);
+
+    const everything = await manifestFindings(deps.catalog, lang.manifestDigest, {}, { offset: 0, limit: 1000 });
+    assert.equal(everything.total, total(langScan?.counts ?? {}));
+    const first = everything.findings[0];
+    assert.ok(first);
+    const pageOfOne = await manifestFindings(deps.catalog, lang.manifestDigest, {}, { offset: 1, limit: 1 });
+    assert.deepEqual([pageOfOne.total, pageOfOne.findings[0]?.id], [everything.total, everything.findings[1]?.id]);
+    const byPackage = await manifestFindings(deps.catalog, lang.manifestDigest, { package: first.package.name.toUpperCase() }, { offset: 0, limit: 50 });
+    assert.ok(byPackage.findings.every((f) => f.package.name === first.package.name) && byPackage.total > 0);
+    const fixable = await manifestFindings(deps.catalog, lang.manifestDigest, { fixable: true }, { offset: 0, limit: 1000 });
+    assert.ok(fixable.findings.every((f) => f.fixedVersions.length > 0));
+    const severe = await manifestFindings(deps.catalog, lang.manifestDigest, { severities: [first.severity] }, { offset: 0, limit: 1000 });
+    assert.equal(severe.total, langScan?.counts?.[first.severity]);
+    assert.equal((await manifestFindings(deps.catalog, lang.manifestDigest, {}, { offset: 0, limit: 10 ** 9 })).limit, 1000, 'a huge limit is capped');
+
+    const usage = await advisoryUsage(deps.catalog, first.id);
+    assert.ok(usage.some((u) => u.repository === 'team/multi' && u.tag === 'latest' && u.package === first.package.name), 'found through the index');
+
+    await deps.catalog.setTag('team/multi', 'amd64', minbase.manifestDigest);
+    await deps.catalog.setTag('team/multi', 'arm64', lang.manifestDigest);
+    const diff = await compareTags(deps.catalog, 'team/multi', 'amd64', 'arm64');
+    assert.equal(diff.introduced.length + diff.unchanged, everything.total);
+    assert.ok(diff.introduced.length > 0);
+    await assert.rejects(compareTags(deps.catalog, 'team/multi', 'amd64', 'nope'), /no tag team\/multi:nope/);
+    await deps.catalog.removeTag('team/multi', 'amd64');
+    await deps.catalog.removeTag('team/multi', 'arm64');
   });
 
   test('blob pushes, pulls and an untagged manifest push change no tag and queue nothing', async () => {

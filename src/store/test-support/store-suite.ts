@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { CatalogStore } from '../catalog.js';
 import { JobQueue, type ClaimedJob } from '../jobs.js';
 import type { Store } from '../open-store.js';
+import { freshEvents, markEvent, recordEvents, registryEventQueue, type NewRegistryEvent } from '../registry-events.js';
+import { authenticateToken, createToken, hashToken, listTokens, revokeToken } from '../tokens.js';
 
 /** A store factory: each call opens a new connection to the same, already migrated, database. */
 export interface StoreSuiteTarget {
@@ -255,6 +257,82 @@ export function storeSuite(target: StoreSuiteTarget): void {
       const { id } = await q.enqueue({ kind: 'scan', payload: {} });
       const claimed = await q.claim('w', { kinds: ['scan'], limit: 5 });
       assert.deepEqual(claimed.map((j) => j.id), [id]);
+    });
+
+    /** A manifest push event as the webhook stores it. */
+    const pushEvent = (eventId: string, timestamp: string, tag: string): NewRegistryEvent => ({
+      eventId,
+      action: 'push',
+      repository: 'team/app',
+      digest: `sha256:${eventId}`,
+      tag,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      timestamp,
+      payload: { id: eventId, action: 'push', extra: { kept: true } },
+      status: 'fresh',
+      note: null,
+    });
+
+    test('registry events: stored once per id (repeats in one batch and across deliveries), read fresh in registry order', async () => {
+      await store.db.deleteFrom('registry_events').execute();
+      const at = new Date('2026-12-01T00:00:00.000Z');
+      // One envelope: the registry's times order its events; Go drops trailing zeros of the fraction.
+      const first = await recordEvents(
+        store,
+        [pushEvent('e2', '2026-11-23T15:44:40.2Z', 'b'), pushEvent('e1', '2026-11-23T15:44:40.19Z', 'a'), pushEvent('e2', '2026-11-23T15:44:40.2Z', 'again'), { ...pushEvent('blob', '2026-11-23T15:44:40.1Z', 'x'), status: 'skipped', note: 'blob push' }],
+        at,
+      );
+      assert.deepEqual(first, { stored: 3, duplicates: 1, fresh: 2 });
+      const redelivered = await recordEvents(store, [pushEvent('e1', '2026-11-23T15:44:40.19Z', 'a')], new Date('2026-12-01T00:00:05.000Z'));
+      assert.deepEqual(redelivered, { stored: 0, duplicates: 1, fresh: 0 }, 'a redelivery of a stored id is dropped');
+
+      const fresh = await freshEvents(store, 10);
+      assert.deepEqual(fresh.map((e) => e.event_id), ['e1', 'e2'], 'skipped events are not handed to the processor; .19 s comes before .2 s');
+      assert.equal(fresh[1]?.tag, 'b', 'the first copy received wins');
+      assert.equal(fresh[0]?.occurred_at, '2026-11-23T15:44:40.190000000Z');
+      assert.deepEqual(JSON.parse(fresh[0]?.payload ?? ''), { id: 'e1', action: 'push', extra: { kept: true } });
+      assert.equal(fresh[0]?.received_at, at.toISOString());
+      assert.deepEqual((await freshEvents(store, 1)).map((e) => e.event_id), ['e1']);
+
+      assert.equal(await markEvent(store, 'e1', 'done', null, new Date('2026-12-01T00:01:00.000Z')), true);
+      assert.equal(await markEvent(store, 'nope', 'failed', 'x'), false);
+      assert.deepEqual((await freshEvents(store, 10)).map((e) => e.event_id), ['e2']);
+      const done = await store.db.selectFrom('registry_events').selectAll().where('event_id', '=', 'e1').executeTakeFirstOrThrow();
+      assert.equal(done.status, 'done');
+      assert.equal(done.processed_at, '2026-12-01T00:01:00.000Z');
+      const blob = await store.db.selectFrom('registry_events').selectAll().where('event_id', '=', 'blob').executeTakeFirstOrThrow();
+      assert.deepEqual([blob.status, blob.note], ['skipped', 'blob push']);
+
+      // The same events as the service runtime reads them.
+      const queue = registryEventQueue(store);
+      assert.deepEqual(await queue.fresh(10), [{ eventId: 'e2', action: 'push', repository: 'team/app', digest: 'sha256:e2', tag: 'b', mediaType: 'application/vnd.oci.image.manifest.v1+json' }]);
+      await queue.mark('e2', 'skipped', 'repository unknown to the registry');
+      assert.deepEqual(await queue.fresh(10), []);
+      const e2 = await store.db.selectFrom('registry_events').select(['status', 'note']).where('event_id', '=', 'e2').executeTakeFirstOrThrow();
+      assert.deepEqual(e2, { status: 'skipped', note: 'repository unknown to the registry' });
+    });
+
+    test('tokens: only the hash is stored; revoked and unknown tokens do not authenticate; names are unique', async () => {
+      await store.db.deleteFrom('tokens').execute();
+      const token = await createToken(store, 'ci', 'scan', new Date('2026-12-01T00:00:00.000Z'));
+      assert.match(token, /^pcl_[A-Za-z0-9_-]{43}$/);
+      const rows = await store.db.selectFrom('tokens').selectAll().execute();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.hash, hashToken(token));
+      assert.ok(!JSON.stringify(rows).includes(token.slice(4)), 'the token itself is stored nowhere');
+
+      const who = await authenticateToken(store, token, new Date('2026-12-01T00:10:00.000Z'));
+      assert.deepEqual(who, { name: 'ci', scope: 'scan', createdAt: '2026-12-01T00:00:00.000Z', lastUsedAt: '2026-12-01T00:10:00.000Z', revokedAt: null });
+      assert.equal(await authenticateToken(store, `${token}x`), undefined);
+      await assert.rejects(createToken(store, 'ci', 'read'), /a token named "ci" already exists/);
+      await assert.rejects(createToken(store, 'bad name', 'read'), /token name "bad name"/);
+      await assert.rejects(createToken(store, 'x', 'root'), /token scope "root": expected one of read, scan, admin/);
+
+      assert.equal(await revokeToken(store, 'ci', new Date('2026-12-01T01:00:00.000Z')), true);
+      assert.equal(await revokeToken(store, 'ci'), false, 'revoking twice changes nothing');
+      await assert.rejects(revokeToken(store, 'nobody'), /no token named "nobody"/);
+      assert.equal(await authenticateToken(store, token), undefined, 'a revoked token is refused');
+      assert.deepEqual(await listTokens(store), [{ name: 'ci', scope: 'scan', createdAt: '2026-12-01T00:00:00.000Z', lastUsedAt: '2026-12-01T00:10:00.000Z', revokedAt: '2026-12-01T01:00:00.000Z' }]);
     });
   });
 }

@@ -1,0 +1,73 @@
+/**
+ * The HTTP application: Fastify with zod schemas (one schema validates a request and documents it
+ * in the OpenAPI document), the access check, the error mapping, and the routes of this service.
+ */
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Store } from '../store/open-store.js';
+import type { RecordedEvents } from '../store/registry-events.js';
+import { TOOL_VERSION } from '../version.js';
+import { installAuth } from './auth.js';
+import { installErrorHandlers } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { resultRoutes } from './routes/results.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { webhookRoutes, WEBHOOK_BODY_LIMIT } from './routes/webhook.js';
+
+/** What the application needs from its host. */
+export interface AppOptions {
+  store: Store;
+  logger: FastifyBaseLogger;
+  /** The vulnerability DB the readiness probe opens. */
+  vulnDbPath: string;
+  /** `registry.notification_token`; "" refuses every webhook call. */
+  notificationToken: string;
+  /** Called after a webhook call stored fresh events (wakes the event processor). */
+  onEventsRecorded: (recorded: RecordedEvents) => void;
+}
+
+/** Builds the application (not listening yet). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // One id per request, ours: a client-sent id would let callers forge log correlation.
+    genReqId: () => randomUUID(),
+    bodyLimit: WEBHOOK_BODY_LIMIT,
+    // A request that sends nothing for this long is dropped rather than holding a socket.
+    requestTimeout: 60_000,
+    return503OnClosing: true,
+  });
+  // The API speaks JSON only: a text/plain body is refused with 415 rather than parsed as a string.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  installAuth(app, { store: options.store, notificationToken: options.notificationToken });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Portcullis registry service', version: TOOL_VERSION, description: 'Container-image vulnerability results for a private registry.' },
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'http', scheme: 'bearer', description: 'A token from `portcullis token create NAME --scope read|scan|admin`.' },
+          registryNotification: { type: 'http', scheme: 'bearer', description: 'The `registry.notification_token` of the service configuration.' },
+        },
+      },
+      security: [{ apiToken: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath });
+  tokenRoutes(app, { store: options.store });
+  resultRoutes(app, { store: options.store });
+  webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
+  app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());
+  return app;
+}

@@ -1,0 +1,55 @@
+/**
+ * Who may call a route. Every route needs an API bearer token of at least the scope it declares
+ * (`config.access`, default `read`), except the ones declared `public` (health probes) and the
+ * registry webhook, which takes the registry's notification token instead. The check runs in
+ * onRequest, before the body is read, so an unauthenticated client cannot make the service parse
+ * anything.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PortcullisError } from '../domain/errors.js';
+import type { Store } from '../store/open-store.js';
+import { withStore } from './errors.js';
+import { authenticateToken, scopeAllows, secretsEqual, type TokenInfo, type TokenScope } from '../store/tokens.js';
+
+/** A route's access rule. */
+export type RouteAccess = 'public' | 'registry-webhook' | TokenScope;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; absent = `read`. */
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    /** The API token the request was authenticated with (routes of scope read, scan or admin). */
+    apiToken?: TokenInfo;
+  }
+}
+
+/** The `Authorization: Bearer <token>` credential of a request, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  return m?.[1];
+}
+
+/** Installs the access check. `notificationToken` "" disables the webhook (every call is 401). */
+export function installAuth(app: FastifyInstance, options: { store: Store; notificationToken: string }): void {
+  app.decorateRequest('apiToken', undefined);
+  app.addHook('onRequest', async (request) => {
+    const access: RouteAccess = request.routeOptions.config.access ?? 'read';
+    if (access === 'public') return;
+    const presented = bearerToken(request);
+    if (access === 'registry-webhook') {
+      if (options.notificationToken === '') throw new PortcullisError('E_AUTH', 'the registry webhook is disabled until registry.notification_token is set');
+      if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <registry.notification_token>"');
+      if (!secretsEqual(presented, options.notificationToken)) throw new PortcullisError('E_AUTH', 'wrong notification token');
+      return;
+    }
+    if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <token>" (create one with `portcullis token create`)');
+    const token = await withStore(request, 'checking the token', () => authenticateToken(options.store, presented));
+    if (token === undefined) throw new PortcullisError('E_AUTH', 'unknown or revoked token');
+    if (!scopeAllows(token.scope, access)) throw new PortcullisError('E_FORBIDDEN', `token "${token.name}" has scope ${token.scope}; this route needs ${access}`, { needed: access });
+    request.apiToken = token;
+  });
+}

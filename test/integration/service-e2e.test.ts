@@ -1,0 +1,126 @@
+/**
+ * The registry service end to end, every part real: a Docker Distribution registry whose
+ * notifications point at a real `portcullis serve` process (SQLite, in-process workers, the
+ * embedded scanner, a vulnerability DB built from the real feeds in test/data), the real test
+ * images pushed with skopeo. Push -> the Quay-compatible endpoint goes queued -> scanned and lists
+ * what `portcullis scan` finds in the same image; a second tag of the same digest is no second
+ * scan; a delete makes it 404; an image pushed while the service was down is found at restart.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { importFeeds } from '../../src/vulndb/index.js';
+import { testImages } from '../harness/images.js';
+import { freePort, pushImage, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { runCli } from '../support/run-cli.js';
+import { startServe, type ServeProcess } from '../support/serve.js';
+import { sharedData } from '../support/shared-data.js';
+
+interface QuayAnswer {
+  status: string;
+  data: { Layer: { Name: string; Features: { Name: string; Version: string; Vulnerabilities: { Name: string }[] }[] } } | null;
+}
+
+describe('portcullis serve behind a real registry', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-'));
+  const notificationToken = 'registry-notifies-portcullis-e2e';
+  const { minbase, lang } = testImages().images;
+  let registry: RunningRegistry;
+  let serve: ServeProcess | undefined;
+  let servePort = 0;
+  let apiToken = '';
+  let env: NodeJS.ProcessEnv = {};
+
+  const start = async (): Promise<ServeProcess> => startServe(['--listen', `127.0.0.1:${servePort}`], env);
+  const api = async (path: string): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`http://127.0.0.1:${servePort}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+  const security = (repository: string, digest: string) => api(`/api/v1/repository/${repository}/manifest/${digest}/security?vulnerabilities=true`);
+  /** Polls until `done` holds (or fails after 180 s), returning every distinct status seen on the way. */
+  const waitFor = async (path: () => Promise<{ status: number; body: unknown }>, done: (a: { status: number; body: unknown }) => boolean): Promise<{ seen: string[]; last: { status: number; body: unknown } }> => {
+    const seen: string[] = [];
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const answer = await path();
+      const label = answer.status === 200 ? String((answer.body as { status?: string }).status) : String(answer.status);
+      if (seen[seen.length - 1] !== label) seen.push(label);
+      if (done(answer)) return { seen, last: answer };
+      if (Date.now() > deadline) assert.fail(`timed out; seen ${seen.join(' -> ')}; log: ${serve?.stderr().slice(-2000) ?? ''}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const scanned = (a: { status: number; body: unknown }) => a.status === 200 && (a.body as QuayAnswer).status === 'scanned';
+
+  before(async () => {
+    await importFeeds([sharedData('feeds')], { target: join(dir, 'vuln.db') });
+    servePort = await freePort();
+    registry = await startRegistry({ notificationsUrl: `http://127.0.0.1:${servePort}/v2/webhooks/events`, notificationHeaders: { Authorization: `Bearer ${notificationToken}` } });
+    env = {
+      HOME: dir,
+      PORTCULLIS_DATA_DIR: join(dir, 'data'),
+      PORTCULLIS_DB: join(dir, 'vuln.db'),
+      PORTCULLIS_REGISTRY_URL: registry.url,
+      PORTCULLIS_REGISTRY_NOTIFICATION_TOKEN: notificationToken,
+      PORTCULLIS_REGISTRY_CATALOG_SYNC_STRATEGY: 'on-start',
+    };
+    const created = await runCli(['token', 'create', 'e2e', '--scope', 'read'], { env });
+    assert.equal(created.code, 0, created.stderr);
+    apiToken = created.stdout.trim();
+    serve = await start();
+  });
+  after(async () => {
+    await serve?.stop('SIGKILL');
+    await registry?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a push goes queued -> scanned on the Quay endpoint, with the findings `portcullis scan` reports for the image', async () => {
+    await pushImage(lang.ociReference, `${registry.host}/team/lang:1.0`);
+    const { seen, last } = await waitFor(() => security('team/lang', lang.manifestDigest), scanned);
+    assert.ok(seen.every((s) => ['404', 'queued', 'scanned'].includes(s)), `statuses seen: ${seen.join(' -> ')}`);
+    const answer = last.body as QuayAnswer;
+    assert.equal(answer.data?.Layer.Name, lang.manifestDigest);
+    const ours = answer.data?.Layer.Features.flatMap((f) => f.Vulnerabilities.map((v) => `${v.Name} ${f.Name}@${f.Version}`)).sort() ?? [];
+    assert.equal(answer.data?.Layer.Features.length, 166, 'every package of the image is a feature');
+
+    const direct = await runCli(['scan', `${registry.host}/team/lang:1.0`, '--insecure', '--db', join(dir, 'vuln.db'), '--offline', '--max-db-age', '36500d', '--format', 'json', '--no-cache'], { env: { HOME: dir } });
+    assert.ok(direct.code === 0 || direct.code === 1, direct.stderr);
+    const report = (JSON.parse(direct.stdout) as { report: { findings: { id: string; package: { name: string; version: string } }[] } }).report;
+    const theirs = [...new Set(report.findings.map((f) => `${f.id} ${f.package.name}@${f.package.version}`))].sort();
+    assert.ok(theirs.length > 0, 'the lang image has findings');
+    assert.deepEqual(ours, theirs);
+  });
+
+  test('the same digest under a second tag: both tags listed, no second scan', async () => {
+    await pushImage(lang.ociReference, `${registry.host}/team/lang:stable`);
+    await waitFor(
+      () => api('/api/v1/repositories/team/lang/tags'),
+      (a) => a.status === 200 && ((a.body as { groups: { tags: string[] }[] }).groups[0]?.tags.length ?? 0) === 2,
+    );
+    const queue = await api('/api/v1/queue');
+    assert.deepEqual(queue.body, { ready: 0, running: 0, done: 1, failed: 0 }, 'one scan job for the digest, whatever the tags');
+    const repos = (await api('/api/v1/repositories')).body as { repositories: { name: string; tagCount: number; worst?: string }[] };
+    assert.deepEqual(repos.repositories.map((r) => [r.name, r.tagCount]), [['team/lang', 2]]);
+  });
+
+  test('a manifest deleted in the registry: the endpoint answers 404', async () => {
+    const res = await fetch(`${registry.url}/v2/team/lang/manifests/${lang.manifestDigest}`, { method: 'DELETE' });
+    await res.arrayBuffer();
+    assert.equal(res.status, 202);
+    await waitFor(() => security('team/lang', lang.manifestDigest), (a) => a.status === 404);
+    const bad = await security('team/lang', 'sha256:nothex');
+    assert.equal(bad.status, 400, 'a malformed digest is the caller\'s error');
+  });
+
+  test('an image pushed while the service was down is found by the catalog sync at start', async () => {
+    assert.equal(await serve?.stop('SIGTERM'), 0);
+    serve = undefined;
+    await pushImage(minbase.ociReference, `${registry.host}/team/minbase:1`);
+    serve = await start();
+    const { last } = await waitFor(() => security('team/minbase', minbase.manifestDigest), scanned);
+    assert.equal((last.body as QuayAnswer).data?.Layer.Features.length, 108);
+  });
+});
