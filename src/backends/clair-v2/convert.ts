@@ -4,9 +4,8 @@
  */
 import { z } from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
-import type { Severity } from '../../domain/severity.js';
-import { severityFromLabel } from '../../feeds/severity.js';
 import { zodReason } from '../../policy/input.js';
+import { backendSeverity } from '../severity.js';
 import type { BackendPackageFindings, BackendScanOutput, BackendVulnerability } from '../types.js';
 
 const vulnerabilitySchema = z.looseObject({
@@ -45,15 +44,6 @@ export function parseLayerEnvelope(doc: unknown, what: string): ClairV2Layer {
   return parsed.data.Layer;
 }
 
-/**
- * Clair v2's severity (`database/severity.go`: Unknown ... Critical, Defcon1) on Portcullis's scale,
- * which ends at Critical: Defcon1 is Critical here (the finding keeps the word as `backendSeverity`).
- */
-export function clairV2Severity(word: string | undefined): Severity {
-  if (word === undefined) return 'Unknown';
-  return word.trim().toLowerCase() === 'defcon1' ? 'Critical' : severityFromLabel(word);
-}
-
 /** The layer's features with vulnerabilities, as findings; `packageCount` counts every feature. */
 export function convertLayer(layer: ClairV2Layer): BackendScanOutput {
   const features = layer.Features ?? [];
@@ -62,7 +52,7 @@ export function convertLayer(layer: ClairV2Layer): BackendScanOutput {
     const vulnerabilities = (feature.Vulnerabilities ?? []).map(
       (v): BackendVulnerability => ({
         id: v.Name,
-        severity: clairV2Severity(v.Severity),
+        severity: backendSeverity(v.Severity),
         backendSeverity: v.Severity ?? '',
         ...(v.FixedBy !== undefined && v.FixedBy !== '' ? { fixedBy: v.FixedBy } : {}),
         ...(v.Link !== undefined && v.Link !== '' ? { link: v.Link } : {}),

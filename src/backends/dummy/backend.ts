@@ -7,16 +7,15 @@
  */
 import { z } from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
-import { SEVERITIES } from '../../domain/severity.js';
-import { severityFromLabel } from '../../feeds/severity.js';
 import { parsePolicyYaml, readPolicyFile, zodReason } from '../../policy/input.js';
+import { backendSeverity } from '../severity.js';
 import type { BackendHealth, BackendPackageFindings, BackendScanOutput, ScannerBackend } from '../types.js';
 
 export const DUMMY_BACKEND = 'dummy';
 
 const vulnerabilitySchema = z.strictObject({
   id: z.string().min(1),
-  /** Any scanner's word; normalized as feeds' labels are (Unknown when not recognized). */
+  /** Any scanner's word (see backendSeverity); kept as `backendSeverity`. */
   severity: z.string(),
   fixedBy: z.string().optional(),
   link: z.string().optional(),
@@ -78,7 +77,7 @@ export function parseDummyFixture(doc: unknown, where: string): DummyFixtureData
     ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
     vulnerabilities: p.vulnerabilities.map((v) => ({
       id: v.id,
-      severity: (SEVERITIES as readonly string[]).includes(v.severity) ? (v.severity as (typeof SEVERITIES)[number]) : severityFromLabel(v.severity),
+      severity: backendSeverity(v.severity),
       backendSeverity: v.severity,
       ...(v.fixedBy !== undefined ? { fixedBy: v.fixedBy } : {}),
       ...(v.link !== undefined ? { link: v.link } : {}),

@@ -10,9 +10,9 @@
  */
 import { z } from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
-import { severityFromLabel } from '../../feeds/severity.js';
 import { zodReason } from '../../policy/input.js';
 import { backendFetch, errorMessageOf, parseJsonBody } from '../http.js';
+import { backendSeverity } from '../severity.js';
 import type { BackendHealth, BackendPackageFindings, BackendScanOutput, ScannerBackend, ScanTarget } from '../types.js';
 
 export const ZYPPER_BACKEND = 'zypper';
@@ -81,7 +81,7 @@ export class ZypperBackend implements ScannerBackend {
         vulnerabilities: [
           {
             id: item.Name,
-            severity: severityFromLabel(item.Severity ?? ''),
+            severity: backendSeverity(item.Severity),
             backendSeverity: item.Severity ?? '',
             ...(item.Version !== undefined ? { fixedBy: item.Version } : {}),
             ...(item.Summary !== undefined ? { description: item.Summary } : {}),
