@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ClairV2Backend, clairLayerName } from '../../src/backends/clair-v2/backend.js';
 import type { BackendReport } from '../../src/backends/types.js';
+import { isPortcullisError } from '../../src/domain/errors.js';
 import { DEFAULT_SERVICE_CONFIG, type ServiceConfig } from '../../src/config/service-config.js';
 import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { buildRealDb, type RealDb } from '../../src/matching/test-support/real-data.js';
@@ -215,6 +216,30 @@ describe('scanner backends through the service: embedded, Clair v2 (recorded sta
       assert.equal(clairScan?.report, null);
     } finally {
       p.vulndb.close();
+    }
+  });
+
+  test('a layer Clair cannot download (no token: the registry answers 401): Clair\'s 400, a permanent failure naming it', async () => {
+    const fresh = await startFakeClairV2();
+    try {
+      const backend = new ClairV2Backend({ server: fresh.url, healthPort: fresh.healthPort, timeoutMs: 60_000 });
+      const layer = minbase.layers[0];
+      assert.ok(layer);
+      const target = {
+        repository: 'team/minbase',
+        digest: minbase.manifestDigest,
+        tags: ['1.0'],
+        registry: {
+          reference: `${registry.host}/team/minbase@${minbase.manifestDigest}`,
+          layers: () => Promise.resolve([{ digest: layer.digest, mediaType: layer.mediaType, size: layer.size, url: `${registry.url}/v2/team/minbase/blobs/${layer.digest}` }]),
+          authorization: () => Promise.resolve(undefined),
+        },
+      };
+      await assert.rejects(backend.scan(target, new AbortController().signal), (err: unknown) => isPortcullisError(err, 'E_INPUT') && /clair: POST \/v1\/layers \(layer sha256:[0-9a-f]{64}\) answered 400: could not find layer$/.test(err.message));
+      assert.equal(fresh.posts[0]?.blobStatus, 401);
+      assert.deepEqual(fresh.gets, [], 'no report is asked for an image Clair could not index');
+    } finally {
+      await fresh.stop();
     }
   });
 
