@@ -22,8 +22,15 @@ describe('backends from the security: section', () => {
     assert.match(health?.detail ?? '', /^clair is not reachable: clair: GET http:\/\/127\.0\.0\.1:2\/health: cannot reach the server/);
   });
 
-  test('a dummy setting that names no fixture stops the start with E_CONFIG', () => {
-    assert.throws(() => configuredBackends(loadServiceConfig({ env: { PORTCULLIS_SECURITY_DUMMY_SERVER: 'yes' } }).security), (err: unknown) => isPortcullisError(err, 'E_CONFIG'));
+  test('a dummy setting that names no fixture stops the start with E_CONFIG naming the key and where it came from', () => {
+    assert.throws(
+      () => loadServiceConfig({ env: { PORTCULLIS_SECURITY_DUMMY_SERVER: 'yes' } }),
+      (err: unknown) => isPortcullisError(err, 'E_CONFIG') && err.message === 'config: security.dummy.server (from PORTCULLIS_SECURITY_DUMMY_SERVER): expected "", "builtin", "pending" or "fixture:/path/to/fixture.json"',
+    );
+    assert.throws(
+      () => configuredBackends(loadServiceConfig({ env: { PORTCULLIS_SECURITY_DUMMY_SERVER: 'fixture:/nonexistent/fixture.json' } }).security),
+      (err: unknown) => isPortcullisError(err, 'E_CONFIG') && err.message === 'config: security.dummy.server: dummy: /nonexistent/fixture.json: file not found',
+    );
   });
 
   test('counts: one per package and vulnerability, on the normalized scale', () => {
