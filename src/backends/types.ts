@@ -11,6 +11,7 @@
  * scan that did not happen.
  */
 import type { Severity } from '../domain/severity.js';
+import type { OpenImageOptions } from '../image/open-image.js';
 
 /** One layer of the image to scan, as the registry serves it. */
 export interface TargetLayer {
@@ -32,8 +33,10 @@ export interface TargetRegistryAccess {
   layers(signal: AbortSignal): Promise<TargetLayer[]>;
   /** An Authorization header value valid for pulling this repository, or undefined for an anonymous registry. */
   authorization(signal: AbortSignal): Promise<string | undefined>;
-  /** An engine reference to the manifest (`host/repo@digest`) for backends that read the bytes themselves. */
+  /** An engine reference to the manifest (`host/repo@digest`) for backends that read the bytes through the engine (openImage). */
   reference: string;
+  /** openImage options for `reference`: the service's registry credentials only. */
+  imageOptions: Omit<OpenImageOptions, 'signal'>;
 }
 
 /** What one scan is about. */

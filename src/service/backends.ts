@@ -73,6 +73,7 @@ export function findingCounts(packages: readonly BackendPackageFindings[]): Reco
 function targetAccess(registry: RegistryAccess, repository: string, digest: string): ScanTarget['registry'] {
   return {
     reference: registry.reference(repository, digest),
+    imageOptions: registry.imageOptions(),
     layers: async (signal) => {
       const client = await registry.client();
       try {

@@ -231,6 +231,7 @@ describe('scanner backends through the service: embedded, Clair v2 (recorded sta
         tags: ['1.0'],
         registry: {
           reference: `${registry.host}/team/minbase@${minbase.manifestDigest}`,
+          imageOptions: { insecure: true },
           layers: () => Promise.resolve([{ digest: layer.digest, mediaType: layer.mediaType, size: layer.size, url: `${registry.url}/v2/team/minbase/blobs/${layer.digest}` }]),
           authorization: () => Promise.resolve(undefined),
         },

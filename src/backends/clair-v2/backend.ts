@@ -18,6 +18,7 @@ import { backendFetch, errorMessageOf, parseJsonBody, type BackendAnswer } from 
 import type { BackendHealth, BackendScanOutput, ScannerBackend, ScanTarget } from '../types.js';
 import { convertLayer, parseLayerEnvelope } from './convert.js';
 
+/** The Clair v2 backend's name (its `security:` key, as in Portus, and the name its results are stored under). */
 export const CLAIR_BACKEND = 'clair';
 
 export interface ClairV2BackendOptions {

@@ -13,6 +13,7 @@ const target: ScanTarget = {
   tags: ['1.0'],
   registry: {
     reference: 'unused',
+    imageOptions: {},
     layers: () => Promise.reject(new Error('the dummy backend reads no image')),
     authorization: () => Promise.reject(new Error('the dummy backend reads no image')),
   },

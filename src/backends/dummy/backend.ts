@@ -11,6 +11,7 @@ import { parsePolicyYaml, readPolicyFile, zodReason } from '../../policy/input.j
 import { backendSeverity } from '../severity.js';
 import type { BackendHealth, BackendPackageFindings, BackendScanOutput, ScannerBackend } from '../types.js';
 
+/** The dummy backend's name (its `security:` key and the name its results are stored under). */
 export const DUMMY_BACKEND = 'dummy';
 
 const vulnerabilitySchema = z.strictObject({

@@ -59,6 +59,7 @@ const target = (tags: string[]): ScanTarget => ({
   tags,
   registry: {
     reference: 'unused',
+    imageOptions: {},
     layers: () => Promise.reject(new Error('zypper-docker reads images by name')),
     authorization: () => Promise.reject(new Error('zypper-docker reads images by name')),
   },

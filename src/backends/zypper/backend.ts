@@ -15,6 +15,7 @@ import { backendFetch, errorMessageOf, parseJsonBody } from '../http.js';
 import { backendSeverity } from '../severity.js';
 import type { BackendHealth, BackendPackageFindings, BackendScanOutput, ScannerBackend, ScanTarget } from '../types.js';
 
+/** The zypper-docker backend's name (its `security:` key and the name its results are stored under). */
 export const ZYPPER_BACKEND = 'zypper';
 
 const itemSchema = z.looseObject({
