@@ -7,7 +7,8 @@
  * refused with 422, as v2.0.9 did). A health server answers `GET /health` on its own port.
  *
  * `behaviour` makes it misbehave for bad-input tests: never answer, answer 500, answer non-JSON,
- * answer 200 with a body of another shape, or send headers and then stall the body.
+ * answer 200 with a body of another shape, send headers and then stall the body, or index every
+ * layer but answer the report of another layer (the recorded one, under its recorded name).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { sharedData } from '../support/shared-data.js';
 
-export type ClairBehaviour = 'recorded' | 'no-answer' | 'status-500' | 'non-json' | 'wrong-shape' | 'stalled-body';
+export type ClairBehaviour = 'recorded' | 'no-answer' | 'status-500' | 'non-json' | 'wrong-shape' | 'stalled-body' | 'other-layer';
 
 /** A POST /v1/layers the stand-in received, with what it found fetching the Path. */
 export interface ReceivedLayerPost {
@@ -74,6 +75,7 @@ export async function startFakeClairV2(options: { behaviour?: ClairBehaviour } =
   const misbehave = (res: ServerResponse): boolean => {
     switch (behaviour) {
       case 'recorded':
+      case 'other-layer':
         return false;
       case 'no-answer':
         stalled.add(res);
@@ -144,7 +146,7 @@ export async function startFakeClairV2(options: { behaviour?: ClairBehaviour } =
     gets.push(`${name}${url.search}`);
     if (!layers.has(name)) return answer(res, samples.unknownLayer.status, samples.unknownLayer.response_body);
     const top = structuredClone(samples.top.response_body) as { Layer: Record<string, unknown> };
-    top.Layer['Name'] = name;
+    if (behaviour !== 'other-layer') top.Layer['Name'] = name;
     // Clair v2 reads both query keys as presence flags; without either, no Features at all.
     if (!url.searchParams.has('features') && !url.searchParams.has('vulnerabilities')) delete top.Layer['Features'];
     answer(res, samples.top.status, top);

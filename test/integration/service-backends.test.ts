@@ -168,17 +168,19 @@ describe('scanner backends through the service: embedded, Clair v2 (recorded sta
     return { catalog, worker, deps, vulndb, clairBackend, later: () => (now += 3_600_000) };
   };
 
-  const badClairs: [ClairBehaviour, RegExp][] = [
+  /** Behaviour, the reason the failed scan must give, and the timeout (stand-ins that download the layers need more than the default). */
+  const badClairs: [ClairBehaviour, RegExp, number?][] = [
     ['no-answer', /clair: POST http:\/\/127\.0\.0\.1:\d+\/v1\/layers: no complete answer within 700 ms \[E_UNREACHABLE\]/],
     ['status-500', /clair: POST \/v1\/layers \(layer sha256:[0-9a-f]{64}\) answered 500: database: could not establish connection \[E_INTERNAL\]/],
     ['non-json', /clair: GET \/v1\/layers\/sha256:[0-9a-f]{64}\?features&vulnerabilities answered 200 with a body that is not JSON: <html>/],
     ['wrong-shape', /clair: GET \/v1\/layers\/\S+ answered 200 with an unexpected body: at Layer\.Name: /],
     ['stalled-body', /clair: POST http:\/\/127\.0\.0\.1:\d+\/v1\/layers: no complete answer within 700 ms \[E_UNREACHABLE\]/],
+    ['other-layer', /clair: GET \/v1\/layers\/sha256:[0-9a-f]{64}\?features&vulnerabilities answered for layer "sha256:4d3825389356f4121baf5e431f9a96efe1287c1733004fcb02b15c5c2c6d7b7b", not the one asked for \[E_INTERNAL\]/, 60_000],
   ];
-  for (const [behaviour, reason] of badClairs) {
-    test(`a Clair that ${behaviour === 'no-answer' ? 'never answers' : behaviour === 'stalled-body' ? 'stalls mid-body' : `answers ${behaviour}`}: its scan fails with the reason after the retries, the embedded result stands, the worker is free`, async () => {
+  for (const [behaviour, reason, timeoutMs] of badClairs) {
+    test(`a Clair that ${behaviour === 'no-answer' ? 'never answers' : behaviour === 'stalled-body' ? 'stalls mid-body' : behaviour === 'other-layer' ? 'answers the report of another layer' : `answers ${behaviour}`}: its scan fails with the reason after the retries, the embedded result stands, the worker is free`, async () => {
       const bad = await startFakeClairV2({ behaviour });
-      const p = await pipeline(`bad-${behaviour}`, bad.url, bad.healthPort);
+      const p = await pipeline(`bad-${behaviour}`, bad.url, bad.healthPort, timeoutMs);
       try {
         assert.deepEqual((await processRegistryEvent(push('team/minbase', '1.0'), p.deps)).queued, [minbase.manifestDigest]);
         assert.equal(await p.worker.drain(), 2);
