@@ -51,7 +51,10 @@ const configSchema = z.strictObject({
     embedded: z.strictObject({ enabled: z.boolean() }),
     clair: z.strictObject({ server: optionalHttpUrl, health_port: portSchema, timeout: z.number().int().min(1) }),
     zypper: z.strictObject({ server: optionalHttpUrl }),
-    dummy: z.strictObject({ server: z.string() }),
+    /** "" = off; `builtin`, `pending`, or `fixture:<file>` (see src/backends/dummy). */
+    dummy: z.strictObject({
+      server: z.string().refine((s) => s === '' || s === 'builtin' || s === 'pending' || /^fixture:.+/.test(s), { message: 'expected "", "builtin", "pending" or "fixture:/path/to/fixture.json"' }),
+    }),
   }),
   feeds: z.strictObject({ update_interval: intervalSchema }),
   webhooks: z.array(

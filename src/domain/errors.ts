@@ -27,6 +27,8 @@ export const ERROR_CATALOG = {
   E_DB: { exitCode: 2, httpStatus: 503 },
   E_FEED: { exitCode: 2, httpStatus: 502 },
   E_INTERNAL: { exitCode: 2, httpStatus: 500 },
+  /** A scanner backend is still working on the image (zypper-docker's 202): not a failure, asked again later. */
+  E_PENDING: { exitCode: 2, httpStatus: 503 },
 } as const satisfies Record<string, { exitCode: number; httpStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

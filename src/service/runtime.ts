@@ -14,6 +14,8 @@ import type { Store } from '../store/open-store.js';
 import { WebhookStore } from '../store/webhooks.js';
 import { defaultDbPath, updateFeeds } from '../vulndb/index.js';
 import { syncAtStart, syncCatalog, syncDeletes, syncRepeats } from './catalog-sync.js';
+import type { ScannerBackend } from '../backends/types.js';
+import { backendRunner, configuredBackends } from './backends.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from './event-processor.js';
 import { registryAccess } from './registry-access.js';
@@ -57,6 +59,8 @@ export class ServiceRuntime {
   readonly webhooks: WebhookStore;
   readonly vulndb: VulnDbHandle;
   readonly worker: ScanWorker | undefined;
+  /** The external scanner backends the config enables (clair, zypper, dummy), for health probes. */
+  readonly scanners: readonly ScannerBackend[];
   private readonly deps: EventProcessorDeps | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Map<string, Promise<unknown>>();
@@ -69,12 +73,14 @@ export class ServiceRuntime {
     this.queue = new JobQueue(store);
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
-    const backends = config.security.embedded.enabled ? [EMBEDDED_BACKEND] : [];
+    this.scanners = configuredBackends(config.security);
+    const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);
       this.deps = { catalog: this.catalog, queue: this.queue, registry, backends };
       const runners = new Map<string, BackendRunner>();
       if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
+      for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog }));
       this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? 2, log: options.log });
     }
   }

@@ -162,7 +162,11 @@ export class ScanWorker {
       const reason = `${error.message} [${error.code}]`;
       const unsupported = UNSUPPORTED.has(error.code);
       const outcome = await queue.fail(job, reason, { retryable: !unsupported && !PERMANENT.has(error.code) }).catch(() => 'lost' as const);
-      if (outcome === 'retry') await catalog.queueScan(payload.digest, payload.backend, `attempt ${job.attempts} of ${job.maxAttempts} failed, retrying: ${reason}`);
+      if (outcome === 'retry') {
+        // A backend still at work (zypper-docker's 202) has not failed: the scan stays queued and is asked again after the backoff.
+        const note = error.code === 'E_PENDING' ? `still working (asked ${job.attempts} of ${job.maxAttempts} times), asking again later: ${reason}` : `attempt ${job.attempts} of ${job.maxAttempts} failed, retrying: ${reason}`;
+        await catalog.queueScan(payload.digest, payload.backend, note);
+      }
       else if (outcome === 'failed') await catalog.failScan(payload.digest, payload.backend, unsupported ? 'unsupported' : 'failed', reason);
       this.options.log?.warn({ digest: payload.digest, backend: payload.backend, outcome, code: error.code }, 'worker: scan failed');
     } finally {

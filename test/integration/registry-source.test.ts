@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { isPortcullisError } from '../../src/domain/errors.js';
 import { openImage, type OpenImageOptions } from '../../src/image/open-image.js';
-import { listRepositories, listTags } from '../../src/image/registry/client.js';
+import { listRepositories, listTags, RegistryClient } from '../../src/image/registry/client.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import { freePort, pushImage, putBlob, putManifest, startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { OciLayoutWriter, SAMPLE_LAYERS, sha256, writeTinyLayout, type WrittenImage } from '../harness/tiny-image.js';
@@ -38,6 +38,22 @@ async function pullAll(ref: string, options: OpenImageOptions): Promise<Resolved
     return img;
   } finally {
     await opened.close();
+  }
+}
+
+/**
+ * The header pullAuthorization gives, used by a third party (as Clair v2 would) to fetch one of
+ * the repository's blobs with plain fetch; returns the header and the status.
+ */
+async function thirdPartyBlobFetch(reg: RunningRegistry, credentials: { username: string; password: string } | undefined, digest: string): Promise<{ authorization: string | undefined; status: number }> {
+  const client = new RegistryClient(reg.host, { insecure: true, ...(credentials ? { credentials } : {}) });
+  try {
+    const authorization = await client.pullAuthorization('tiny/app');
+    const res = await fetch(`${reg.url}/v2/tiny/app/blobs/${digest}`, { headers: authorization !== undefined ? { authorization } : {} });
+    await res.arrayBuffer();
+    return { authorization, status: res.status };
+  } finally {
+    await client.close();
   }
 }
 
@@ -226,6 +242,12 @@ describe('registry source against a real registry', () => {
       await pullAll(`${reg.host}/tiny/app:v1`, isolated({ env: wrongEnv, credentials: creds }));
     });
 
+    test('pullAuthorization: the Basic credentials, which let a third party fetch the blobs', async () => {
+      const creds = { username: reg.username!, password: reg.password! };
+      const layer = written.layers[0]?.digest ?? '';
+      assert.deepEqual(await thirdPartyBlobFetch(reg, creds, layer), { authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`, status: 200 });
+    });
+
     test('a wrong password or no credentials is E_AUTH', async () => {
       await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, isolated({ credentials: { username: reg.username!, password: 'wrong' } })), (err: unknown) =>
         isPortcullisError(err, 'E_AUTH'),
@@ -256,6 +278,16 @@ describe('registry source against a real registry', () => {
       assert.equal(reg.tokensIssued() - issuedBefore, 1);
       assert.deepEqual(await listTags(`${reg.host}/tiny/app`, { insecure: true, credentials: creds }), ['v1']);
       assert.deepEqual(await listRepositories(reg.host, { insecure: true, credentials: creds }), ['tiny/app']);
+    });
+
+    test('pullAuthorization: a Bearer token scoped to pull the repository, which lets a third party fetch the blobs', async () => {
+      const layer = written.layers[0]?.digest ?? '';
+      const { authorization, status } = await thirdPartyBlobFetch(reg, { username: reg.username!, password: reg.password! }, layer);
+      assert.match(authorization ?? '', /^Bearer \S+$/);
+      assert.equal(status, 200);
+      const anonymous = await fetch(`${reg.url}/v2/tiny/app/blobs/${layer}`);
+      await anonymous.arrayBuffer();
+      assert.equal(anonymous.status, 401, 'the blob is not readable without it');
     });
 
     test('a wrong password or no credentials is E_AUTH', async () => {

@@ -167,6 +167,17 @@ export class RegistryClient {
   }
 
   /**
+   * The Authorization header value that lets a third party pull `repository`'s blobs itself (a
+   * scanner such as Clair v2 fetching layer URLs): a Bearer token scoped to pull, the Basic
+   * credentials, or undefined when the registry asks for none. The registry is pinged first so its
+   * auth scheme is known.
+   */
+  async pullAuthorization(repository: string, signal?: AbortSignal): Promise<string | undefined> {
+    await this.baseUrl(signal);
+    return this.auth.authorization(pullScope(repository), signal);
+  }
+
+  /**
    * Opens a blob's stored bytes (unverified: the caller verifies). Redirects to storage are followed;
    * a connection dropped mid-body is resumed with a Range request (or by skipping what was already
    * read when the server ignores Range). Foreign layers absent from the registry (404) are fetched
