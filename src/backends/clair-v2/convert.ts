@@ -2,7 +2,7 @@
  * Clair v2's layer answer (`coreos/clair@v2.0.9:api/v1/models.go`; every field `omitempty`) read
  * strictly enough that a 200 of another shape is an error, and turned into per-package findings.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import { zodReason } from '../../policy/input.js';
 import { backendSeverity } from '../severity.js';

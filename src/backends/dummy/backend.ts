@@ -5,7 +5,7 @@
  * - `pending`: always "still working", to exercise a UI's pending state;
  * - `fixture:/path/to/file.json` (or .yaml): a fixture file, see {@link parseDummyFixture}.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import { parsePolicyYaml, readPolicyFile, zodReason } from '../../policy/input.js';
 import { backendSeverity } from '../severity.js';

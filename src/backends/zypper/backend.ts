@@ -8,7 +8,7 @@
  *   showed nothing).
  * zypper-docker knows images by name, so the target's tag is used (the digest when none names it).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import { zodReason } from '../../policy/input.js';
 import { backendFetch, errorMessageOf, parseJsonBody } from '../http.js';
