@@ -18,17 +18,11 @@ import { formatPlatform, isAttestationPlatform } from '../image/platform.js';
 import type { RegistryClient } from '../image/registry/client.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { JobQueue } from '../store/jobs.js';
+import type { RegistryEventRecord } from '../store/registry-events.js';
 import type { RegistryAccess } from './registry-access.js';
 
-/** The facts of a stored registry event the processor needs. */
-export interface RegistryEventFacts {
-  eventId: string;
-  action: string;
-  repository: string | null;
-  digest: string | null;
-  tag: string | null;
-  mediaType: string | null;
-}
+/** The facts of a stored registry event the processor needs (as the store reads them back). */
+export type RegistryEventFacts = RegistryEventRecord;
 
 export interface EventProcessorDeps {
   catalog: CatalogStore;

@@ -6,15 +6,8 @@
 import type { Store } from './open-store.js';
 import type { RegistryEvent, RegistryEventStatus } from './schema.js';
 
-/** One event to store, as the webhook classified it. */
-export interface NewRegistryEvent {
-  /** The registry's `events[].id`: the deduplication key. */
-  eventId: string;
-  action: string;
-  repository: string | null;
-  digest: string | null;
-  tag: string | null;
-  mediaType: string | null;
+/** One event to store, as the webhook classified it (`eventId`, the registry's `events[].id`, is the deduplication key). */
+export interface NewRegistryEvent extends RegistryEventRecord {
   /** The registry's `events[].timestamp` as sent (any RFC 3339 precision), or null. */
   timestamp: string | null;
   /** The event object as received; stored as JSON so the processor sees every field. */
