@@ -2,8 +2,7 @@
  * Schema migrations of the app database, run by Kysely's migrator at start (in order, each once,
  * recorded in `kysely_migration`). Append new migrations; never edit one that has shipped.
  */
-import { type Kysely, sql } from 'kysely';
-import type { Migration, MigrationProvider } from 'kysely/migration';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
