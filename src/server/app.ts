@@ -13,6 +13,7 @@ import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { resultRoutes } from './routes/results.js';
+import { metricsRoutes, type ServiceMetrics } from './metrics.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes, WEBHOOK_BODY_LIMIT } from './routes/webhook.js';
 
@@ -26,6 +27,8 @@ export interface AppOptions {
   notificationToken: string;
   /** Called after a webhook call stored fresh events (wakes the event processor). */
   onEventsRecorded: (recorded: RecordedEvents) => void;
+  /** Prometheus metrics served at /metrics (none: no /metrics route). */
+  metrics?: ServiceMetrics;
 }
 
 /** Builds the application (not listening yet). */
@@ -67,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath });
   tokenRoutes(app, { store: options.store });
   resultRoutes(app, { store: options.store });
+  if (options.metrics) metricsRoutes(app, options.metrics);
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
   app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());
   return app;

@@ -12,6 +12,7 @@ import { openStore, type Store } from '../store/open-store.js';
 import { registryEventQueue, type RecordedEvents } from '../store/registry-events.js';
 import { defaultDbPath } from '../vulndb/index.js';
 import { buildApp } from './app.js';
+import { createMetrics } from './metrics.js';
 
 /** How to start the service; every field is optional. */
 export interface ServiceOptions {
@@ -67,7 +68,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const logger = pino({ level: options.logLevel ?? 'info', base: { service: 'portcullis' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, options.logDestination ?? pino.destination(2));
   const store = await openStore(resolveDatabase(config, env));
   const vulnDbPath = options.vulnDbPath ?? defaultDbPath(env);
-  const runtime = options.workers === false ? undefined : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, dbPath: vulnDbPath, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+  const metrics = createMetrics(store);
+  const runtime =
+    options.workers === false
+      ? undefined
+      : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, dbPath: vulnDbPath, onScanDone: metrics.scanDone, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
   const onEventsRecorded = options.onEventsRecorded;
   let app: FastifyInstance;
   try {
@@ -75,6 +80,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       store,
       logger,
       vulnDbPath,
+      metrics,
       notificationToken: config.registry.notification_token,
       onEventsRecorded: (recorded) => {
         try {

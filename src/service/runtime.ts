@@ -20,7 +20,7 @@ import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from './event-processor.js';
 import { registryAccess } from './registry-access.js';
 import { rematchStored } from './rematch.js';
-import { ScanWorker, type BackendRunner } from './scan-worker.js';
+import { ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
 import { VulnDbHandle } from './vulndb-handle.js';
 import { deliverDue, queueFindingsChanged } from './webhooks.js';
 
@@ -51,6 +51,8 @@ export interface ServiceRuntimeOptions {
   concurrency?: number;
   /** How often the DB file, the event table and the webhook log are looked at (default 5 s). */
   pollMs?: number;
+  /** Told of every scan that ended in this process (metrics). */
+  onScanDone?: ScanWorkerOptions['onScanDone'];
 }
 
 export class ServiceRuntime {
@@ -81,7 +83,7 @@ export class ServiceRuntime {
       const runners = new Map<string, BackendRunner>();
       if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
       for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog }));
-      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? 2, log: options.log });
+      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? 2, log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
     }
   }
 

@@ -38,6 +38,8 @@ export interface ScanWorkerOptions {
   pollMs?: number;
   workerId?: string;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Told of every scan that ended in this worker (for metrics). */
+  onScanDone?: (info: { backend: string; outcome: 'scanned' | 'retry' | 'failed' | 'unsupported' | 'lost'; seconds: number }) => void;
 }
 
 /** Errors that a retry cannot fix: the image is not scannable as it is. */
@@ -148,6 +150,8 @@ export class ScanWorker {
         () => undefined,
       );
     }, this.heartbeatMs);
+    const started = performance.now();
+    const done = (outcome: 'scanned' | 'retry' | 'failed' | 'unsupported' | 'lost'): void => this.options.onScanDone?.({ backend: payload.backend, outcome, seconds: (performance.now() - started) / 1000 });
     try {
       await catalog.startScan(payload.digest, payload.backend);
       const result = await runner(payload, abort.signal);
@@ -155,6 +159,7 @@ export class ScanWorker {
       await catalog.finishScan(payload.digest, payload.backend, result.report, result.counts, result.matchedDb);
       for (const tag of await catalog.tagsOfDigest(payload.digest)) await catalog.recordHistory(tag.repository, tag.name, payload.digest, result.counts);
       await queue.complete(job);
+      done('scanned');
       this.options.log?.info({ digest: payload.digest, backend: payload.backend, attempts: job.attempts }, 'worker: scan stored');
     } catch (err) {
       if (abort.signal.aborted) return; // the lease moved on, or the worker stops: the queue hands the job out again
@@ -166,8 +171,8 @@ export class ScanWorker {
         // A backend still at work (zypper-docker's 202) has not failed: the scan stays queued and is asked again after the backoff.
         const note = error.code === 'E_PENDING' ? `still working (asked ${job.attempts} of ${job.maxAttempts} times), asking again later: ${reason}` : `attempt ${job.attempts} of ${job.maxAttempts} failed, retrying: ${reason}`;
         await catalog.queueScan(payload.digest, payload.backend, note);
-      }
-      else if (outcome === 'failed') await catalog.failScan(payload.digest, payload.backend, unsupported ? 'unsupported' : 'failed', reason);
+      } else if (outcome === 'failed') await catalog.failScan(payload.digest, payload.backend, unsupported ? 'unsupported' : 'failed', reason);
+      done(outcome === 'failed' && unsupported ? 'unsupported' : outcome);
       this.options.log?.warn({ digest: payload.digest, backend: payload.backend, outcome, code: error.code }, 'worker: scan failed');
     } finally {
       clearInterval(heartbeat);

@@ -106,6 +106,22 @@ describe('portcullis serve behind a real registry', () => {
     assert.deepEqual(repos.repositories.map((r) => [r.name, r.tagCount]), [['team/lang', 2]]);
   });
 
+  test('/metrics: Prometheus text for a read token only, with the scans, the queue and the HTTP requests counted', async () => {
+    const anonymous = await fetch(`http://127.0.0.1:${servePort}/metrics`);
+    await anonymous.arrayBuffer();
+    assert.equal(anonymous.status, 401);
+    const res = await fetch(`http://127.0.0.1:${servePort}/metrics`, { headers: { authorization: `Bearer ${apiToken}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /^portcullis_scan_duration_seconds_count\{backend="embedded",outcome="scanned"\} 1$/m);
+    assert.match(text, /^portcullis_jobs\{state="done"\} 1$/m);
+    assert.match(text, /^portcullis_webhook_deliveries\{status="pending"\} 0$/m);
+    assert.match(text, /^portcullis_http_requests_total\{method="GET",route="\/api\/v1\/repository\/:namespace\/:name\/manifest\/:digest\/security",status="200"\} \d+$/m);
+    assert.match(text, /^portcullis_process_resident_memory_bytes \d+/m);
+    assert.doesNotMatch(text, /sha256:/, 'route patterns, never raw URLs, as label values');
+  });
+
   test('a manifest deleted in the registry: the endpoint answers 404', async () => {
     const res = await fetch(`${registry.url}/v2/team/lang/manifests/${lang.manifestDigest}`, { method: 'DELETE' });
     await res.arrayBuffer();
