@@ -57,6 +57,12 @@ const configSchema = z.strictObject({
     }),
   }),
   feeds: z.strictObject({ update_interval: intervalSchema }),
+  workers: z.strictObject({
+    /** Scans at once per process. */
+    concurrency: z.number().int().min(1).max(64),
+    /** How long a claimed job stays a worker's without a heartbeat; a killed worker's jobs are claimed again after it. */
+    lease: z.string().refine((s) => parseDurationText(s) !== undefined, { message: 'expected a duration such as 30s or 2m' }),
+  }),
   webhooks: z.array(
     z.strictObject({
       url: z.string().refine(isHttpUrl, { message: 'expected an http:// or https:// URL' }),
@@ -80,6 +86,7 @@ export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
     dummy: { server: '' },
   },
   feeds: { update_interval: '' },
+  workers: { concurrency: 2, lease: '60s' },
   webhooks: [],
 };
 

@@ -72,7 +72,8 @@ export class ServiceRuntime {
   constructor(private readonly options: ServiceRuntimeOptions) {
     const { config, store } = options;
     this.catalog = new CatalogStore(store);
-    this.queue = new JobQueue(store);
+    const leaseMs = intervalMs(config.workers.lease) ?? 60_000;
+    this.queue = new JobQueue(store, { leaseMs });
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
     this.scanners = configuredBackends(config.security);
@@ -83,7 +84,7 @@ export class ServiceRuntime {
       const runners = new Map<string, BackendRunner>();
       if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
       for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog }));
-      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? 2, log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
+      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
     }
   }
 

@@ -16,7 +16,7 @@ export function workerCommand(): Command {
   return new Command('worker')
     .description('Run only the service workers (scans, registry events, catalog sync, re-match, webhooks) against the configured app database')
     .option('--config <file>', 'service configuration (YAML); PORTCULLIS_* environment variables override it')
-    .option('--concurrency <n>', 'scans at once in this process', '2')
+    .option('--concurrency <n>', 'scans at once in this process (default: workers.concurrency)')
     .action(async (opts: WorkerOptions) => {
       const { loadServiceConfig, resolveDatabase } = await import('../../config/service-config.js');
       const { openStore } = await import('../../store/open-store.js');
@@ -25,7 +25,7 @@ export function workerCommand(): Command {
       const { positiveInt } = await import('../options.js');
       const { pino } = await import('pino');
       const config = loadServiceConfig(opts.config !== undefined ? { file: opts.config } : {});
-      const concurrency = positiveInt(opts.concurrency, '--concurrency', 2);
+      const concurrency = positiveInt(opts.concurrency, '--concurrency', config.workers.concurrency);
       const logger = pino({ base: { service: 'portcullis-worker' } }, pino.destination(2));
       const store = await openStore(resolveDatabase(config));
       const runtime = new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, concurrency, pollMs: 1_000 });
