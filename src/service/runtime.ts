@@ -7,7 +7,7 @@
  * runs it alone (several such processes share one PostgreSQL store).
  */
 import { intervalMs, type ServiceConfig } from '../config/service-config.js';
-import { toPortcullisError } from '../domain/errors.js';
+import { toPortcullisError, type ErrorCode } from '../domain/errors.js';
 import { CatalogStore } from '../store/catalog.js';
 import { JobQueue } from '../store/jobs.js';
 import type { Store } from '../store/open-store.js';
@@ -23,6 +23,9 @@ import { rematchStored } from './rematch.js';
 import { ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
 import { VulnDbHandle } from './vulndb-handle.js';
 import { deliverDue, queueFindingsChanged } from './webhooks.js';
+
+/** Failures of the registry itself or the way to it: the event is applied again later. */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['E_UNREACHABLE', 'E_REGISTRY', 'E_AUTH', 'E_FORBIDDEN', 'E_DB', 'E_INTERNAL']);
 
 /** Where registry events wait to be applied (the webhook route stores them). */
 export interface RegistryEventSource {
@@ -134,8 +137,14 @@ export class ServiceRuntime {
         applied++;
       } catch (err) {
         const error = toPortcullisError(err);
-        this.options.log.warn({ event: event.eventId, code: error.code, err: error.message }, 'service: applying a registry event failed; it is retried on the next round');
-        break; // keep events in order: a later event may depend on this one
+        if (TRANSIENT.has(error.code)) {
+          this.options.log.warn({ event: event.eventId, code: error.code, err: error.message }, 'service: applying a registry event failed; it is retried on the next round');
+          break; // keep events in order: a later event may depend on this one
+        }
+        // The registry answered, and no retry can change the answer (the manifest was deleted
+        // since, or is not one we can read): record why and go on, rather than block every later event.
+        await source.mark(event.eventId, error.code === 'E_NOT_FOUND' ? 'skipped' : 'failed', `${error.message} [${error.code}]`);
+        this.options.log.warn({ event: event.eventId, code: error.code, err: error.message }, 'service: a registry event could not be applied');
       }
     }
     return applied;

@@ -19,6 +19,9 @@ import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts 
 import { advisoryUsage, compareTags, manifestFindings, repositoryViews, tagGroups } from '../../src/service/queries.js';
 import { registryAccess } from '../../src/service/registry-access.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
+import { ServiceRuntime } from '../../src/service/runtime.js';
+import { loadServiceConfig } from '../../src/config/service-config.js';
+import { recordEvents, registryEventQueue } from '../../src/store/registry-events.js';
 import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';
@@ -204,6 +207,22 @@ describe('service pipeline: registry event -> queued scan -> worker -> stored re
     assert.equal(scan?.status, 'failed');
     assert.match(scan?.reason ?? '', /E_NOT_FOUND/);
     assert.equal(scan?.report, null);
+  });
+
+  test('the runtime applies stored events in order; one the registry can no longer answer is skipped with the reason, not retried for ever', async () => {
+    const gone = `sha256:${'8'.repeat(64)}`;
+    const event = (id: string, tag: string, digest: string) => ({ eventId: id, action: 'push', repository: 'team/events', digest, tag, mediaType: MEDIA_TYPES.ociManifest, timestamp: null, payload: {}, status: 'fresh' as const, note: null });
+    await pushImage(minbase.ociReference, `${registry.host}/team/events:real`);
+    await recordEvents(store, [event('e-gone', 'deleted-before-processing', gone), event('e-real', 'real', minbase.manifestDigest)]);
+    const config = loadServiceConfig({ env: { PORTCULLIS_REGISTRY_URL: registry.url } });
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const runtime = new ServiceRuntime({ config, store, events: registryEventQueue(store), log: quiet, dbPath: realDb.db.path });
+    assert.equal(await runtime.applyEvents(), 1);
+    const rows = await store.db.selectFrom('registry_events').select(['event_id', 'status', 'note']).where('event_id', 'in', ['e-gone', 'e-real']).orderBy('event_id').execute();
+    assert.deepEqual(rows.map((r) => [r.event_id, r.status]), [['e-gone', 'skipped'], ['e-real', 'done']]);
+    assert.match(rows[0]?.note ?? '', /E_NOT_FOUND/);
+    assert.deepEqual((await deps.catalog.tags('team/events')).map((t) => t.name), ['real']);
+    await runtime.stop();
   });
 
   test('an unreachable registry: processing the event throws (to be retried), nothing is recorded', async () => {
