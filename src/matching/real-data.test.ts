@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { sharedData } from '../../test/support/shared-data.js';
+import { debianDockerRegistryBinary, sharedData } from '../../test/support/shared-data.js';
 import type { Finding } from '../domain/finding.js';
 import type { PackageRecord } from '../domain/package.js';
 import { parseGemspec } from '../ecosystems/gem/gemspec-detector.js';
@@ -375,7 +375,7 @@ describe('language packages vs their OSV ecosystems', () => {
     // GO-2025-4155 (1.24.11), GO-2026-4601 (1.25.8), GO-2026-4870 (1.25.9). Not: GO-2021-0243 (1.15.14;
     // 1.16.0-0..1.16.6), GO-2022-0273 (1.16.8; 1.17.1), GO-2022-1037 (1.18.7; 1.19.0-0..1.19.2),
     // GO-2022-1143 (..1.19.4), GO-2023-1570 (1.19.6), GO-2023-1621 (1.19.7).
-    const bytes = readFileSync(sharedData('pkgdb', 'go-binaries', 'docker-registry', 'docker-registry'));
+    const bytes = debianDockerRegistryBinary();
     const info = readGoBuildInfo(bytes);
     assert.ok(info);
     const records = goBinaryRecords('usr/bin/docker-registry', info.goVersion, info.modinfo).packages ?? [];

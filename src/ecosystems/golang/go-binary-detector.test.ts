@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { sharedData } from '../../../test/support/shared-data.js';
+import { debianDockerRegistryBinary, sharedData } from '../../../test/support/shared-data.js';
 import { isPortcullisError } from '../../domain/errors.js';
 import type { PackageRecord } from '../../domain/package.js';
 import type { CapturedFile, DetectorOutput } from '../../detectors/types.js';
@@ -90,9 +90,8 @@ function assertMatchesOracle(out: DetectorOutput, expected: Expected): void {
 
 describe('go-binary detector on real binaries', () => {
   test('the Debian docker-registry binary equals its `go version -m` output', async () => {
-    const dir = sharedData('pkgdb', 'go-binaries', 'docker-registry');
-    const bytes = readFileSync(join(dir, 'docker-registry'));
-    const expected = parseGoVersionM(readFileSync(join(dir, 'docker-registry.go-version-m.txt'), 'utf8'));
+    const bytes = debianDockerRegistryBinary();
+    const expected = parseGoVersionM(readFileSync(sharedData('pkgdb', 'go-binaries', 'docker-registry', 'docker-registry.go-version-m.txt'), 'utf8'));
     const info = readGoBuildInfo(bytes);
     assert.equal(info?.format, 'inline');
     assert.equal(info?.container, 'elf');
@@ -345,7 +344,7 @@ describe('go-binary detector on constructed binaries', () => {
 });
 
 describe('go-binary detector on garbage', () => {
-  const real = readFileSync(sharedData('pkgdb', 'go-binaries', 'docker-registry', 'docker-registry'));
+  const real = debianDockerRegistryBinary();
   const at = real.indexOf(GO_BUILDINFO_MAGIC);
 
   async function neverCrashes(bytes: Buffer): Promise<DetectorOutput | 'typed-error'> {
