@@ -46,3 +46,10 @@ export interface Inventory {
   warnings: ScanWarning[];
   stats: { layersRead: number; layersFromCache: number; bytesRead: number };
 }
+
+/** Whether parsed JSON is a Portcullis inventory of this schema (the shape matching relies on). */
+export function isInventory(value: unknown): value is Inventory {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<Inventory>;
+  return candidate.schema === INVENTORY_SCHEMA && Array.isArray(candidate.packages);
+}

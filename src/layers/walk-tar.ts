@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { extract as tarExtract } from 'tar-stream';
+import { extract as tarExtract, type Extract } from 'tar-stream';
 import { PortcullisError } from '../domain/errors.js';
 import type { Detector, FileInfo } from '../detectors/types.js';
 import { DEFAULT_WALK_LIMITS, LayerCollector, type WalkLimits } from './collector.js';
@@ -14,9 +14,7 @@ import { normalizeEntryPath } from './paths.js';
  */
 export async function walkTar(tar: Readable, detectors: readonly Detector[], limits: WalkLimits = DEFAULT_WALK_LIMITS): Promise<LayerWalkResult> {
   const collector = new LayerCollector(detectors, limits);
-  const extract = tarExtract();
-  tar.on('error', (err) => extract.destroy(err));
-  tar.pipe(extract);
+  const extract = entriesOf(tar);
   try {
     for await (const entry of extract) {
       const header = entry.header;
@@ -77,9 +75,7 @@ async function readEntry(entry: AsyncIterable<Buffer>, size: number): Promise<Bu
  */
 export async function readTarFiles(tar: Readable, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>();
-  const extract = tarExtract();
-  tar.on('error', (err) => extract.destroy(err));
-  tar.pipe(extract);
+  const extract = entriesOf(tar);
   try {
     for await (const entry of extract) {
       const header = entry.header;
@@ -100,4 +96,12 @@ export async function readTarFiles(tar: Readable, paths: ReadonlyMap<string, num
     throw new PortcullisError('E_LAYER_CORRUPT', `layer: corrupt or truncated tar: ${reason}`, {}, { cause: err });
   }
   return found;
+}
+
+/** The tar's entries as tar-stream reads them; an error of the layer stream ends the iteration with it. */
+function entriesOf(tar: Readable): Extract {
+  const extract = tarExtract();
+  tar.on('error', (err) => extract.destroy(err));
+  tar.pipe(extract);
+  return extract;
 }

@@ -10,6 +10,7 @@ import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { CatalogStore, ScanRow, ScanStatus } from '../store/catalog.js';
 import { EMBEDDED_BACKEND } from './embedded-backend.js';
 import { diffFindings, type FindingSummary } from './rematch.js';
+import { reportFindings } from './stored-results.js';
 
 /** Findings per severity. */
 export type SeverityCounts = Partial<Record<Severity, number>>;
@@ -164,7 +165,7 @@ export async function manifestFindings(catalog: CatalogStore, digest: string, fi
   const backend = filter.backend ?? EMBEDDED_BACKEND;
   const scan = (await catalog.scans(digest)).find((s) => s.backend === backend);
   if (scan === undefined) throw new PortcullisError('E_NOT_FOUND', `no ${backend} result for ${digest}`);
-  const all = scan.report === null ? [] : (((JSON.parse(scan.report) as { findings?: Finding[] }).findings ?? []) as Finding[]);
+  const all = reportFindings(scan);
   const severities = filter.severities ? new Set(filter.severities) : undefined;
   const pkg = filter.package?.toLowerCase();
   const id = filter.id?.toLowerCase();
@@ -185,7 +186,7 @@ export async function advisoryUsage(catalog: CatalogStore, id: string): Promise<
   const out: { repository: string; tag: string; digest: string; package: string; version: string; severity: Severity }[] = [];
   for (const { digest } of await catalog.scannedBy(EMBEDDED_BACKEND)) {
     const scan = (await catalog.scans(digest)).find((s) => s.backend === EMBEDDED_BACKEND);
-    const findings = scan?.report ? ((JSON.parse(scan.report) as { findings?: Finding[] }).findings ?? []) : [];
+    const findings = scan ? reportFindings(scan) : [];
     const hits = findings.filter((f) => [f.id, ...f.aliases].some((a) => a.toLowerCase() === wanted));
     if (hits.length === 0) continue;
     const tags = await tagsReaching(catalog, digest);
@@ -214,7 +215,7 @@ export async function compareTags(catalog: CatalogStore, repository: string, fro
     for (const d of images) {
       const scan = (await catalog.scans(d)).find((s) => s.backend === EMBEDDED_BACKEND);
       if (scan?.status !== 'scanned' || scan.report === null) throw new PortcullisError('E_NOT_FOUND', `${repository}:${tag} (${d}) has no scan result to compare`);
-      all.push(...((JSON.parse(scan.report) as { findings?: Finding[] }).findings ?? []));
+      all.push(...reportFindings(scan));
     }
     return all;
   };

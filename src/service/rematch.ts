@@ -6,13 +6,12 @@
  * current. For each re-matched manifest the findings are diffed against its previous result:
  * introduced, fixed, and severity changed.
  */
-import { PortcullisError } from '../domain/errors.js';
 import type { Finding } from '../domain/finding.js';
-import { INVENTORY_SCHEMA, type Inventory } from '../domain/inventory.js';
 import { reportFor } from '../services/scan-service.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { VulnDb } from '../vulndb/index.js';
 import { EMBEDDED_BACKEND, severityCounts } from './embedded-backend.js';
+import { reportFindings, storedInventory } from './stored-results.js';
 
 /** A finding as a change notice names it. */
 export interface FindingSummary {
@@ -71,11 +70,9 @@ export async function rematchStored(catalog: CatalogStore, db: VulnDb): Promise<
 }
 
 async function rematchOne(catalog: CatalogStore, db: VulnDb, digest: string): Promise<ManifestDiff> {
-  const stored = await catalog.inventory(digest);
-  if (stored === undefined) throw new PortcullisError('E_INPUT', `rematch: no stored inventory for ${digest}`);
-  const inventory = parseStoredInventory(stored.json, digest);
+  const inventory = await storedInventory(catalog, digest);
   const previous = (await catalog.scans(digest)).find((s) => s.backend === EMBEDDED_BACKEND);
-  const before = previous?.report ? ((JSON.parse(previous.report) as { findings?: Finding[] }).findings ?? []) : [];
+  const before = previous ? reportFindings(previous) : [];
   const { report, warnings } = reportFor(inventory, db);
   const { inventory: _stored, ...rest } = report;
   const counts = severityCounts(report.findings);
@@ -104,11 +101,4 @@ export function diffFindings(digest: string, before: readonly Finding[], after: 
 
 function summarize(f: Finding): FindingSummary {
   return { id: f.id, package: f.package.name, version: f.package.version, path: f.package.path, severity: f.severity, fixedVersions: f.fixedVersions };
-}
-
-/** A stored inventory, checked for the shape matching needs (it was written by this service, but a store outlives versions). */
-function parseStoredInventory(json: string, digest: string): Inventory {
-  const parsed = JSON.parse(json) as Partial<Inventory>;
-  if (parsed.schema !== INVENTORY_SCHEMA || !Array.isArray(parsed.packages)) throw new PortcullisError('E_INPUT', `rematch: the stored inventory of ${digest} is not a Portcullis inventory (schema ${INVENTORY_SCHEMA})`);
-  return parsed as Inventory;
 }

@@ -10,14 +10,16 @@ export interface CliResult {
 
 /**
  * Spawns `portcullis ARGS` from source (a real process: real exit code, real streams). `user` runs
- * it as another uid/gid (root only), e.g. to see a permission error that root would not get.
+ * it as another uid/gid (root only), e.g. to see a permission error that root would not get;
+ * `built` runs bin/portcullis.js (the bundle `npm run build` made) instead, as a user's shell would.
  */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; user?: { uid: number; gid: number } } = {},
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; user?: { uid: number; gid: number }; built?: boolean } = {},
 ): Promise<CliResult> {
+  const entry = options.built ? [join(repoRoot, 'bin', 'portcullis.js')] : ['--import', 'tsx', join(repoRoot, 'test', 'support', 'cli.ts')];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'cli.ts'), ...args], {
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

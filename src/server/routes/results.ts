@@ -8,12 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
-import type { Finding } from '../../domain/finding.js';
-import { INVENTORY_SCHEMA, type Inventory } from '../../domain/inventory.js';
 import { SEVERITIES } from '../../domain/severity.js';
 import { quaySecurityInformation, quayStatusOnly } from '../../report/quay-security.js';
 import { EMBEDDED_BACKEND } from '../../service/embedded-backend.js';
 import { advisoryUsage, compareTags, manifestFindings, manifestView, MAX_PAGE, repositoryViews, tagGroups } from '../../service/queries.js';
+import { reportFindings, storedInventory } from '../../service/stored-results.js';
 import { CatalogStore } from '../../store/catalog.js';
 import { JobQueue } from '../../store/jobs.js';
 import type { Store } from '../../store/open-store.js';
@@ -55,10 +54,10 @@ export function resultRoutes(app: FastifyInstance, options: { store: Store }): v
         const scan = (await catalog.scans(digest)).find((s) => s.backend === EMBEDDED_BACKEND);
         if (scan === undefined || scan.status === 'queued' || scan.status === 'scanning') return quayStatusOnly('queued');
         if (scan.status !== 'scanned') return quayStatusOnly(scan.status);
-        const stored = await catalog.inventory(digest);
-        const inventory = stored === undefined ? undefined : (JSON.parse(stored.json) as Inventory);
-        if (inventory?.schema !== INVENTORY_SCHEMA) return quayStatusOnly('failed');
-        const findings = scan.report === null ? [] : ((JSON.parse(scan.report) as { findings?: Finding[] }).findings ?? []);
+        // A result without a readable inventory cannot be shown as Quay shows it.
+        const inventory = await storedInventory(catalog, digest).catch(() => undefined);
+        if (inventory === undefined) return quayStatusOnly('failed');
+        const findings = reportFindings(scan);
         const withVulnerabilities = request.query.vulnerabilities === undefined || ['true', 'True', '1'].includes(request.query.vulnerabilities);
         return quaySecurityInformation(digest, inventory, findings, { withVulnerabilities });
       }),
