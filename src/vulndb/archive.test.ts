@@ -94,13 +94,11 @@ describe('zip feed archives are bounded', () => {
 /** A tar holding one file of `size` zero bytes (what a tar bomb expands to), plus a small real-looking file. */
 async function zeroTar(size: number): Promise<Buffer> {
   const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((resolve) => pack.on('end', resolve));
   pack.entry({ name: 'secdb/main.json' }, '{"packages":[]}');
   pack.entry({ name: 'secdb/zeros.json' }, Buffer.alloc(size));
   pack.finalize();
-  await ended;
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
 }
 
