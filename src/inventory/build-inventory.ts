@@ -20,7 +20,7 @@ import { attachOsOwners } from './os-owners.js';
 import { placeProjects } from './projects.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
-import { mapBounded } from '../util/concurrency.js';
+import { cancelled, mapBounded } from '../util/concurrency.js';
 import { flatString } from '../util/strings.js';
 
 export interface InventoryOptions {
@@ -54,12 +54,17 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
   if (image.transport === 'dir') return buildRootfsInventory(image as RootfsImage, options.detectors, limits, options.onWalkProgress);
   const resolved = image as ResolvedImage;
 
-  const outcomes = await mapBounded(resolved.layers, options.concurrency ?? 3, async (layer) => {
-    options.signal?.throwIfAborted();
-    const outcome = await analyseLayer(resolved, layer, options, limits);
-    options.onLayerDone?.(layer, outcome.readFrom);
-    return outcome;
-  });
+  // The first layer that fails stops the others (the pool's signal reaches their blob reads and tar walks).
+  const outcomes = await mapBounded(
+    resolved.layers,
+    options.concurrency ?? 3,
+    async (layer, signal) => {
+      const outcome = await analyseLayer(resolved, layer, { ...options, signal }, limits);
+      options.onLayerDone?.(layer, outcome.readFrom);
+      return outcome;
+    },
+    { ...(options.signal ? { signal: options.signal } : {}), what: `reading the layers of ${resolved.reference}` },
+  );
 
   const readLayerFiles = (layerIndex: number, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> => {
     const layer = resolved.layers.find((l) => l.index === layerIndex);
@@ -154,7 +159,7 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
     }
   }
 
-  const walked = await readLayer(image, layer, options.signal, (tar) => walkTar(tar, missing, limits));
+  const walked = await readLayer(image, layer, options.signal, (tar) => walkTar(tar, missing, limits, options.signal));
   if (cache) {
     await cache.putDeletions(layer.digest, walked);
     await cache.putFileIndex(layer.digest, walked.index);
@@ -187,6 +192,11 @@ async function readLayer<T>(image: ResolvedImage, layer: LayerDescriptor, signal
     return result;
   } catch (err) {
     tar.destroy();
+    if (signal?.aborted) {
+      // Cancelled: stop reading now rather than drain the rest of the blob for its digest check.
+      blob.destroy();
+      throw annotate(cancelled(signal, 'layer read'), layer);
+    }
     // Bytes that fail to decode are often bytes that were altered: read the rest of the blob so
     // its digest check can name that root cause instead of the decoder's symptom.
     blob.unpipe();
