@@ -8,6 +8,9 @@ import { scanCommand } from './commands/scan.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 import { workerCommand } from './commands/worker.js';
+import type { RunContext } from './run-context.js';
+
+export type { RunContext } from './run-context.js';
 
 /**
  * Exit codes of every command (README documents them). `brokenPipe` is what a shell reports for a
@@ -32,10 +35,6 @@ function hearStdoutErrors(): void {
   if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => undefined);
 }
 
-/** Lets a command choose the exit code of a successful run (e.g. 1 for unapproved findings). */
-export interface RunContext {
-  exitCode: number;
-}
 
 /** `portcullis db update`: the command's full name, for the hint after a usage error. */
 function commandPath(cmd: Command): string {

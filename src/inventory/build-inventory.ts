@@ -14,7 +14,7 @@ import { readRootfsFile, walkRootfs, type WalkProgress } from '../layers/walk-ro
 import { readTarFiles, walkTar } from '../layers/walk-tar.js';
 import type { AnalysedLayer, PlacedPackage } from './coalesce.js';
 import { coalesceThroughLinks, type LinkedOutputStore } from './linked-reads.js';
-import { DECLARING_DETECTORS } from '../detectors/registry.js';
+import { DECLARING_DETECTORS } from './detector-registry.js';
 import { purlFor } from './purl.js';
 import { attachOsOwners } from './os-owners.js';
 import { placeProjects } from './projects.js';
