@@ -59,7 +59,7 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     resolved.layers,
     options.concurrency ?? 3,
     async (layer, signal) => {
-      const outcome = await analyseLayer(resolved, layer, { ...options, signal }, limits);
+      const outcome = await analyseLayerOnce(resolved, layer, { ...options, signal }, limits);
       options.onLayerDone?.(layer, outcome.readFrom);
       return outcome;
     },
@@ -129,6 +129,59 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
       bytesRead: outcomes.reduce((n, o) => n + o.tarBytes, 0),
     },
   };
+}
+
+/**
+ * Layer analyses running in this process, by layer digest and what is asked of the layer. Two
+ * scans that need the same layer at the same time (two tags of one base image in the service's
+ * workers, `--platform all` of images sharing layers) read it once: the second waits for the
+ * first. Content addressing makes that safe: one digest is one verified content.
+ */
+const analysesInFlight = new Map<string, Promise<LayerOutcome>>();
+
+/** {@link analyseLayer}, single-flight per (digest, detectors, limits). */
+async function analyseLayerOnce(image: ResolvedImage, layer: LayerDescriptor, options: InventoryOptions, limits: WalkLimits): Promise<LayerOutcome> {
+  const key = [layer.digest, options.detectors.map((d) => `${d.id}@${d.version}`).join(','), limits.maxLayerBytes, limits.maxEntries].join('|');
+  const running = analysesInFlight.get(key);
+  if (running !== undefined) {
+    try {
+      const shared = await untilAborted(running, options.signal);
+      // The follower did not read the blob: to it, the layer came from the leader as from a cache.
+      // A copy, so the two inventories never share (and never mutate) one object.
+      return { analysed: structuredClone(shared.analysed), readFrom: 'cache', tarBytes: 0 };
+    } catch {
+      if (options.signal?.aborted) throw annotate(cancelled(options.signal, 'layer read'), layer);
+      // The leader failed for reasons of its own (its scan was cancelled, its registry refused):
+      // this scan reads the layer itself and reports its own outcome.
+    }
+  }
+  const analysis = analyseLayer(image, layer, options, limits);
+  analysesInFlight.set(key, analysis);
+  try {
+    return await analysis;
+  } finally {
+    if (analysesInFlight.get(key) === analysis) analysesInFlight.delete(key);
+  }
+}
+
+/** `promise`, or a rejection as soon as `signal` fires (the promise itself keeps running for others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, options: InventoryOptions, limits: WalkLimits): Promise<LayerOutcome> {
