@@ -141,7 +141,7 @@ export interface ManifestAggregate {
   digest: string;
   /** The state the aggregate is in (see {@link aggregateStatus}). */
   status: ScanStatus;
-  /** true only when every backend scanned the manifest. */
+  /** true only when every backend scanned the manifest and its report is in the aggregate. */
   complete: boolean;
   backends: BackendState[];
   counts: SeverityCounts;
@@ -285,7 +285,7 @@ export function aggregateFindings(digest: string, states: readonly Omit<BackendS
   for (const f of findings) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
   const backends = states.map((s) => ({ ...s, findings: s.included ? (ownCounts.get(s.backend) ?? 0) : 0 }));
   const status = aggregateStatus(states.map((s) => s.status));
-  return { digest, status, complete: states.length > 0 && states.every((s) => s.status === 'scanned'), backends, counts, findings };
+  return { digest, status, complete: states.length > 0 && states.every((s) => s.status === 'scanned' && s.included), backends, counts, findings };
 }
 
 /** Whether `backend`'s result shows it saw the package of `item`, and under which name. */
@@ -409,7 +409,13 @@ const backendReportSchema = z.object({
 export function storedResult(scan: ScanRow): BackendResult | undefined {
   if (scan.report === null || scan.status === 'failed' || scan.status === 'unsupported') return undefined;
   if (scan.backend === EMBEDDED_BACKEND) return { backend: scan.backend, kind: 'embedded', findings: reportFindings(scan) };
-  const parsed = backendReportSchema.safeParse(JSON.parse(scan.report));
+  let doc: unknown;
+  try {
+    doc = JSON.parse(scan.report);
+  } catch {
+    return undefined;
+  }
+  const parsed = backendReportSchema.safeParse(doc);
   if (!parsed.success) return undefined;
   const { packages, seenPackages } = parsed.data;
   return { backend: scan.backend, kind: 'external', packages, ...(seenPackages !== undefined ? { seenPackages } : {}) };
@@ -421,7 +427,9 @@ export function storedResults(scans: readonly ScanRow[]): { states: Omit<Backend
   const states = scans.map((s) => {
     const result = storedResult(s);
     if (result) results.push(result);
-    return { backend: s.backend, status: s.status, reason: s.reason, finishedAt: s.finishedAt, included: result !== undefined };
+    // A scanned result whose report this version cannot read is said so, not shown as a clean one.
+    const reason = s.status === 'scanned' && result === undefined ? 'its stored report cannot be read (re-scan to replace it)' : s.reason;
+    return { backend: s.backend, status: s.status, reason, finishedAt: s.finishedAt, included: result !== undefined };
   });
   return { states, results };
 }
