@@ -49,8 +49,10 @@ export interface RepositoryView {
   name: string;
   tagCount: number;
   lastPush: string | null;
-  /** Sum over the repository's distinct scanned image manifests. */
+  /** Sum of the aggregated counts over the repository's distinct image manifests (a manifest one backend failed on still counts what the others found). */
   counts: SeverityCounts;
+  /** Whether every backend scanned every one of those manifests (false: see each manifest's `backends` in the tags view). */
+  complete: boolean;
   worst?: Severity;
 }
 
@@ -114,16 +116,18 @@ export async function repositoryViews(catalog: CatalogStore): Promise<Repository
   for (const repo of await catalog.repositories()) {
     const counts: SeverityCounts = {};
     const seen = new Set<string>();
+    let complete = true;
     for (const tag of await catalog.tags(repo.name)) {
       const view = await manifestView(catalog, tag.digest);
       for (const image of view?.kind === 'index' ? (view.children ?? []) : view ? [view] : []) {
-        if (seen.has(image.digest) || image.scan.status !== 'scanned') continue;
+        if (seen.has(image.digest)) continue;
         seen.add(image.digest);
+        complete &&= image.scan.complete;
         for (const [s, n] of Object.entries(image.scan.counts)) counts[s as Severity] = (counts[s as Severity] ?? 0) + (n ?? 0);
       }
     }
     const worst = worstOf(counts);
-    out.push({ name: repo.name, tagCount: repo.tagCount, lastPush: repo.lastPush, counts, ...(worst ? { worst } : {}) });
+    out.push({ name: repo.name, tagCount: repo.tagCount, lastPush: repo.lastPush, counts, complete, ...(worst ? { worst } : {}) });
   }
   return out;
 }

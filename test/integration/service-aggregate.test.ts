@@ -172,8 +172,9 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     const tags = await s.get<{ groups: { manifest: { scan: { status: string; complete: boolean; counts: Record<string, number>; backends: { backend: string; status: string }[] } } }[] }>('/api/v1/repositories/team/app/tags');
     assert.deepEqual(tags.body.groups[0]?.manifest.scan.counts, counts);
     assert.equal(tags.body.groups[0]?.manifest.scan.complete, true);
-    const repos = await s.get<{ repositories: { name: string; counts: Record<string, number> }[] }>('/api/v1/repositories');
+    const repos = await s.get<{ repositories: { name: string; complete: boolean; counts: Record<string, number> }[] }>('/api/v1/repositories');
     assert.deepEqual(repos.body.repositories.find((r) => r.name === 'team/app')?.counts, counts);
+    assert.equal(repos.body.repositories.find((r) => r.name === 'team/app')?.complete, true);
 
     // Advisory usage finds what only the external backends found, with who found it.
     const usage = await s.get<{ affected: { repository: string; tag: string; package: string; foundBy: string[] }[] }>('/api/v1/advisories/CVE-0000-1001');
@@ -220,6 +221,10 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     const tags = await s.get<{ groups: { manifest: { scan: { status: string; complete: boolean; reason: string } } }[] }>('/api/v1/repositories/team/app/tags');
     assert.deepEqual([tags.body.groups[0]?.manifest.scan.status, tags.body.groups[0]?.manifest.scan.complete], ['failed', false]);
     assert.match(tags.body.groups[0]?.manifest.scan.reason ?? '', /^clair: /);
+    const repos = await s.get<{ repositories: { name: string; complete: boolean; counts: Record<string, number> }[] }>('/api/v1/repositories');
+    const app = repos.body.repositories.find((r) => r.name === 'team/app');
+    assert.equal(app?.complete, false);
+    assert.equal(Object.values(app?.counts ?? {}).reduce((n, c) => n + c, 0), body.total, 'what the other backends found still counts');
     const quay = await s.get<QuayAnswer>(`/api/v1/repository/team/app/manifest/${digest}/security`);
     assert.deepEqual(quay.body, { status: 'failed', data: null });
     assert.equal((await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?backend=clair`)).body.total, 0, 'filtered to the failed backend: nothing, and the state says why');
