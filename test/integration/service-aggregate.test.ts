@@ -29,10 +29,11 @@ import { ScanWorker } from '../../src/service/scan-worker.js';
 import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';
-import { openStore, type Store } from '../../src/store/open-store.js';
+import { openStore, type Store, type StoreLocation } from '../../src/store/open-store.js';
 import { createToken } from '../../src/store/tokens.js';
 import { startFakeClairV2, type ClairBehaviour, type FakeClairV2 } from '../harness/clair-v2.js';
 import { testImages } from '../harness/images.js';
+import { startPostgres, type RunningPostgres } from '../harness/postgres.js';
 import { pushImage, startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { sharedData } from '../support/shared-data.js';
 
@@ -75,8 +76,8 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
    * The service's pipeline on its own store (queue clock moved by the test), every backend scanning
    * the pushed image, and the service's HTTP app on that store, listening on a free port.
    */
-  const service = async (name: string, clair: FakeClairV2) => {
-    const store: Store = await openStore({ kind: 'sqlite', file: join(work, `${name}.sqlite`) });
+  const service = async (name: string, clair: FakeClairV2, location: StoreLocation = { kind: 'sqlite', file: join(work, `${name}.sqlite`) }) => {
+    const store: Store = await openStore(location);
     cleanups.push(() => store.close());
     let now = Date.now();
     const queue = new JobQueue(store, { now: () => new Date(now) });
@@ -118,6 +119,8 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     rmSync(work, { recursive: true, force: true });
   });
 
+  let sqliteAnswer: FindingsAnswer | undefined;
+
   const clairStandIn = async (behaviour: ClairBehaviour = 'recorded'): Promise<FakeClairV2> => {
     const clair = await startFakeClairV2({ behaviour });
     cleanups.push(() => clair.stop());
@@ -132,6 +135,7 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
 
     const { status, body } = await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000`);
     assert.equal(status, 200);
+    sqliteAnswer = body;
     assert.equal(body.status, 'scanned');
     assert.equal(body.complete, true);
     assert.deepEqual(body.backends.map((b) => `${b.backend}:${b.status}:${String(b.included)}:${b.findings}`), ['clair:scanned:true:3', 'dummy:scanned:true:3', `embedded:scanned:true:${body.total - 3}`]);
@@ -228,5 +232,18 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     const quay = await s.get<QuayAnswer>(`/api/v1/repository/team/app/manifest/${digest}/security`);
     assert.deepEqual(quay.body, { status: 'failed', data: null });
     assert.equal((await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?backend=clair`)).body.total, 0, 'filtered to the failed backend: nothing, and the state says why');
+  });
+
+  test('on PostgreSQL: the same aggregate, and advisory usage reads it', async () => {
+    const server: RunningPostgres = await startPostgres();
+    cleanups.push(() => server.stop());
+    const s = await service('postgres', await clairStandIn(), { kind: 'postgres', url: await server.createDatabase('aggregate') });
+    assert.equal(await s.worker.drain(), 3);
+    const { body } = await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000`);
+    assert.ok(sqliteAnswer, 'the SQLite test ran first');
+    const comparable = (a: FindingsAnswer) => ({ ...a, backends: a.backends.map(({ finishedAt: _finishedAt, ...rest }) => rest) });
+    assert.deepEqual(comparable(body), comparable(sqliteAnswer));
+    const usage = await s.get<{ affected: { package: string; foundBy: string[] }[] }>('/api/v1/advisories/CVE-2018-3774');
+    assert.deepEqual(usage.body.affected.map((u) => `${u.package} ${u.foundBy.join('+')}`), ['url-parse embedded+dummy']);
   });
 });
