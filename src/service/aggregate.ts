@@ -32,6 +32,7 @@
  * did not run.
  */
 import * as z from 'zod';
+import { PortcullisError } from '../domain/errors.js';
 import type { BackendPackageFindings, SeenPackage } from '../backends/types.js';
 import type { MatchEvidence, Finding } from '../domain/finding.js';
 import type { SeverityRating } from '../domain/advisory.js';
@@ -306,21 +307,24 @@ function sawPackage(result: BackendResult, item: Working, inventory: Pick<Invent
 function finish(item: Working, results: readonly BackendResult[], inventory: Pick<Inventory, 'packages'> | undefined): AggregatedFinding {
   const f = item.embedded;
   const first = item.foundBy[0];
-  if (first === undefined) throw new Error('an aggregated finding has at least one backend');
+  if (first === undefined) throw new PortcullisError('E_INTERNAL', 'aggregate: a finding without a backend that found it');
   const id = f?.id ?? first.id;
   const aliases = distinct([...(f?.aliases ?? []), ...item.foundBy.map((b) => b.id)]).filter((a) => idKey(a) !== idKey(id));
 
   let severity: Severity;
   let severitySource: string;
+  let shownFrom: string;
   let rule: string;
   if (f !== undefined) {
     severity = f.severity;
+    shownFrom = EMBEDDED_BACKEND;
     severitySource = `${EMBEDDED_BACKEND}: ${f.severitySource}`;
     rule = "the embedded scanner's rating, chosen from the most specific source it has (the distribution's rating of the package before CVSS)";
   } else {
     const rated = item.foundBy.filter((b) => b.severity !== 'Unknown');
     const top = (rated.length > 0 ? rated : item.foundBy).reduce((best, b) => (severityRank(b.severity) > severityRank(best.severity) ? b : best));
     severity = top.severity;
+    shownFrom = top.backend;
     severitySource = `${top.backend}: ${top.backendSeverity || top.severity}`;
     rule = 'the most severe rating of the backends that found it (the embedded scanner did not)';
   }
@@ -328,7 +332,7 @@ function finish(item: Working, results: readonly BackendResult[], inventory: Pic
 
   const disagreements: Disagreement[] = [];
   if (distinct(item.foundBy.map((b) => b.severity)).length > 1) {
-    disagreements.push({ kind: 'severity', shown: severity, shownFrom: severitySource.split(':')[0] ?? '', rule, values: item.foundBy.map((b) => ({ backend: b.backend, severity: b.severity, backendSeverity: b.backendSeverity })) });
+    disagreements.push({ kind: 'severity', shown: severity, shownFrom, rule, values: item.foundBy.map((b) => ({ backend: b.backend, severity: b.severity, backendSeverity: b.backendSeverity })) });
   }
   if (distinct(item.foundBy.map((b) => [...b.fixedIn].sort().join('\u0000'))).length > 1) {
     disagreements.push({ kind: 'fixed-version', shown: fixedVersions, values: item.foundBy.map((b) => ({ backend: b.backend, fixedIn: b.fixedIn })) });

@@ -127,7 +127,7 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     return clair;
   };
 
-  test('one aggregate with provenance: the own API, filtered by backend, the counts, advisory usage and the Quay route', async () => {
+  test('one aggregate with provenance: the own API, filtered by backend, the counts, advisory usage, tag comparison and the Quay route', async () => {
     const clair = await clairStandIn();
     const s = await service('recorded', clair);
     assert.equal(await s.worker.drain(), 3);
@@ -183,6 +183,10 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     // Advisory usage finds what only the external backends found, with who found it.
     const usage = await s.get<{ affected: { repository: string; tag: string; package: string; foundBy: string[] }[] }>('/api/v1/advisories/CVE-0000-1001');
     assert.deepEqual(usage.body.affected.map((u) => `${u.repository}:${u.tag} ${u.package} ${u.foundBy.join('+')}`), ['team/app:1.0 zlib clair+dummy']);
+
+    // Tag comparison reads the aggregate: Clair's findings are among the unchanged ones.
+    const compare = await s.get<{ unchanged: number; introduced: unknown[]; fixed: unknown[] }>('/api/v1/repositories/team/app/compare?from=1.0&to=1.0');
+    assert.deepEqual([compare.body.unchanged, compare.body.introduced.length, compare.body.fixed.length], [body.total, 0, 0]);
 
     // Quay's route: the embedded inventory's Features, each Vulnerability once per Feature, Quay's shape.
     const quay = await s.get<QuayAnswer>(`/api/v1/repository/team/app/manifest/${digest}/security?vulnerabilities=true`);
