@@ -7,6 +7,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { PortcullisError } from '../domain/errors.js';
 import { decompressLayer, defaultZstdBackend, type ZstdBackend } from './decompress.js';
 import { decodeAll } from '../test-support/layer-oracles.js';
+import { skipWithout } from '../../test/support/tools.js';
 
 const BACKENDS: readonly ZstdBackend[] = ['native', 'fzstd'];
 
@@ -27,7 +28,7 @@ function sampleText(lines: number, seed: string): Buffer {
   return Buffer.from(out.join(''));
 }
 
-describe('LayerDecoder zstd', () => {
+describe('LayerDecoder zstd', { skip: skipWithout('zstd', 'zstd') }, () => {
   test('the native decoder (zstd-napi) loads here, so fzstd is only a fallback', () => {
     assert.equal(defaultZstdBackend, 'native');
   });

@@ -12,6 +12,7 @@ import { buildElf } from '../binary/elf-builder.js';
 import { GO_BUILDINFO_MAGIC, readGoBuildInfo } from './buildinfo.js';
 import { goBinaryDetector, goVersionToSemver, isLocalPath, ldflagsVersion } from './go-binary-detector.js';
 import { parseModInfo, unquoteGo } from './modinfo.js';
+import { skipWithout } from '../../../test/support/tools.js';
 
 const SENTINEL_START = Buffer.from('3077af0c9274080241e1c107e6d618e6', 'hex');
 const SENTINEL_END = Buffer.from('f932433186182072008242104116d8f2', 'hex');
@@ -104,11 +105,8 @@ describe('go-binary detector on real binaries', () => {
     );
   });
 
-  const goTool = spawnSync('go', ['version'], { encoding: 'utf8' });
-  const haveGo = goTool.status === 0;
-  // The go tool comes from Debian's golang-go, which .ci/run installs: missing, the test fails rather than skips.
-  test('a freshly built module binary equals `go version -m` (needs the go tool)', async () => {
-    assert.ok(haveGo, 'the go tool (Debian golang-go) is needed');
+  // The go tool comes from Debian's golang-go, which .ci/run installs (and requires there).
+  test('a freshly built module binary equals `go version -m` (needs the go tool)', { skip: skipWithout('go', 'golang-go', ['version']) }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-gobin-'));
     try {
       const files: Record<string, string> = {

@@ -8,6 +8,7 @@ import { sharedData } from '../../../test/support/shared-data.js';
 import type { PackageRecord } from '../../domain/package.js';
 import { DPKG_ABSENT_STATES, DPKG_PRESENT_STATES, dpkgVersionError, parseDpkgStatus } from './dpkg-status.js';
 import { dpkgDetector } from './detector.js';
+import { skipWithout } from '../../../test/support/tools.js';
 
 /** One line per package as the real dpkg-query prints it: name, version, arch, source name, source version. */
 interface OracleRow {
@@ -74,7 +75,7 @@ describe('dpkg status parsing against dpkg-query', () => {
   });
 
   for (const name of STATUS_FILES) {
-    test(`${name}: name, version, arch and source equal dpkg-query's`, () => {
+    test(`${name}: name, version, arch and source equal dpkg-query's`, { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
       const path = sharedData('pkgdb', 'dpkg', name);
       const text = readFileSync(path, 'utf8');
       const result = parseDpkgStatus(readFileSync(path), 'var/lib/dpkg/status');
@@ -102,7 +103,7 @@ describe('dpkg status parsing against dpkg-query', () => {
     assert.equal(result.packages.length, 357);
   });
 
-  test('every dpkg state is kept or dropped exactly as documented, checked by dpkg-query on the same file', () => {
+  test('every dpkg state is kept or dropped exactly as documented, checked by dpkg-query on the same file', { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
     // Real stanzas from the Debian 12 database, each given a different Status word in turn.
     const text = readFileSync(sharedData('pkgdb', 'dpkg', 'debian12-machine.status'), 'utf8');
     const stanzas = text.split(/\n\n+/).filter((s) => s.trim() !== '');
@@ -129,7 +130,7 @@ describe('dpkg status parsing against dpkg-query', () => {
     assert.ok(result.packages.length < stanzas.length);
   });
 
-  test('a stanza without Status in the status file is not installed, as for dpkg-query', () => {
+  test('a stanza without Status in the status file is not installed, as for dpkg-query', { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
     const text = 'Package: foo\nVersion: 1.0\nArchitecture: all\n\nPackage: bar\nStatus: install ok installed\nVersion: 2.0\nArchitecture: all\n';
     const result = parseDpkgStatus(text, 'var/lib/dpkg/status');
     assert.deepEqual(rows(result.packages), oracle(text));
@@ -139,7 +140,7 @@ describe('dpkg status parsing against dpkg-query', () => {
     );
   });
 
-  test("versions dpkg only warns about are kept, like dpkg-query lists them", () => {
+  test("versions dpkg only warns about are kept, like dpkg-query lists them", { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
     const text = [
       'Package: a\nStatus: install ok installed\nVersion: abc\nArchitecture: all',
       'Package: b\nStatus: install ok installed\nVersion: 1.0_x\nArchitecture: all',
@@ -167,7 +168,7 @@ describe('dpkg source package', () => {
     );
   });
 
-  test('Source without a version takes the binary version; no Source means the package is its own source', () => {
+  test('Source without a version takes the binary version; no Source means the package is its own source', { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
     const text =
       'Package: libfoo1\nStatus: install ok installed\nSource: foo\nVersion: 1:2.0-3\nArchitecture: amd64\n\n' +
       'Package: bar\nStatus: install ok installed\nVersion: 4.5-6\nArchitecture: all\n';
@@ -192,7 +193,7 @@ describe('dpkg tolerance', () => {
     assert.equal(clean.packages.length, 3);
   });
 
-  test('malformed stanzas are skipped with a warning each and the rest is kept', () => {
+  test('malformed stanzas are skipped with a warning each and the rest is kept', { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
     const bad = [
       'Status: install ok installed\nVersion: 1.0\nArchitecture: all', // no Package
       'Package: noversion\nStatus: install ok installed\nArchitecture: all', // no Version
@@ -234,7 +235,7 @@ describe('dpkg tolerance', () => {
     assert.equal(result.warnings[0]?.code, 'dpkg-duplicate-package');
   });
 
-  test('dpkgVersionError rejects exactly what dpkg rejects as an error (checked against dpkg-query)', () => {
+  test('dpkgVersionError rejects exactly what dpkg rejects as an error (checked against dpkg-query)', { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
     const cases = ['1.0 beta', 'a:1.0', '1:', '1.0-', '-1:2', '99999999999:1', ':1.0', '1.0-1_x', '1:abc', '0:1.0-1', '2147483647:1', '-1'];
     for (const v of cases) {
       const text = `Package: probe\nStatus: install ok installed\nVersion: ${v}\nArchitecture: all\nMaintainer: x\nDescription: y\n`;
@@ -262,7 +263,7 @@ describe('distroless status.d', () => {
     ]);
   });
 
-  test('its fields read the same as dpkg-query reads them once a Status line is supplied', () => {
+  test('its fields read the same as dpkg-query reads them once a Status line is supplied', { skip: skipWithout('dpkg-query', 'dpkg') }, () => {
     const text = readFileSync(sharedData('pkgdb', 'dpkg', 'distroless-status.d', 'libsqlite3-0'), 'utf8');
     const withStatus = text.replace(/^Package: .*$/m, (l) => `${l}\nStatus: install ok installed`);
     const out = dpkgDetector.parse({ path, size: bytes.length, mode: 0o644, bytes });

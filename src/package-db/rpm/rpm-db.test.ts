@@ -13,7 +13,8 @@ import { rpmHeaderToPackage } from './rpm-package.js';
 import { adler32, readNdbBlobs, readNdbSlots } from './ndb.js';
 import { detectRpmDbFormat, parseRpmDatabase, readRpmBlobs } from './rpm-db.js';
 import { rpmDetector } from './detector.js';
-import { buildHeaderBlob, hasRpm, rpmQueryBlobs } from './test-support/rpm-test-helpers.js';
+import { skipWithout } from '../../../test/support/tools.js';
+import { buildHeaderBlob, rpmQueryBlobs } from './test-support/rpm-test-helpers.js';
 
 const rpmData = (...parts: string[]): Buffer => readFileSync(sharedData('pkgdb', 'rpm', ...parts));
 
@@ -199,7 +200,7 @@ describe('SUSE ndb database (no oracle reads ndb: checked for internal consisten
     assert.ok(result.packages.every((p) => p.sourceName && p.attributes?.sourceRpm && p.arch));
   });
 
-  test('the real rpm reads the extracted headers (verifying their digests and signatures) and lists the same packages', { skip: !hasRpm() && 'rpm is not installed' }, () => {
+  test('the real rpm reads the extracted headers (verifying their digests and signatures) and lists the same packages', { skip: skipWithout('rpm', 'rpm') }, () => {
     const { blobs } = readNdbBlobs(bytes, path);
     const { lines, stderr } = rpmQueryBlobs(
       blobs.map((b) => b.blob),
@@ -214,7 +215,7 @@ describe('SUSE ndb database (no oracle reads ndb: checked for internal consisten
 describe('the single header blob of the corpus', () => {
   // Its stored SHA1HEADER/SHA256HEADER do not match its immutable region (rpm computes the same
   // digest as headerRegion gives and refuses the header), so rpm is asked not to check them.
-  test('decodes as rpm decodes it', { skip: !hasRpm() && 'rpm is not installed' }, () => {
+  test('decodes as rpm decodes it', { skip: skipWithout('rpm', 'rpm') }, () => {
     const blob = rpmData('header-blob.bin');
     const fmt = '%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t%{LICENSE}\\n';
     assert.equal(rpmQueryBlobs([blob], fmt).lines.length, 0);
@@ -426,7 +427,7 @@ describe('rpm file lists (ownedFiles)', () => {
     ['SQLite (CBL-Mariner 2.0)', ['cbl-mariner-2.0', 'rpmdb.sqlite']],
     ['NDB (SLE 15 BCI)', ['sle15-bci', 'Packages.db']],
   ] as const) {
-    test(`${label}: every package's files are those rpm -ql gives`, { skip: !hasRpm() && 'rpm is not installed' }, () => {
+    test(`${label}: every package's files are those rpm -ql gives`, { skip: skipWithout('rpm', 'rpm') }, () => {
       const bytes = rpmData(...parts);
       const { blobs } = readRpmBlobs(bytes, 'var/lib/rpm/x');
       const { lines, stderr } = rpmQueryBlobs(

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { agreement, disagreementReport, readVersionTable, sample, seededRandom, tableStrings } from '../test-support/tables.js';
 import { compareDpkgVersions, dpkgScheme, parseDpkgVersion } from './index.js';
+import { skipWithout } from '../../../test/support/tools.js';
 
 describe('dpkg scheme', () => {
   test('agrees with dpkg --compare-versions on every pair of versions/dpkg.tsv', () => {
@@ -54,10 +55,8 @@ describe('dpkg scheme', () => {
     assert.ok(checked > 15000);
   });
 
-  test('agrees with the installed dpkg on validity and order of mutated real versions', () => {
+  test('agrees with the installed dpkg on validity and order of mutated real versions', { skip: skipWithout('dpkg', 'dpkg') }, () => {
     // The real tool is the oracle: mutations of table strings reach the parser's edge cases.
-    const probe = spawnSync('dpkg', ['--version'], { encoding: 'utf8' });
-    assert.equal(probe.status, 0, 'dpkg must be installed (Debian)');
     const rnd = seededRandom(3);
     const pieces = ['~', '+', '.', '-', ':', 'a', '0', '00', ' ', '\t', '_', '1:', 'é', '\n'];
     const mutate = (s: string): string => {

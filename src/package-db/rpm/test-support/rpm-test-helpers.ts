@@ -47,16 +47,6 @@ export function buildHeaderBlob(values: TestTagValue[]): Buffer {
   return Buffer.concat([head, ...index, Buffer.from(data)]);
 }
 
-/** True when the rpm CLI is installed (CI installs it: .ci/run). */
-export function hasRpm(): boolean {
-  try {
-    execFileSync('rpm', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Puts header blobs into a fresh SQLite rpm database made by the real rpm (`--initdb`) and returns
  * what `rpm -qa --qf QUERYFORMAT` prints for it, one line per package. rpm refuses (and reports on

@@ -9,18 +9,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { convertLayer, parseLayerEnvelope } from '../backends/clair-v2/convert.js';
-import { parseDummyFixture, type DummyFixture } from '../backends/dummy/backend.js';
-import type { BackendScanOutput } from '../backends/types.js';
-import type { Finding } from '../domain/finding.js';
-import type { Inventory } from '../domain/inventory.js';
-import { buildRealDb, type RealDb } from '../matching/test-support/real-data.js';
-import { inventoryReference } from '../services/inventory-service.js';
-import { reportFor } from '../services/scan-service.js';
-import { testImages } from '../../test/harness/images.js';
-import { sharedData } from '../../test/support/shared-data.js';
-import type { ScanRow } from '../store/catalog.js';
-import { aggregateFindings, aggregateStatus, storedResults, type AggregatedFinding, type BackendResult, type ManifestAggregate } from './aggregate.js';
+import { convertLayer, parseLayerEnvelope } from '../../src/backends/clair-v2/convert.js';
+import { parseDummyFixture, type DummyFixture } from '../../src/backends/dummy/backend.js';
+import type { BackendScanOutput } from '../../src/backends/types.js';
+import type { Finding } from '../../src/domain/finding.js';
+import type { Inventory } from '../../src/domain/inventory.js';
+import { buildRealDb, type RealDb } from '../../src/matching/test-support/real-data.js';
+import { inventoryReference } from '../../src/services/inventory-service.js';
+import { reportFor } from '../../src/services/scan-service.js';
+import { testImages } from '../harness/images.js';
+import { sharedData } from '../support/shared-data.js';
+import type { ScanRow } from '../../src/store/catalog.js';
+import { aggregateFindings, aggregateStatus, storedResults, type AggregatedFinding, type BackendResult, type ManifestAggregate } from '../../src/service/aggregate.js';
 
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 
