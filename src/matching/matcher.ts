@@ -6,7 +6,7 @@
  * (package kind, namespace) with every name of that group (no per-package queries).
  */
 import type { Advisory, AffectedPackage, FeedMetadata, SeverityRating } from '../domain/advisory.js';
-import type { Finding } from '../domain/finding.js';
+import type { Finding, MatchRecord } from '../domain/finding.js';
 import type { Inventory } from '../domain/inventory.js';
 import { describeOwner, OS_ECOSYSTEMS, type Ecosystem, type InventoryPackage, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import { SEVERITIES, type Severity } from '../domain/severity.js';
@@ -16,7 +16,7 @@ import { goVersionToSemver } from '../ecosystems/golang/go-binary-detector.js';
 import { severityFromScore, type CvssVersion } from '../feeds/severity.js';
 import type { EnrichmentRecord } from '../feeds/types.js';
 import { schemeForEcosystem } from '../ecosystems/version-schemes.js';
-import type { VersionScheme } from '../versioning/types.js';
+import type { VersionScheme, VersionSchemeId } from '../versioning/types.js';
 import { judgeStatement, prepareStatement, type AffectedVerdict, type PreparedStatement } from './ranges.js';
 
 /** What matching needs from a vulnerability database (the SQLite DB implements it). */
@@ -708,7 +708,7 @@ function toFinding(h: Hit, fetchedAt: string | undefined): Finding {
   const state = verdict.fixed.length > 0 ? 'fixed' : 'unfixed';
   // Built field by field, in the order reports print them, rather than with conditional spreads
   // (each spread makes a temporary object; a large match makes tens of thousands of findings).
-  const finding: Omit<Finding, 'fixedVersions' | 'severity' | 'severitySource' | 'ratings' | 'namespace' | 'feed' | 'links' | 'why'> & Partial<Finding> = {
+  const finding: Omit<Finding, 'fixedVersions' | 'severity' | 'severitySource' | 'ratings' | 'namespace' | 'feed' | 'links' | 'why' | 'evidence'> & Partial<Finding> = {
     id: vulnId,
     aliases: vuln.aliases.slice(),
     package: packageView(p).view,
@@ -724,8 +724,22 @@ function toFinding(h: Hit, fetchedAt: string | undefined): Finding {
   if (facts.title !== undefined) finding.title = facts.title;
   if (facts.description !== undefined) finding.description = facts.description;
   finding.links = vulnId === advisory.id ? vuln.links : vuln.links.slice();
-  finding.why = { package: hitPackageText(p, h.version, schemeForEcosystem(p.ecosystem).id), advisory: vuln.advisoryText, rule: verdict.rule };
+  const scheme = schemeForEcosystem(p.ecosystem).id;
+  finding.why = { package: hitPackageText(p, h.version, scheme), advisory: vuln.advisoryText, rule: verdict.rule };
+  finding.evidence = { package: { file: p.path, layer: p.layer, layerIndex: p.layerIndex }, matches: [matchRecord(h, scheme)] };
   return finding as Finding;
+}
+
+/** The advisory record of a hit and the rule that held, as data (what `why.advisory` and `why.rule` say in words). */
+function matchRecord(h: Hit, scheme: VersionSchemeId): MatchRecord {
+  const { advisory, affected, verdict } = h;
+  const record: MatchRecord['advisory'] = { feed: advisory.feed, id: advisory.id, namespace: affected.namespace, packageName: affected.packageName, nameKind: affected.nameKind, state: affected.state };
+  if (affected.vendorStatus) record.vendorStatus = affected.vendorStatus;
+  if (advisory.published) record.published = advisory.published;
+  if (advisory.modified) record.modified = advisory.modified;
+  const rule: MatchRecord['rule'] = { scheme, installed: h.version, text: verdict.rule };
+  if (verdict.basis) rule.basis = verdict.basis;
+  return { advisory: record, rule };
 }
 
 /**
@@ -808,6 +822,7 @@ function absorb(into: Finding, other: Finding): void {
   if (!into.title && other.title) into.title = other.title;
   if (!into.description && other.description) into.description = other.description;
   into.why = { ...into.why, advisory: `${into.why.advisory}; ${other.why.advisory}`, rule: into.why.rule === other.why.rule ? into.why.rule : `${into.why.rule}; ${other.why.rule}` };
+  into.evidence.matches.push(...other.evidence.matches);
 }
 
 /** Adds CVSS from enrichment feeds (NVD), EPSS and KEV by CVE id (the finding's id and aliases). */

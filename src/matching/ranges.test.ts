@@ -100,7 +100,7 @@ describe('judge: one statement, every kind of version data', () => {
     // its details), yet its versions list ends with 23.9.0 and 23.9.0.post1.
     const gevent = statement(pypa, 'PYSEC-2023-177', 'gevent');
     assert.ok(gevent.versions.includes('23.9.0') && gevent.versions.includes('23.9.0.post1'));
-    assert.deepEqual(judge(pep440, '23.7.0', gevent), { affected: true, rule: 'pep440: 23.7.0 is in [0, 23.9.0) (fixed in 23.9.0)', fixed: ['23.9.0'] });
+    assert.deepEqual(judge(pep440, '23.7.0', gevent), { affected: true, rule: 'pep440: 23.7.0 is in [0, 23.9.0) (fixed in 23.9.0)', fixed: ['23.9.0'], basis: { kind: 'range', introduced: '0', fixed: '23.9.0' } });
     const fixedRelease = judge(pep440, '23.9.0', gevent);
     assert.equal(fixedRelease.affected, false);
     assert.equal(fixedRelease.rule, 'pep440: 23.9.0 is listed as affected but is not in [0, 23.9.0); the version ranges decide');
@@ -112,7 +112,7 @@ describe('judge: one statement, every kind of version data', () => {
     const gratient = statement(pypa, 'PYSEC-2024-1', 'gratient');
     assert.deepEqual(gratient.ranges, []);
     assert.deepEqual(gratient.versions, ['0.5']);
-    assert.deepEqual(judge(pep440, '0.5', gratient), { affected: true, rule: 'pep440: 0.5 is listed as an affected version', fixed: [] });
+    assert.deepEqual(judge(pep440, '0.5', gratient), { affected: true, rule: 'pep440: 0.5 is listed as an affected version', fixed: [], basis: { kind: 'listed-version' } });
     assert.equal(judge(pep440, '0.5.0', gratient).affected, true, 'PEP 440 equality: 0.5 == 0.5.0');
     assert.equal(judge(pep440, '0.6', gratient).affected, false);
   });
@@ -136,7 +136,7 @@ describe('judge: one statement, every kind of version data', () => {
   test('npm security-wg: native range, patched range as exclusion (NSWG 130 tough-cookie)', () => {
     // feeds/npm-security-wg/130.json: vulnerable ">=0.9.7 <=2.2.2", patched ">=2.3.0".
     const tc = statement(npmSecurityWgFeed.parse(feedFiles('npm-security-wg', '130.json')).advisories, 'NSWG-ECO-130', 'tough-cookie');
-    assert.deepEqual(judge(npm, '2.2.2', tc), { affected: true, rule: 'npm: 2.2.2 satisfies >=0.9.7 <=2.2.2, and none of the patched >=2.3.0', fixed: ['2.3.0'] });
+    assert.deepEqual(judge(npm, '2.2.2', tc), { affected: true, rule: 'npm: 2.2.2 satisfies >=0.9.7 <=2.2.2, and none of the patched >=2.3.0', fixed: ['2.3.0'], basis: { kind: 'native-range', constraint: '>=0.9.7 <=2.2.2' } });
     assert.equal(judge(npm, '0.9.6', tc).affected, false);
     assert.deepEqual(judge(npm, '2.5.0', tc), { affected: false, rule: 'npm: 2.5.0 satisfies patched >=2.3.0', fixed: [] });
   });
@@ -149,6 +149,7 @@ describe('judge: one statement, every kind of version data', () => {
       affected: true,
       rule: 'gem: 2.2.8 satisfies >= 0, and none of the patched ~> 2.2.8, >= 2.2.8.1 | >= 3.0.9.1',
       fixed: ['2.2.8.1', '3.0.9.1'],
+      basis: { kind: 'native-range', constraint: '>= 0' },
     });
     assert.equal(judge(gem, '2.2.8.1', rack).affected, false);
     assert.equal(judge(gem, '2.2.22', rack).affected, false, '~> 2.2.8 admits 2.2.22');

@@ -1,4 +1,5 @@
 import type { AffectedPackage, VersionRange } from '../domain/advisory.js';
+import type { RuleBasis } from '../domain/finding.js';
 import type { VersionScheme } from '../versioning/types.js';
 
 /**
@@ -11,6 +12,8 @@ export interface AffectedVerdict {
   rule: string;
   /** Fixed versions the statement names above the installed version (empty when unfixed or not affected). */
   fixed: string[];
+  /** For an affected verdict: which part of the statement made it so, as data (`rule` in words). */
+  basis?: RuleBasis;
 }
 
 /** Compares with OSV's `0` sentinel ("below every version") on either side. */
@@ -120,13 +123,13 @@ function affectedIn(scheme: VersionScheme, version: string, prepared: PreparedRa
   const shown = `${scheme.id}: ${version}`;
   if (upper >= 0 && kinds[upper] === FIXED) {
     const fixed = versions[upper] as string;
-    return { affected: true, rule: `${shown} is in [${open}, ${fixed}) (fixed in ${fixed})`, fixed: [fixed] };
+    return { affected: true, rule: `${shown} is in [${open}, ${fixed}) (fixed in ${fixed})`, fixed: [fixed], basis: { kind: 'range', introduced: open, fixed } };
   }
   if (upper >= 0) {
     const last = versions[upper] as string;
-    return { affected: true, rule: `${shown} is in [${open}, ${last}] (last affected ${last}, no fixed version named)`, fixed: [] };
+    return { affected: true, rule: `${shown} is in [${open}, ${last}] (last affected ${last}, no fixed version named)`, fixed: [], basis: { kind: 'range', introduced: open, lastAffected: last } };
   }
-  return { affected: true, rule: `${shown} is in [${open}, ∞) (no fix)`, fixed: [] };
+  return { affected: true, rule: `${shown} is in [${open}, ∞) (no fix)`, fixed: [], basis: { kind: 'range', introduced: open } };
 }
 
 /**
@@ -315,18 +318,18 @@ export function judgeStatement(statement: PreparedStatement, version: string, ex
   }
   if (listed) {
     const fixed = fixesAbove(scheme, version, affected.ranges);
-    return { affected: true, rule: `${shown} is listed as an affected version${exclusions(patched)}`, fixed: fixed.length > 0 ? fixed.slice(0, 1) : patchedFloors(scheme, version, patched) };
+    return { affected: true, rule: `${shown} is listed as an affected version${exclusions(patched)}`, fixed: fixed.length > 0 ? fixed.slice(0, 1) : patchedFloors(scheme, version, patched), basis: { kind: 'listed-version' } };
   }
   const nativeHit = firstSatisfied(scheme, version, native);
   if (nativeHit !== undefined) {
-    return { affected: true, rule: `${shown} satisfies ${nativeHit}${exclusions(patched)}`, fixed: patchedFloors(scheme, version, patched) };
+    return { affected: true, rule: `${shown} satisfies ${nativeHit}${exclusions(patched)}`, fixed: patchedFloors(scheme, version, patched), basis: { kind: 'native-range', constraint: nativeHit } };
   }
   const namesVersions = affected.ranges.length > 0 || affected.versions.length > 0 || native.length > 0;
   if (!namesVersions && affected.state === 'unfixed') {
-    return { affected: true, rule: `${shown}: every version is affected (no fix${affected.vendorStatus ? `: ${affected.vendorStatus}` : ''})`, fixed: [] };
+    return { affected: true, rule: `${shown}: every version is affected (no fix${affected.vendorStatus ? `: ${affected.vendorStatus}` : ''})`, fixed: [], basis: { kind: 'every-version' } };
   }
   if (!namesVersions && patched.length > 0 && scheme.satisfies !== undefined) {
-    return { affected: true, rule: `${shown} satisfies none of the patched ${patched.join(' | ')}`, fixed: patchedFloors(scheme, version, patched) };
+    return { affected: true, rule: `${shown} satisfies none of the patched ${patched.join(' | ')}`, fixed: patchedFloors(scheme, version, patched), basis: { kind: 'not-patched', patched: [...patched] } };
   }
   if (!explain) return undefined;
   const where = ranges.map(describeRange);

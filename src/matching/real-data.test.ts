@@ -116,6 +116,16 @@ describe('Alpine minirootfs 3.6 ... 3.20 and edge vs alpine-secdb', () => {
     assert.equal(f.feed.fetchedAt, FETCHED_AT);
     assert.deepEqual(f.links, ['https://security.alpinelinux.org/vuln/CVE-2019-14697']);
     assert.equal(f.why.package, 'apk musl-utils 1.1.19-r10, source musl 1.1.19-r10 from lib/apk/db/installed (layer 0 sha256:1111111111111111111111111111111111111111111111111111111111111111)');
+    // The same evidence as data: the package record, the secdb record (keyed by the source package) and the interval that held.
+    assert.deepEqual(f.evidence, {
+      package: { file: 'lib/apk/db/installed', layer: 'sha256:1111111111111111111111111111111111111111111111111111111111111111', layerIndex: 0 },
+      matches: [
+        {
+          advisory: { feed: 'alpine-secdb', id: 'CVE-2019-14697', namespace: 'alpine:3.8', packageName: 'musl', nameKind: 'source', state: 'fixed' },
+          rule: { scheme: 'apk', installed: '1.1.19-r10', basis: { kind: 'range', introduced: '0', fixed: '1.1.19-r11' }, text: f.why.rule },
+        },
+      ],
+    });
   });
 
   test('3.10.9: musl 1.1.22-r4 is above the 3.10 fix 1.1.22-r3', () => {

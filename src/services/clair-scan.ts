@@ -5,7 +5,7 @@ import { ClairV4Client } from '../backends/clair-v4/client.js';
 import { vulnerabilityReportToFindings } from '../backends/clair-v4/convert.js';
 import type { ClairManifest } from '../backends/clair-v4/schemas.js';
 import { PortcullisError } from '../domain/errors.js';
-import type { ScanReport } from '../domain/finding.js';
+import { SCAN_REPORT_SCHEMA_VERSION, type ScanReport } from '../domain/finding.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import type { LayerDescriptor, ResolvedImage } from '../image/types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -81,7 +81,7 @@ export async function scanWithClair(request: ClairScanRequest): Promise<ScanOutc
         const packageCount = Object.keys(vulns.packages ?? {}).length;
         const report: ScanReport = {
           schema: 'https://portcullis.dev/schemas/scan-report/v1',
-          schemaVersion: 1,
+          schemaVersion: SCAN_REPORT_SCHEMA_VERSION,
           tool: { name: 'portcullis', version: TOOL_VERSION },
           createdAt: new Date().toISOString(),
           image: {

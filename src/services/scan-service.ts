@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PortcullisError } from '../domain/errors.js';
-import type { ScanReport } from '../domain/finding.js';
+import { SCAN_REPORT_SCHEMA_VERSION, type ScanReport } from '../domain/finding.js';
 import { INVENTORY_SCHEMA, isInventory, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { matchInventory, type AdvisorySource, type OsOwnedMode } from '../matching/matcher.js';
@@ -143,7 +143,7 @@ export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: 
   });
   const report: ScanReport = {
     schema: 'https://portcullis.dev/schemas/scan-report/v1',
-    schemaVersion: 1,
+    schemaVersion: SCAN_REPORT_SCHEMA_VERSION,
     tool: { name: 'portcullis', version: TOOL_VERSION },
     createdAt: new Date().toISOString(),
     image: inventory.image,

@@ -199,6 +199,16 @@ export function vulnerabilityReportToFindings(report: ClairVulnerabilityReport, 
           advisory: `clair ${v.updater} ${v.name} ${namespace}: ${fixed ? `fixed ${fixed}` : 'no fixed version'}`,
           rule: `clair: ${pkg.version} matched${v.package?.version ? ` ${v.package.version}` : ''}${fixed ? ` (fixed in ${fixed})` : ' (unfixed)'}`,
         },
+        // Clair compared, not Portcullis: the record is Clair's, the rule has no scheme or basis of ours.
+        evidence: {
+          package: { file: path, layer, layerIndex: options.layers ? options.layers.indexOf(layer) : -1 },
+          matches: [
+            {
+              advisory: { feed: `clair:${v.updater}`, id: v.name || id, namespace, packageName: v.package?.name || pkg.name, nameKind: 'binary', state: fixed ? 'fixed' : 'unfixed' },
+              rule: { installed: pkg.version, text: `clair: ${pkg.version} matched${v.package?.version ? ` ${v.package.version}` : ''}${fixed ? ` (fixed in ${fixed})` : ' (unfixed)'}` },
+            },
+          ],
+        },
       };
       if (pkg.source?.name) finding.package.sourceName = pkg.source.name;
       if (pkg.source?.version) finding.package.sourceVersion = pkg.source.version;

@@ -4,7 +4,7 @@
  * (DSA list entries of /work/shared/data/feeds/debian/DSA-list, Go vulndb GO-2020-0014, PyPA
  * PYSEC-2021-1). Each call returns fresh objects so tests may mutate them.
  */
-import type { Finding, ScanReport } from '../../domain/finding.js';
+import { SCAN_REPORT_SCHEMA_VERSION, type Finding, type ScanReport } from '../../domain/finding.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../../domain/inventory.js';
 import type { InventoryPackage } from '../../domain/package.js';
 
@@ -90,10 +90,27 @@ function debianFinding(id: string, pkg: string, severity: Finding['severity'], f
       advisory: `debian-tracker ${id} ${p.sourceName ?? p.name} debian:11: ${fixed ? `fixed ${fixed}` : 'unfixed'}`,
       rule: fixed ? `dpkg: ${p.version} < ${fixed} (fixed)` : 'dpkg: no fix (unfixed)',
     },
+    evidence: {
+      package: { file: p.path, layer: p.layer, layerIndex: p.layerIndex },
+      matches: [
+        {
+          advisory: { feed: 'debian-tracker', id, namespace: 'debian:11', packageName: p.sourceName ?? p.name, nameKind: 'source', state: fixed ? 'fixed' : 'unfixed' },
+          rule: { scheme: 'dpkg', installed: p.sourceVersion ?? p.version, basis: fixed ? { kind: 'range', introduced: '0', fixed } : { kind: 'every-version' }, text: fixed ? `dpkg: ${p.version} < ${fixed} (fixed)` : 'dpkg: no fix (unfixed)' },
+        },
+      ],
+    },
   };
   if (!fixed) f.vendorStatus = 'postponed';
   if (score !== undefined) f.ratings.push({ source: 'nvd', type: 'CVSS_V3', value: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', score, normalized: severity });
   return f;
+}
+
+/** Evidence of an OSV record matched by an interval that a fixed version closes. */
+function osvEvidence(p: Finding['package'], id: string, namespace: string, scheme: 'go' | 'pep440', introduced: string, fixed: string, text: string): Finding['evidence'] {
+  return {
+    package: { file: p.path, layer: p.layer, layerIndex: p.layerIndex },
+    matches: [{ advisory: { feed: 'osv', id, namespace, packageName: p.name, nameKind: 'binary', state: 'fixed' }, rule: { scheme, installed: p.version, basis: { kind: 'range', introduced, fixed }, text } }],
+  };
 }
 
 export function fixtureFindings(): Finding[] {
@@ -120,6 +137,7 @@ export function fixtureFindings(): Finding[] {
       description: 'html.Parse does not properly handle "select" tags, which can lead to an infinite loop. If parsing user supplied input, this may be used as a denial of service vector.',
       links: ['https://pkg.go.dev/vuln/GO-2020-0014'],
       why: { package: `golang ${goNet.name} ${goNet.version} from ${goNet.path}`, advisory: 'osv GO-2020-0014 golang.org/x/net Go', rule: 'go: v0.0.0-20180724234803-3673e40ba225 < v0.0.0-20190125091013-d26f9f9a57f3 (fixed)' },
+      evidence: osvEvidence(goNet, 'GO-2020-0014', 'Go', 'go', '0', 'v0.0.0-20190125091013-d26f9f9a57f3', 'go: v0.0.0-20180724234803-3673e40ba225 < v0.0.0-20190125091013-d26f9f9a57f3 (fixed)'),
     },
     {
       id: 'PYSEC-2021-1',
@@ -136,6 +154,7 @@ export function fixtureFindings(): Finding[] {
         'A flaw was found in the Ansible Engine 2.9.18, where sensitive info is not masked by default and is not protected by the no_log feature when using the sub-option feature of the basic.py module. This flaw allows an attacker to obtain sensitive information. The highest threat from this vulnerability is to confidentiality.',
       links: ['https://bugzilla.redhat.com/show_bug.cgi?id=1925002', 'https://github.com/ansible/ansible/pull/73487', 'https://github.com/advisories/GHSA-5rrg-rr89-x9mv'],
       why: { package: `pypi ansible 2.9.10 from ${ansible.path}`, advisory: 'osv PYSEC-2021-1 ansible PyPI', rule: 'pep440: 2.9.10 < 2.9.19 (fixed)' },
+      evidence: osvEvidence(ansible, 'PYSEC-2021-1', 'PyPI', 'pep440', '0', '2.9.19', 'pep440: 2.9.10 < 2.9.19 (fixed)'),
     },
   ];
 }
@@ -144,7 +163,7 @@ export function fixtureReport(withInventory = true): ScanReport {
   const inventory = fixtureInventory();
   const report: ScanReport = {
     schema: 'https://portcullis.dev/schemas/scan-report/v1',
-    schemaVersion: 1,
+    schemaVersion: SCAN_REPORT_SCHEMA_VERSION,
     tool: { name: 'portcullis', version: '0.1.0' },
     createdAt: '2026-11-23T10:00:05.000Z',
     image: inventory.image,
