@@ -5,6 +5,7 @@
  */
 import type { ServiceConfig } from '../config/service-config.js';
 import { ClairV2Backend } from '../backends/clair-v2/backend.js';
+import { ClairV4Backend } from '../backends/clair-v4/backend.js';
 import { DummyBackend } from '../backends/dummy/backend.js';
 import type { BackendPackageFindings, BackendReport, ScannerBackend, ScanTarget, TargetLayer } from '../backends/types.js';
 import { ZypperBackend } from '../backends/zypper/backend.js';
@@ -19,7 +20,7 @@ import type { BackendRunner } from './scan-worker.js';
 export const EMPTY_LAYER_DIGEST = 'sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4';
 
 /**
- * The external backends `security` enables, in Portus's order (clair, zypper, dummy). The embedded
+ * The external backends `security` enables, in Portus's order (clair, zypper, dummy; Clair v4 after Clair v2). The embedded
  * scanner is not among them: it is enabled by `security.embedded.enabled` and runs through its own
  * runner. Throws E_CONFIG for a dummy fixture that cannot be read, so a bad value stops the service at start.
  */
@@ -27,6 +28,10 @@ export function configuredBackends(security: ServiceConfig['security']): Scanner
   const backends: ScannerBackend[] = [];
   if (security.clair.server !== '') {
     backends.push(new ClairV2Backend({ server: security.clair.server, healthPort: security.clair.health_port, timeoutMs: security.clair.timeout * 1000 }));
+  }
+  const v4 = security.clair_v4;
+  if (v4.server !== '') {
+    backends.push(new ClairV4Backend({ server: v4.server, matcher: v4.matcher, ...(v4.psk.key !== '' ? { psk: v4.psk } : {}), timeoutMs: v4.timeout * 1000 }));
   }
   if (security.zypper.server !== '') backends.push(new ZypperBackend({ server: security.zypper.server }));
   if (security.dummy.server !== '') backends.push(DummyBackend.fromServerSetting(security.dummy.server));

@@ -132,7 +132,10 @@ export class ClairV4Client {
 
   /** One request; returns status, headers and parsed JSON body (undefined when empty, the text when not JSON). Transport errors throw. */
   async #request(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<{ status: number; headers: Headers; body: unknown }> {
-    const timeout = AbortSignal.timeout(this.#opts.timeoutMs ?? 900_000);
+    const timeoutMs = this.#opts.timeoutMs ?? 900_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    // A deadline that passed (connecting, waiting, or mid-body) says so, rather than "cannot reach".
+    const late = (): ClairError | undefined => (timeout.aborted && !signal?.aborted ? new ClairError('E_UNREACHABLE', `${MODULE}: ${method} ${url}: no complete answer within ${timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`}`) : undefined);
     let response: Response;
     try {
       response = await this.#fetch(url, {
@@ -142,13 +145,13 @@ export class ClairV4Client {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (err) {
-      throw new ClairError('E_UNREACHABLE', `${MODULE}: cannot reach ${url}: ${errnoOf(err)}`, undefined, undefined, { cause: err });
+      throw late() ?? new ClairError('E_UNREACHABLE', `${MODULE}: cannot reach ${url}: ${errnoOf(err)}`, undefined, undefined, { cause: err });
     }
     let text: string;
     try {
       text = await response.text();
     } catch (err) {
-      throw new ClairError('E_UNREACHABLE', `${MODULE}: reading the response of ${url} failed: ${errnoOf(err)}`, response.status, undefined, { cause: err });
+      throw late() ?? new ClairError('E_UNREACHABLE', `${MODULE}: reading the response of ${url} failed: ${errnoOf(err)}`, response.status, undefined, { cause: err });
     }
     let parsed: unknown;
     if (text.trim() !== '') {
@@ -169,7 +172,7 @@ export class ClairV4Client {
   }
 
   #parse<T extends z.ZodType>(schema: T, url: string, status: number, body: unknown): z.infer<T> {
-    if (typeof body === 'string') throw new ClairError(this.#failureCode, `${MODULE}: ${url} answered ${status} with a body that is not JSON: ${body.slice(0, 200)}`, status);
+    if (typeof body === 'string') throw new ClairError(this.#failureCode, `${MODULE}: unexpected response from ${url}: ${status} with a body that is not JSON: ${body.slice(0, 200)}`, status);
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -258,6 +261,13 @@ export class ClairV4Client {
     const state = (body as { state?: unknown } | undefined)?.state;
     if (typeof state !== 'string') throw new ClairError('E_UNREACHABLE', `${MODULE}: unexpected response from ${url}: no state`, status);
     return state;
+  }
+
+  /** The matcher's latest update operations (`GET /matcher/api/v1/internal/update_operation`): a probe of a matcher that runs apart. */
+  async matcherUpdateOperations(signal?: AbortSignal): Promise<void> {
+    const url = `${this.#matcher}/matcher/api/v1/internal/update_operation`;
+    const { status, body } = await this.#request('GET', url, undefined, signal);
+    if (status !== 200) throw this.#fail('GET', url, status, body);
   }
 
   /** Index, wait, and fetch the vulnerability report of one manifest. */
