@@ -19,8 +19,8 @@
  * as the service's backends report them). Auth: a static bearer token, or Clair's PSK mode (an HS256 JWT signed with the
  * base64 `auth.psk.key` and issuer `auth.psk.iss`), made fresh for each request.
  */
-import { createHmac } from 'node:crypto';
-import type { z } from 'zod';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import * as z from 'zod';
 import { PortcullisError, type ErrorCode } from '../../domain/errors.js';
 import { clairError, clairIndexReport, clairNotificationPage, clairVulnerabilityReport, type ClairIndexReport, type ClairManifest, type ClairNotificationPage, type ClairVulnerabilityReport } from './schemas.js';
 
@@ -89,6 +89,43 @@ export function clairPskToken(psk: { key: string; issuer: string }, nowSeconds: 
   const claims = base64url(JSON.stringify({ iss: psk.issuer, iat: nowSeconds, nbf: nowSeconds - 60, exp: nowSeconds + 300 }));
   const signature = createHmac('sha256', Buffer.from(psk.key, 'base64')).update(`${header}.${claims}`).digest('base64url');
   return `${header}.${claims}.${signature}`;
+}
+
+/** The issuer Clair's notifier signs its webhook deliveries with (quay/clair `initialize/services.go` NotifierIssuer). */
+export const CLAIR_NOTIFIER_ISSUER = 'clair-notifier';
+
+const jwtHeader = z.looseObject({ alg: z.literal('HS256') });
+const jwtClaims = z.looseObject({ iss: z.string().optional(), exp: z.number().optional(), nbf: z.number().optional() });
+
+/**
+ * Checks a PSK JWT the way Clair's `auth.psk` middleware does: HS256 under the base64 key, an issuer
+ * among `issuers`, and `nbf`/`exp` (when present) around now, with Go jose's one minute of leeway.
+ * Returns why it is refused, or undefined when it is good. Written out rather than taken from a JWT
+ * library because it is the exact counterpart of {@link clairPskToken} and nothing else is needed.
+ */
+export function pskTokenProblem(token: string, psk: { key: string }, issuers: readonly string[], nowSeconds: number): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return 'not a JWT';
+  const [header = '', claims = '', signature = ''] = parts;
+  const expected = createHmac('sha256', Buffer.from(psk.key, 'base64')).update(`${header}.${claims}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'bad signature';
+  const decode = (part: string): unknown => {
+    try {
+      return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  if (!jwtHeader.safeParse(decode(header)).success) return 'not an HS256 JWT';
+  const parsed = jwtClaims.safeParse(decode(claims));
+  if (!parsed.success) return 'unreadable claims';
+  const { iss, exp, nbf } = parsed.data;
+  const leeway = 60;
+  if (iss === undefined || !issuers.includes(iss)) return `issuer ${JSON.stringify(iss ?? '')} is not accepted`;
+  if (exp !== undefined && nowSeconds > exp + leeway) return 'expired';
+  if (nbf !== undefined && nowSeconds < nbf - leeway) return 'not valid yet';
+  return undefined;
 }
 
 function errnoOf(err: unknown): string {
