@@ -12,6 +12,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { ClairV4Backend, CLAIR_V4_BACKEND } from '../../src/backends/clair-v4/backend.js';
@@ -69,11 +71,24 @@ describe('Clair v4 backend through the service (real registry, pushed minbase im
 
   test('scan stored for the digest; a second scan sends If-None-Match and gets 412; the notifier webhook re-fetches the report and the change is stored', async () => {
     const clair = await startFakeClairV4({ psk: PSK, pageSize: 1 });
+    // The outgoing webhooks' receiver: the service reports the change Clair's update made.
+    const notices: { event: string; body: unknown }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        notices.push({ event: String(req.headers['x-portcullis-event']), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const config: ServiceConfig = {
       ...DEFAULT_SERVICE_CONFIG,
       database: { url: join(work, 'service.sqlite') },
       registry: { ...DEFAULT_SERVICE_CONFIG.registry, url: registry.url, username: registry.username ?? '', password: registry.password ?? '', catalog_sync: { interval: '', strategy: 'on-start' } },
       security: { ...DEFAULT_SERVICE_CONFIG.security, clair_v4: { server: clair.url, matcher: '', psk: PSK, timeout: 60 } },
+      webhooks: [{ url: receiverUrl, secret: 's3cret' }],
     };
     let service: RunningService | undefined;
     try {
@@ -137,9 +152,25 @@ describe('Clair v4 backend through the service (real registry, pushed minbase im
       assert.deepEqual(clair.requests.filter((r) => r.method === 'POST').map((r) => [r.ifNoneMatch, r.status]), [[undefined, 201], [`"${clair.state}"`, 412]]);
       assert.equal(clair.layerFetches.length, minbase.layers.length, 'no layer was downloaded again');
       assert.equal(clair.unauthenticated, 0);
+
+      // The change goes out as a findings.changed notice naming the backend, like a DB re-match's.
+      const notice = await eventually('the findings.changed notice', () => Promise.resolve(notices[0]));
+      assert.equal(notice.event, 'findings.changed');
+      const layer = second.report.packages.find((p) => p.name === 'libc6');
+      assert.deepEqual(notice.body, {
+        event: 'findings.changed',
+        digest: minbase.manifestDigest,
+        tags: [{ repository: 'team/minbase', tag: '1.0' }],
+        backend: CLAIR_V4_BACKEND,
+        introduced: [{ id: 'CVE-0000-2003', package: 'libc6', version: layer?.version, path: 'debian:12', severity: 'Critical', fixedVersions: ['2.36-9+deb12u99'] }],
+        fixed: [],
+        severityChanged: [],
+      });
+      assert.equal(notices.length, 1, 'the first scan (nothing to compare with) sent no notice');
     } finally {
       await service?.close();
       await clair.stop();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   });
 
@@ -170,8 +201,8 @@ describe('Clair v4 backend through the service (real registry, pushed minbase im
   const badClairs: [ClairV4Behaviour, string, RegExp, number][] = [
     ['never-finishes', 'times out (the index never finishes)', /clair-v4: the index report of sha256:[0-9a-f]{64} was not finished within 1 s \(state FetchLayers\) \[E_UNREACHABLE\]/, 1_000],
     ['status-500', 'answers 500', /clair-v4: POST http:\/\/127\.0\.0\.1:\d+\/indexer\/api\/v1\/index_report answered 500 \(internal-error: could not retrieve indexer state: database unavailable\) \[E_INTERNAL\]/, 700],
-    ['non-json', 'answers non-JSON', /clair-v4: unexpected response from http:\/\/127\.0\.0\.1:\d+\/matcher\/api\/v1\/vulnerability_report\/sha256:[0-9a-f]{64}: 200 with a body that is not JSON: <html>.*\[E_INTERNAL\]/, 60_000],
-    ['wrong-shape', 'answers 200 with a wrong shape', /clair-v4: unexpected response from http:\/\/127\.0\.0\.1:\d+\/matcher\/api\/v1\/vulnerability_report\/sha256:[0-9a-f]{64}: packages: .*\[E_INTERNAL\]/, 60_000],
+    ['non-json', 'answers non-JSON', /clair-v4: unexpected response from http:\/\/127\.0\.0\.1:\d+\/matcher\/api\/v1\/vulnerability_report\/sha256%3A[0-9a-f]{64}: 200 with a body that is not JSON: <html>.*\[E_INTERNAL\]/, 60_000],
+    ['wrong-shape', 'answers 200 with a wrong shape', /clair-v4: unexpected response from http:\/\/127\.0\.0\.1:\d+\/matcher\/api\/v1\/vulnerability_report\/sha256%3A[0-9a-f]{64}: packages: .*\[E_INTERNAL\]/, 60_000],
     ['other-digest', 'answers the report of another digest', /clair-v4: GET \/matcher\/api\/v1\/vulnerability_report\/sha256:[0-9a-f]{64} answered for manifest "sha256:0{64}", not the one asked for \[E_INTERNAL\]/, 60_000],
     ['no-answer', 'hangs the connection', /clair-v4: POST http:\/\/127\.0\.0\.1:\d+\/indexer\/api\/v1\/index_report: no complete answer within 700 ms \[E_UNREACHABLE\]/, 700],
     ['stalled-body', 'stalls mid-body', /clair-v4: POST http:\/\/127\.0\.0\.1:\d+\/indexer\/api\/v1\/index_report: no complete answer within 700 ms \[E_UNREACHABLE\]/, 700],
