@@ -5,7 +5,9 @@
  */
 import type { ServiceConfig } from '../config/service-config.js';
 import { ClairV2Backend } from '../backends/clair-v2/backend.js';
-import { ClairV4Backend } from '../backends/clair-v4/backend.js';
+import { ClairV4Backend, CLAIR_V4_BACKEND } from '../backends/clair-v4/backend.js';
+import { storedManifestStates } from '../store/backend-index-state.js';
+import type { Store } from '../store/open-store.js';
 import { DummyBackend } from '../backends/dummy/backend.js';
 import type { BackendPackageFindings, BackendReport, ScannerBackend, ScanTarget, TargetLayer } from '../backends/types.js';
 import { ZypperBackend } from '../backends/zypper/backend.js';
@@ -26,16 +28,18 @@ export const EMPTY_LAYER_DIGEST = 'sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d63
 /**
  * The external backends `security` enables, in Portus's order (clair, zypper, dummy; Clair v4 after Clair v2). The embedded
  * scanner is not among them: it is enabled by `security.embedded.enabled` and runs through its own
- * runner. Throws E_CONFIG for a dummy fixture that cannot be read, so a bad value stops the service at start.
+ * runner. With `store`, backends keep what they remember per manifest there (Clair v4's index
+ * states). Throws E_CONFIG for a dummy fixture that cannot be read, so a bad value stops the service at start.
  */
-export function configuredBackends(security: ServiceConfig['security']): ScannerBackend[] {
+export function configuredBackends(security: ServiceConfig['security'], options: { store?: Store } = {}): ScannerBackend[] {
   const backends: ScannerBackend[] = [];
   if (security.clair.server !== '') {
     backends.push(new ClairV2Backend({ server: security.clair.server, healthPort: security.clair.health_port, timeoutMs: security.clair.timeout * 1000 }));
   }
   const v4 = security.clair_v4;
   if (v4.server !== '') {
-    backends.push(new ClairV4Backend({ server: v4.server, matcher: v4.matcher, ...(v4.psk.key !== '' ? { psk: v4.psk } : {}), timeoutMs: v4.timeout * 1000 }));
+    const indexStates = options.store !== undefined ? storedManifestStates(options.store, CLAIR_V4_BACKEND) : undefined;
+    backends.push(new ClairV4Backend({ server: v4.server, matcher: v4.matcher, ...(v4.psk.key !== '' ? { psk: v4.psk } : {}), timeoutMs: v4.timeout * 1000, ...(indexStates ? { indexStates } : {}) }));
   }
   if (security.zypper.server !== '') backends.push(new ZypperBackend({ server: security.zypper.server }));
   if (security.dummy.server !== '') backends.push(DummyBackend.fromServerSetting(security.dummy.server));

@@ -79,7 +79,7 @@ export class ServiceRuntime {
     this.queue = new JobQueue(store, { leaseMs });
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
-    this.scanners = configuredBackends(config.security);
+    this.scanners = configuredBackends(config.security, { store });
     const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);

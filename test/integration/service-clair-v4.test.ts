@@ -91,16 +91,17 @@ describe('Clair v4 backend through the service (real registry, pushed minbase im
       webhooks: [{ url: receiverUrl, secret: 's3cret' }],
     };
     let service: RunningService | undefined;
+    const start = () => startService(config, { env: { PORTCULLIS_DATA_DIR: work, HOME: work }, listen: '127.0.0.1:0', vulnDbPath: realDb.db.path, cacheDir: join(work, 'layer-cache'), logDestination: new Writable({ write: (_c, _e, done) => done() }) });
     try {
-      service = await startService(config, { env: { PORTCULLIS_DATA_DIR: work, HOME: work }, listen: '127.0.0.1:0', vulnDbPath: realDb.db.path, cacheDir: join(work, 'layer-cache'), logDestination: new Writable({ write: (_c, _e, done) => done() }) });
-      const runtime = service.runtime;
+      service = await start();
+      let runtime = service.runtime;
       assert.ok(runtime);
       assert.deepEqual(runtime.scanners.map((s) => s.name), [CLAIR_V4_BACKEND]);
       const health = await runtime.scanners[0]?.health();
       assert.deepEqual(health, { ok: true, detail: `clair-v4 is reachable (indexer state ${clair.state})` });
 
       const stored = async (): Promise<{ report: BackendReport; counts: Record<string, number> } | undefined> => {
-        const scan = (await runtime.catalog.scans(minbase.manifestDigest)).find((s) => s.backend === CLAIR_V4_BACKEND);
+        const scan = (await runtime?.catalog.scans(minbase.manifestDigest) ?? []).find((s) => s.backend === CLAIR_V4_BACKEND);
         return scan?.status === 'scanned' && scan.report !== null ? { report: JSON.parse(scan.report) as BackendReport, counts: scan.counts ?? {} } : undefined;
       };
       const first = await eventually('the clair-v4 scan', stored);
@@ -117,6 +118,12 @@ describe('Clair v4 backend through the service (real registry, pushed minbase im
       assert.deepEqual(posts.map((r) => [r.ifNoneMatch, r.status]), [[undefined, 201]]);
       assert.deepEqual(clair.layerFetches.map((f) => [f.uri, f.status, f.digestMatches]), minbase.layers.map((l) => [`${registry.url}/v2/team/minbase/blobs/${l.digest}`, 200, true]));
       assert.equal(clair.unauthenticated, 0, 'every request carried a valid PSK JWT');
+
+      // The indexer state is the app database's: a restarted service still knows it.
+      await service.close();
+      service = await start();
+      runtime = service.runtime;
+      assert.ok(runtime);
 
       // The notifier webhook, refused when not signed as Clair signs it or naming another host.
       const hook = `${service.url}/api/v1/clair/notifications`;
@@ -148,7 +155,7 @@ describe('Clair v4 backend through the service (real registry, pushed minbase im
       });
       assert.deepEqual(second.counts, { Critical: 1, High: 1, Low: 1 });
       assert.match(summary(second.report).join('\n'), /^libc6 debian:12: CVE-0000-2003\/Critical\/high\/2\.36-9\+deb12u99$/m);
-      // The unchanged manifest was not indexed again: If-None-Match named the state, Clair answered 412.
+      // The unchanged manifest was not indexed again, even after the restart: If-None-Match named the state, Clair answered 412.
       assert.deepEqual(clair.requests.filter((r) => r.method === 'POST').map((r) => [r.ifNoneMatch, r.status]), [[undefined, 201], [`"${clair.state}"`, 412]]);
       assert.equal(clair.layerFetches.length, minbase.layers.length, 'no layer was downloaded again');
       assert.equal(clair.unauthenticated, 0);
@@ -256,7 +263,7 @@ describe('Clair v4 backend through the service (real registry, pushed minbase im
       };
       await assert.rejects(backend.scan(target, new AbortController().signal), (err: unknown) => err instanceof Error && /^clair-v4: indexing sha256:[0-9a-f]{64} failed: fetcher: sha256:[0-9a-f]{64}: unexpected status code: 401$/.test(err.message));
       assert.deepEqual(clair.layerFetches.map((f) => f.status), [401]);
-      assert.equal(backend.indexStateOf(minbase.manifestDigest), undefined, 'a failed index is not remembered as indexed');
+      assert.equal(await backend.indexStateOf(minbase.manifestDigest), undefined, 'a failed index is not remembered as indexed');
       assert.deepEqual(clair.requests.filter((r) => r.path.startsWith('/matcher')), [], 'no report is asked for an image Clair could not index');
     } finally {
       await clair.stop();

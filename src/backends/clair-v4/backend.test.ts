@@ -74,7 +74,7 @@ describe('ClairV4Backend', () => {
     const backend = new ClairV4Backend({ server: clair.url, psk: PSK, timeoutMs: 10_000, pollIntervalMs: 10 });
     assert.deepEqual(await backend.scan(target, new AbortController().signal), { packageCount: 0, packages: [] });
     assert.equal(polls, 3);
-    assert.equal(backend.indexStateOf(DIGEST), '"s1"');
+    assert.equal(await backend.indexStateOf(DIGEST), '"s1"');
     const posted = clair.seen.find((r) => r.method === 'POST');
     assert.ok(posted?.authorization !== undefined && pskTokenProblem(posted.authorization.replace(/^Bearer /, ''), PSK, [PSK.issuer], Math.floor(Date.now() / 1000)) === undefined, 'every request carries a PSK JWT');
 

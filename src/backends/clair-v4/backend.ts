@@ -18,13 +18,13 @@
  * E_INTERNAL with Clair's `err` (often a layer fetch that may work next time), a report for another
  * manifest E_INTERNAL.
  *
- * The index state per manifest is kept in this process's memory: after a restart the first scan of
- * a manifest is sent without If-None-Match, and Clair (which keeps its own index) answers 201 at
- * once with the stored IndexReport.
+ * The index state per manifest lives in `indexStates`: the app database in the service (shared by
+ * every worker, kept across restarts), this process's memory otherwise.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Finding } from '../../domain/finding.js';
+import { memoryManifestStates, type ManifestStates } from '../../store/backend-index-state.js';
 import type { BackendHealth, BackendPackageFindings, BackendScanOutput, BackendVulnerability, ScannerBackend, ScanTarget } from '../types.js';
 import { ClairV4Client, isIndexFailed, isIndexFinished } from './client.js';
 import { vulnerabilityReportToFindings } from './convert.js';
@@ -44,6 +44,8 @@ export interface ClairV4BackendOptions {
   timeoutMs: number;
   /** Between polls of an unfinished index report (default 1 s, clair-scanner's and Quay's pace). */
   pollIntervalMs?: number;
+  /** Where the indexer state each manifest was indexed at is kept (default: this process's memory). */
+  indexStates?: ManifestStates;
 }
 
 /** The Clair v4 backend (see the module comment). */
@@ -53,11 +55,12 @@ export class ClairV4Backend implements ScannerBackend {
   readonly client: ClairV4Client;
   readonly #separateMatcher: boolean;
   /** Indexer state (`ETag`) each manifest was last seen indexed at. */
-  readonly #indexStates = new Map<string, string>();
+  readonly #indexStates: ManifestStates;
 
   constructor(private readonly options: ClairV4BackendOptions) {
     const matcher = options.matcher !== undefined && options.matcher !== '' ? options.matcher : undefined;
     this.#separateMatcher = matcher !== undefined;
+    this.#indexStates = options.indexStates ?? memoryManifestStates();
     this.client = new ClairV4Client({
       url: options.server,
       ...(matcher !== undefined ? { matcherUrl: matcher } : {}),
@@ -86,11 +89,11 @@ export class ClairV4Backend implements ScannerBackend {
     const authorization = await target.registry.authorization(signal);
     const headers: Record<string, string[]> = authorization !== undefined ? { Authorization: [authorization] } : {};
     const manifest: ClairManifest = { hash: target.digest, layers: layers.map((l) => ({ hash: l.digest, uri: l.url, headers })) };
-    const submitted = await this.client.indexUnlessUnchanged(manifest, this.#indexStates.get(target.digest), signal);
+    const submitted = await this.client.indexUnlessUnchanged(manifest, await this.#indexStates.get(target.digest), signal);
     if (!submitted.unchanged) {
       this.#sameManifest(submitted.report.manifest_hash, target.digest, 'POST /indexer/api/v1/index_report');
       await this.#finished(submitted.report, target.digest, signal);
-      if (submitted.state !== undefined && submitted.state !== '') this.#indexStates.set(target.digest, submitted.state);
+      if (submitted.state !== undefined && submitted.state !== '') await this.#indexStates.set(target.digest, submitted.state);
     }
     const report = await this.client.getVulnerabilityReport(target.digest, signal);
     this.#sameManifest(report.manifest_hash, target.digest, `GET /matcher/api/v1/vulnerability_report/${target.digest}`);
@@ -99,7 +102,7 @@ export class ClairV4Backend implements ScannerBackend {
   }
 
   /** The indexer state this process last saw `digest` indexed at (what the next scan sends as If-None-Match). */
-  indexStateOf(digest: string): string | undefined {
+  indexStateOf(digest: string): Promise<string | undefined> {
     return this.#indexStates.get(digest);
   }
 
