@@ -83,6 +83,28 @@ describe('ClairV4Backend', () => {
     assert.equal(polls, 3, 'a 412 goes straight to the report');
   });
 
+  test('a 412 followed by a 404 report (Clair lost its index at the same state): indexed again once without If-None-Match', async () => {
+    let indexed = false;
+    const clair = await serve((req, res, path) => {
+      if (req.method === 'POST') {
+        if (req.headers['if-none-match'] === '"s1"') return void res.writeHead(412).end();
+        indexed = true;
+        return json(res, 201, { manifest_hash: DIGEST, state: 'IndexFinished', success: true, err: '' }, { etag: '"s1"' });
+      }
+      if (path === `/matcher/api/v1/vulnerability_report/${DIGEST}` && indexed) return json(res, 200, emptyReport);
+      json(res, 404, { code: 'not-found', message: path });
+    });
+    const states = new Map([[DIGEST, '"s1"']]);
+    const backend = new ClairV4Backend({ server: clair.url, timeoutMs: 5_000, indexStates: { get: (d) => Promise.resolve(states.get(d)), set: (d, s) => Promise.resolve(void states.set(d, s)) } });
+    assert.deepEqual(await backend.scan(target, new AbortController().signal), { packageCount: 0, packages: [] });
+    assert.deepEqual(clair.seen.map((r) => `${r.method} ${r.ifNoneMatch ?? '-'} ${r.path}`), [
+      'POST "s1" /indexer/api/v1/index_report',
+      `GET - /matcher/api/v1/vulnerability_report/${DIGEST}`,
+      'POST - /indexer/api/v1/index_report',
+      `GET - /matcher/api/v1/vulnerability_report/${DIGEST}`,
+    ]);
+  });
+
   test("Clair's 422 is E_UNSUPPORTED; a report Clair does not have (404) is E_NOT_FOUND; an image without layers is not sent", async () => {
     const refusing = await serve((_req, res) => json(res, 422, { code: 'unsupported', message: 'layer format' }));
     await assert.rejects(new ClairV4Backend({ server: refusing.url, timeoutMs: 5_000 }).scan(target, new AbortController().signal), (err: unknown) => isPortcullisError(err, 'E_UNSUPPORTED') && /answered 422 \(unsupported: layer format\)/.test(err.message));

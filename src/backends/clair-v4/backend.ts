@@ -22,13 +22,13 @@
  * every worker, kept across restarts), this process's memory otherwise.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PortcullisError } from '../../domain/errors.js';
+import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
 import type { Finding } from '../../domain/finding.js';
 import { memoryManifestStates, type ManifestStates } from '../../store/backend-index-state.js';
 import type { BackendHealth, BackendPackageFindings, BackendScanOutput, BackendVulnerability, ScannerBackend, ScanTarget } from '../types.js';
 import { ClairV4Client, isIndexFailed, isIndexFinished } from './client.js';
 import { vulnerabilityReportToFindings } from './convert.js';
-import type { ClairIndexReport, ClairManifest } from './schemas.js';
+import type { ClairIndexReport, ClairManifest, ClairVulnerabilityReport } from './schemas.js';
 
 /** The backend's name: the results are stored under it and `security.clair_v4` enables it. */
 export const CLAIR_V4_BACKEND = 'clair-v4';
@@ -89,19 +89,34 @@ export class ClairV4Backend implements ScannerBackend {
     const authorization = await target.registry.authorization(signal);
     const headers: Record<string, string[]> = authorization !== undefined ? { Authorization: [authorization] } : {};
     const manifest: ClairManifest = { hash: target.digest, layers: layers.map((l) => ({ hash: l.digest, uri: l.url, headers })) };
-    const submitted = await this.client.indexUnlessUnchanged(manifest, await this.#indexStates.get(target.digest), signal);
-    if (!submitted.unchanged) {
-      this.#sameManifest(submitted.report.manifest_hash, target.digest, 'POST /indexer/api/v1/index_report');
-      await this.#finished(submitted.report, target.digest, signal);
-      if (submitted.state !== undefined && submitted.state !== '') await this.#indexStates.set(target.digest, submitted.state);
+    const known = await this.#indexStates.get(target.digest);
+    const unchanged = await this.#index(manifest, known, signal);
+    let report: ClairVulnerabilityReport;
+    try {
+      report = await this.client.getVulnerabilityReport(target.digest, signal);
+    } catch (err) {
+      // Clair's 412 compares the indexer state only: a Clair whose database was reset since answers
+      // 412 and then 404 for the report. Index once more without the precondition.
+      if (!unchanged || !isPortcullisError(err, 'E_NOT_FOUND')) throw err;
+      await this.#index(manifest, undefined, signal);
+      report = await this.client.getVulnerabilityReport(target.digest, signal);
     }
-    const report = await this.client.getVulnerabilityReport(target.digest, signal);
     this.#sameManifest(report.manifest_hash, target.digest, `GET /matcher/api/v1/vulnerability_report/${target.digest}`);
     const findings = vulnerabilityReportToFindings(report, { layers: layers.map((l) => l.digest) });
     return { packageCount: Object.keys(report.packages).length, packages: packageFindings(findings) };
   }
 
-  /** The indexer state this process last saw `digest` indexed at (what the next scan sends as If-None-Match). */
+  /** Indexes `manifest` unless Clair answers 412 to `ifNoneMatch` (returns true then), waiting for the index to be final. */
+  async #index(manifest: ClairManifest, ifNoneMatch: string | undefined, signal: AbortSignal): Promise<boolean> {
+    const submitted = await this.client.indexUnlessUnchanged(manifest, ifNoneMatch, signal);
+    if (submitted.unchanged) return true;
+    this.#sameManifest(submitted.report.manifest_hash, manifest.hash, 'POST /indexer/api/v1/index_report');
+    await this.#finished(submitted.report, manifest.hash, signal);
+    if (submitted.state !== undefined && submitted.state !== '') await this.#indexStates.set(manifest.hash, submitted.state);
+    return false;
+  }
+
+  /** The indexer state `digest` was last seen indexed at (what the next scan sends as If-None-Match). */
   indexStateOf(digest: string): Promise<string | undefined> {
     return this.#indexStates.get(digest);
   }
