@@ -5,7 +5,7 @@
  */
 import type { Store } from './open-store.js';
 
-/** One backend's per-manifest state. */
+/** One backend's per-manifest state (the shape src/backends/clair-v4 takes as `indexStates`). */
 export interface ManifestStates {
   get(digest: string): Promise<string | undefined>;
   set(digest: string, state: string): Promise<void>;
@@ -25,18 +25,6 @@ export function storedManifestStates(store: Store, backend: string): ManifestSta
         .values({ manifest_digest: digest, backend, state, updated_at: now })
         .onConflict((oc) => oc.columns(['manifest_digest', 'backend']).doUpdateSet({ state, updated_at: now }))
         .execute();
-    },
-  };
-}
-
-/** States kept in this process only (a backend used without a store: tests, one-shot use). */
-export function memoryManifestStates(): ManifestStates {
-  const states = new Map<string, string>();
-  return {
-    get: (digest) => Promise.resolve(states.get(digest)),
-    set: (digest, state) => {
-      states.set(digest, state);
-      return Promise.resolve();
     },
   };
 }

@@ -24,11 +24,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
 import type { Finding } from '../../domain/finding.js';
-import { memoryManifestStates, type ManifestStates } from '../../store/backend-index-state.js';
 import type { BackendHealth, BackendPackageFindings, BackendScanOutput, BackendVulnerability, ScannerBackend, ScanTarget } from '../types.js';
 import { ClairV4Client, isIndexFailed, isIndexFinished } from './client.js';
 import { vulnerabilityReportToFindings } from './convert.js';
 import type { ClairIndexReport, ClairManifest, ClairVulnerabilityReport } from './schemas.js';
+
+/** Where the indexer state each manifest was indexed at is kept (the service: its app database, src/store/backend-index-state.ts). */
+export interface ManifestStates {
+  get(digest: string): Promise<string | undefined>;
+  set(digest: string, state: string): Promise<void>;
+}
+
+/** States kept in this process only (a backend used without a store: tests, one-shot use). */
+export function memoryManifestStates(): ManifestStates {
+  const states = new Map<string, string>();
+  return {
+    get: (digest) => Promise.resolve(states.get(digest)),
+    set: (digest, state) => {
+      states.set(digest, state);
+      return Promise.resolve();
+    },
+  };
+}
 
 /** The backend's name: the results are stored under it and `security.clair_v4` enables it. */
 export const CLAIR_V4_BACKEND = 'clair-v4';
