@@ -73,6 +73,17 @@ describe('service configuration', () => {
     assert.equal(envName(['security', 'clair', 'health_port']), 'PORTCULLIS_SECURITY_CLAIR_HEALTH_PORT');
   });
 
+  test('security.clair_v4: off by default; set by file or by PORTCULLIS_SECURITY_CLAIR_V4_*, beside an untouched Clair v2 section', () => {
+    assert.deepEqual(DEFAULT_SERVICE_CONFIG.security.clair_v4, { server: '', matcher: '', psk: { key: '', issuer: '' }, timeout: 900 });
+    const file = configFile('security:\n  clair_v4:\n    server: http://clair:6060\n    psk:\n      key: c2VjcmV0\n      issuer: portcullis\n');
+    const env = { PORTCULLIS_SECURITY_CLAIR_V4_SERVER: 'http://clairv4:8080', PORTCULLIS_SECURITY_CLAIR_V4_MATCHER: 'http://matcher:8080', PORTCULLIS_SECURITY_CLAIR_V4_TIMEOUT: '60', PORTCULLIS_SECURITY_CLAIR_V4_PSK_ISSUER: 'quay' };
+    const config = loadServiceConfig({ env, file });
+    assert.deepEqual(config.security.clair_v4, { server: 'http://clairv4:8080', matcher: 'http://matcher:8080', psk: { key: 'c2VjcmV0', issuer: 'quay' }, timeout: 60 });
+    assert.deepEqual(config.security.clair, DEFAULT_SERVICE_CONFIG.security.clair, "Portus's clair: (v2) keys are not touched by clair_v4");
+    assert.match(configFailure({ env: { PORTCULLIS_SECURITY_CLAIR_V4_PSK_KEY: 'not base64!' } }), /security\.clair_v4\.psk\.key \(from PORTCULLIS_SECURITY_CLAIR_V4_PSK_KEY\): .*base64/);
+    assert.match(configFailure({ env: { PORTCULLIS_SECURITY_CLAIR_V4_SERVER: 'clair:6060' } }), /security\.clair_v4\.server \(from PORTCULLIS_SECURITY_CLAIR_V4_SERVER\): .*http/);
+  });
+
   test('webhooks: a list of URLs with the secret their bodies are signed with', () => {
     const config = loadServiceConfig({ env: {}, file: configFile('webhooks:\n  - url: https://hooks.example.com/portcullis\n    secret: s3cret\n') });
     assert.deepEqual(config.webhooks, [{ url: 'https://hooks.example.com/portcullis', secret: 's3cret' }]);

@@ -50,6 +50,16 @@ const configSchema = z.strictObject({
   security: z.strictObject({
     embedded: z.strictObject({ enabled: z.boolean() }),
     clair: z.strictObject({ server: optionalHttpUrl, health_port: portSchema, timeout: z.number().int().min(1) }),
+    /**
+     * Clair v4 (Quay's scanner): "" server = off; matcher "" = combined mode (the matcher on
+     * `server`); psk = Clair's `auth.psk` (base64 key, issuer), "" key = no auth; timeout in s.
+     */
+    clair_v4: z.strictObject({
+      server: optionalHttpUrl,
+      matcher: optionalHttpUrl,
+      psk: z.strictObject({ key: z.string().refine((s) => s === '' || isBase64(s), { message: 'expected the base64 key of Clair\'s auth.psk.key, or ""' }), issuer: z.string() }),
+      timeout: z.number().int().min(1),
+    }),
     zypper: z.strictObject({ server: optionalHttpUrl }),
     /** "" = off; `builtin`, `pending`, or `fixture:<file>` (see src/backends/dummy). */
     dummy: z.strictObject({
@@ -82,6 +92,7 @@ export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
   security: {
     embedded: { enabled: true },
     clair: { server: '', health_port: 6061, timeout: 900 },
+    clair_v4: { server: '', matcher: '', psk: { key: '', issuer: '' }, timeout: 900 },
     zypper: { server: '' },
     dummy: { server: '' },
   },
@@ -161,6 +172,11 @@ export function resolveDatabase(config: ServiceConfig, env: NodeJS.ProcessEnv = 
 /** The configured intervals in milliseconds (undefined = never). */
 export function intervalMs(text: string): number | undefined {
   return text === '' ? undefined : parseDurationText(text);
+}
+
+/** Standard base64 (Clair decodes `auth.psk.key` as such), padding optional. */
+function isBase64(text: string): boolean {
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 !== 1;
 }
 
 function isHttpUrl(text: string): boolean {

@@ -11,6 +11,7 @@ import type { RecordedEvents } from '../store/registry-events.js';
 import { TOOL_VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
+import { clairNotificationRoutes } from './routes/clair-notifications.js';
 import { healthRoutes } from './routes/health.js';
 import { resultRoutes } from './routes/results.js';
 import { metricsRoutes, type ServiceMetrics } from './metrics.js';
@@ -27,6 +28,8 @@ export interface AppOptions {
   notificationToken: string;
   /** Called after a webhook call stored fresh events (wakes the event processor). */
   onEventsRecorded: (recorded: RecordedEvents) => void;
+  /** Clair v4's notifier webhook (none: Clair v4 is not configured, no route); `psk` = security.clair_v4.psk. */
+  clairNotifications?: { psk: { key: string; issuer: string }; handle: Parameters<typeof clairNotificationRoutes>[1]['handle'] };
   /** Prometheus metrics served at /metrics (none: no /metrics route). */
   metrics?: ServiceMetrics;
 }
@@ -50,7 +53,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  installAuth(app, { store: options.store, notificationToken: options.notificationToken });
+  installAuth(app, { store: options.store, notificationToken: options.notificationToken, ...(options.clairNotifications ? { clairPsk: options.clairNotifications.psk } : {}) });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -72,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   resultRoutes(app, { store: options.store });
   if (options.metrics) metricsRoutes(app, options.metrics);
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
+  if (options.clairNotifications) clairNotificationRoutes(app, { handle: options.clairNotifications.handle });
   app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());
   return app;
 }

@@ -3,16 +3,18 @@
  * (`config.access`, default `read`), except the ones declared `public` (health probes) and the
  * registry webhook, which takes the registry's notification token instead. The check runs in
  * onRequest, before the body is read, so an unauthenticated client cannot make the service parse
- * anything.
+ * anything. Clair v4's notifier webhook (`clair-notifier`) takes the PSK JWT Clair signs it with
+ * when `security.clair_v4.psk` is set, else an API token of scope `scan`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PortcullisError } from '../domain/errors.js';
 import type { Store } from '../store/open-store.js';
+import { CLAIR_NOTIFIER_ISSUER, pskTokenProblem } from '../backends/clair-v4/client.js';
 import { withStore } from './errors.js';
 import { authenticateToken, scopeAllows, secretsEqual, type TokenInfo, type TokenScope } from '../store/tokens.js';
 
 /** A route's access rule. */
-export type RouteAccess = 'public' | 'registry-webhook' | TokenScope;
+export type RouteAccess = 'public' | 'registry-webhook' | 'clair-notifier' | TokenScope;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -34,7 +36,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 }
 
 /** Installs the access check. `notificationToken` "" disables the webhook (every call is 401). */
-export function installAuth(app: FastifyInstance, options: { store: Store; notificationToken: string }): void {
+export function installAuth(app: FastifyInstance, options: { store: Store; notificationToken: string; clairPsk?: { key: string; issuer: string } }): void {
   app.decorateRequest('apiToken', undefined);
   app.addHook('onRequest', async (request) => {
     const access: RouteAccess = request.routeOptions.config.access ?? 'read';
@@ -46,10 +48,19 @@ export function installAuth(app: FastifyInstance, options: { store: Store; notif
       if (!secretsEqual(presented, options.notificationToken)) throw new PortcullisError('E_AUTH', 'wrong notification token');
       return;
     }
+    const psk = options.clairPsk;
+    if (access === 'clair-notifier' && psk !== undefined && psk.key !== '') {
+      if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <JWT>" signed with security.clair_v4.psk (Clair\'s notifier.webhook.signed: true)');
+      const issuers = [CLAIR_NOTIFIER_ISSUER, ...(psk.issuer !== '' ? [psk.issuer] : [])];
+      const problem = pskTokenProblem(presented, psk, issuers, Math.floor(Date.now() / 1000));
+      if (problem !== undefined) throw new PortcullisError('E_AUTH', `Clair PSK token refused: ${problem}`);
+      return;
+    }
+    const needed: TokenScope = access === 'clair-notifier' ? 'scan' : access;
     if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <token>" (create one with `portcullis token create`)');
     const token = await withStore(request, 'checking the token', () => authenticateToken(options.store, presented));
     if (token === undefined) throw new PortcullisError('E_AUTH', 'unknown or revoked token');
-    if (!scopeAllows(token.scope, access)) throw new PortcullisError('E_FORBIDDEN', `token "${token.name}" has scope ${token.scope}; this route needs ${access}`, { needed: access });
+    if (!scopeAllows(token.scope, needed)) throw new PortcullisError('E_FORBIDDEN', `token "${token.name}" has scope ${token.scope}; this route needs ${needed}`, { needed });
     request.apiToken = token;
   });
 }

@@ -7,7 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { resolveDatabase, parseListen, type ServiceConfig } from '../config/service-config.js';
 import { PortcullisError } from '../domain/errors.js';
+import { ClairV4Client } from '../backends/clair-v4/client.js';
+import { handleClairNotification } from '../service/clair-notifications.js';
 import { ServiceRuntime } from '../service/runtime.js';
+import { CatalogStore } from '../store/catalog.js';
+import { JobQueue } from '../store/jobs.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { registryEventQueue, type RecordedEvents } from '../store/registry-events.js';
 import { defaultDbPath } from '../vulndb/index.js';
@@ -82,6 +86,18 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       vulnDbPath,
       metrics,
       notificationToken: config.registry.notification_token,
+      ...(config.security.clair_v4.server !== ''
+        ? {
+            clairNotifications: {
+              psk: config.security.clair_v4.psk,
+              handle: async (body) => {
+                const outcome = await handleClairNotification(body, { client: clairNotifier(config), server: config.security.clair_v4.server, catalog: new CatalogStore(store), queue: new JobQueue(store) });
+                if (outcome.queued.length > 0) runtime?.worker?.wake();
+                return outcome;
+              },
+            },
+          }
+        : {}),
       onEventsRecorded: (recorded) => {
         try {
           runtime?.wake();
@@ -137,4 +153,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       return closing;
     },
   };
+}
+
+/** A client of Clair v4's notifier (on `security.clair_v4.server`), with the PSK when one is set. */
+function clairNotifier(config: ServiceConfig): ClairV4Client {
+  const v4 = config.security.clair_v4;
+  return new ClairV4Client({ url: v4.server, ...(v4.psk.key !== '' ? { psk: v4.psk } : {}), timeoutMs: Math.min(v4.timeout, 60) * 1000, failureCode: 'E_UNREACHABLE' });
 }

@@ -5,6 +5,9 @@
  */
 import type { ServiceConfig } from '../config/service-config.js';
 import { ClairV2Backend } from '../backends/clair-v2/backend.js';
+import { ClairV4Backend, CLAIR_V4_BACKEND } from '../backends/clair-v4/backend.js';
+import { storedManifestStates } from '../store/backend-index-state.js';
+import type { Store } from '../store/open-store.js';
 import { DummyBackend } from '../backends/dummy/backend.js';
 import type { BackendPackageFindings, BackendReport, ScannerBackend, ScanTarget, TargetLayer } from '../backends/types.js';
 import { ZypperBackend } from '../backends/zypper/backend.js';
@@ -12,21 +15,31 @@ import { PortcullisError } from '../domain/errors.js';
 import { IMAGE_MANIFEST_MEDIA_TYPES, normalizeMediaType } from '../image/media-types.js';
 import { parseManifest } from '../image/manifest.js';
 import type { CatalogStore } from '../store/catalog.js';
+import * as z from 'zod';
+import type { WebhookStore } from '../store/webhooks.js';
 import type { RegistryAccess } from './registry-access.js';
+import type { FindingSummary, ManifestDiff } from './rematch.js';
+import { queueFindingsChanged, type WebhookTarget } from './webhooks.js';
 import type { BackendRunner } from './scan-worker.js';
 
 /** Docker's empty gzip layer (`FROM scratch` filler): no scanner learns anything from it, and Portus skipped it too. */
 export const EMPTY_LAYER_DIGEST = 'sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4';
 
 /**
- * The external backends `security` enables, in Portus's order (clair, zypper, dummy). The embedded
+ * The external backends `security` enables, in Portus's order (clair, zypper, dummy; Clair v4 after Clair v2). The embedded
  * scanner is not among them: it is enabled by `security.embedded.enabled` and runs through its own
- * runner. Throws E_CONFIG for a dummy fixture that cannot be read, so a bad value stops the service at start.
+ * runner. With `store`, backends keep what they remember per manifest there (Clair v4's index
+ * states). Throws E_CONFIG for a dummy fixture that cannot be read, so a bad value stops the service at start.
  */
-export function configuredBackends(security: ServiceConfig['security']): ScannerBackend[] {
+export function configuredBackends(security: ServiceConfig['security'], options: { store?: Store } = {}): ScannerBackend[] {
   const backends: ScannerBackend[] = [];
   if (security.clair.server !== '') {
     backends.push(new ClairV2Backend({ server: security.clair.server, healthPort: security.clair.health_port, timeoutMs: security.clair.timeout * 1000 }));
+  }
+  const v4 = security.clair_v4;
+  if (v4.server !== '') {
+    const indexStates = options.store !== undefined ? storedManifestStates(options.store, CLAIR_V4_BACKEND) : undefined;
+    backends.push(new ClairV4Backend({ server: v4.server, matcher: v4.matcher, ...(v4.psk.key !== '' ? { psk: v4.psk } : {}), timeoutMs: v4.timeout * 1000, ...(indexStates ? { indexStates } : {}) }));
   }
   if (security.zypper.server !== '') backends.push(new ZypperBackend({ server: security.zypper.server }));
   if (security.dummy.server !== '') backends.push(DummyBackend.fromServerSetting(security.dummy.server));
@@ -37,6 +50,8 @@ export function configuredBackends(security: ServiceConfig['security']): Scanner
 export interface BackendRunnerDeps {
   registry: RegistryAccess;
   catalog: CatalogStore;
+  /** The outgoing webhooks: a re-scan that changes a stored result queues a findings.changed notice (as a DB re-match does). */
+  webhooks?: { targets: readonly WebhookTarget[]; store: WebhookStore };
 }
 
 /**
@@ -47,6 +62,7 @@ export interface BackendRunnerDeps {
 export function backendRunner(backend: ScannerBackend, deps: BackendRunnerDeps): BackendRunner {
   return async (job, signal) => {
     const tags = (await deps.catalog.tagsOfDigest(job.digest)).filter((t) => t.repository === job.repository).map((t) => t.name);
+    const previous = (await deps.catalog.scans(job.digest)).find((s) => s.backend === backend.name)?.report ?? null;
     const target: ScanTarget = { repository: job.repository, digest: job.digest, tags, registry: targetAccess(deps.registry, job.repository, job.digest) };
     const output = await backend.scan(target, signal);
     const packages = [...output.packages].sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
@@ -59,8 +75,47 @@ export function backendRunner(backend: ScannerBackend, deps: BackendRunnerDeps):
       packages,
       ...(output.seenPackages !== undefined ? { seenPackages: output.seenPackages } : {}),
     };
+    const webhooks = deps.webhooks;
+    if (previous !== null && webhooks !== undefined && webhooks.targets.length > 0) {
+      // Queued before the worker stores the result: a store that then fails retries the job, which
+      // diffs against the same previous result again (at worst a repeated notice, never a lost one).
+      const diff = diffBackendPackages(job.digest, storedPackages(previous), packages);
+      if (diff.introduced.length + diff.fixed.length + diff.severityChanged.length > 0) {
+        await queueFindingsChanged([diff], '', webhooks.targets, { catalog: deps.catalog, webhooks: webhooks.store }, backend.name);
+      }
+    }
     return { report, counts: findingCounts(packages) };
   };
+}
+
+const storedVulnerability = z.object({ id: z.string(), severity: z.string(), fixedBy: z.string().optional() });
+const storedReport = z.object({ packages: z.array(z.object({ name: z.string(), version: z.string(), namespace: z.string().optional(), vulnerabilities: z.array(storedVulnerability) })) });
+
+/** The packages of a stored backend report; [] for one of another shape (a store outlives versions). */
+function storedPackages(json: string): z.infer<typeof storedReport>['packages'] {
+  try {
+    const parsed = storedReport.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data.packages : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Introduced, fixed and re-rated findings between two results of one backend for one manifest (the namespace stands in for a path). */
+export function diffBackendPackages(digest: string, before: z.infer<typeof storedReport>['packages'], after: readonly BackendPackageFindings[]): ManifestDiff {
+  type Row = FindingSummary;
+  const rows = (packages: z.infer<typeof storedReport>['packages']): Map<string, Row> =>
+    new Map(packages.flatMap((p) => p.vulnerabilities.map((v): [string, Row] => [`${v.id}\u0000${p.name}\u0000${p.version}\u0000${p.namespace ?? ''}`, { id: v.id, package: p.name, version: p.version, path: p.namespace ?? '', severity: v.severity, fixedVersions: v.fixedBy !== undefined ? [v.fixedBy] : [] }])));
+  const old = rows(before);
+  const now = rows([...after]);
+  const diff: ManifestDiff = { digest, introduced: [], fixed: [], severityChanged: [] };
+  for (const [k, f] of now) {
+    const was = old.get(k);
+    if (was === undefined) diff.introduced.push(f);
+    else if (was.severity !== f.severity) diff.severityChanged.push({ ...f, previousSeverity: was.severity });
+  }
+  for (const [k, f] of old) if (!now.has(k)) diff.fixed.push(f);
+  return diff;
 }
 
 /** Findings per severity, one per (package, vulnerability); {} when there is none. */

@@ -79,14 +79,14 @@ export class ServiceRuntime {
     this.queue = new JobQueue(store, { leaseMs });
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
-    this.scanners = configuredBackends(config.security);
+    this.scanners = configuredBackends(config.security, { store });
     const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);
       this.deps = { catalog: this.catalog, queue: this.queue, registry, backends };
       const runners = new Map<string, BackendRunner>();
       if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
-      for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog }));
+      for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog, webhooks: { targets: config.webhooks, store: this.webhooks } }));
       this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
     }
   }

@@ -24,13 +24,17 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-/** Queues one notice per changed manifest for every target; returns how many deliveries were queued. */
-export async function queueFindingsChanged(diffs: readonly ManifestDiff[], db: string, targets: readonly WebhookTarget[], deps: { catalog: CatalogStore; webhooks: WebhookStore }): Promise<number> {
+/**
+ * Queues one notice per changed manifest for every target; returns how many deliveries were queued.
+ * `db` names what the results were matched against (the vulnerability DB's built_at); a notice of
+ * an external scanner backend's re-scan names the `backend` instead.
+ */
+export async function queueFindingsChanged(diffs: readonly ManifestDiff[], db: string, targets: readonly WebhookTarget[], deps: { catalog: CatalogStore; webhooks: WebhookStore }, backend?: string): Promise<number> {
   let queued = 0;
   if (targets.length === 0) return 0;
   for (const diff of diffs) {
     const tags = (await deps.catalog.tagsOfDigest(diff.digest)).map((t) => ({ repository: t.repository, tag: t.name }));
-    const body = JSON.stringify({ event: FINDINGS_CHANGED, digest: diff.digest, tags, db, introduced: diff.introduced, fixed: diff.fixed, severityChanged: diff.severityChanged });
+    const body = JSON.stringify({ event: FINDINGS_CHANGED, digest: diff.digest, tags, ...(backend !== undefined ? { backend } : { db }), introduced: diff.introduced, fixed: diff.fixed, severityChanged: diff.severityChanged });
     for (const target of targets) {
       await deps.webhooks.enqueue(target.url, FINDINGS_CHANGED, body);
       queued++;

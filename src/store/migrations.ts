@@ -175,5 +175,19 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.createIndex('registry_events_status').on('registry_events').columns(['status', 'received_at', 'occurred_at']).execute();
       },
     },
+    '0004_backend_index_state': {
+      // The indexer state Clair v4 last indexed a manifest at, shared by every worker and kept
+      // across restarts, so an unchanged manifest is not sent to be indexed again (If-None-Match).
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('backend_index_state')
+          .addColumn('manifest_digest', 'text', (c) => c.notNull())
+          .addColumn('backend', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('backend_index_state_pk', ['manifest_digest', 'backend'])
+          .execute();
+      },
+    },
   };
 }

@@ -158,6 +158,14 @@ export interface WebhookDeliveryTable {
 }
 
 /** The whole app database. */
+/** What a scanner backend keeps per manifest between scans (Clair v4: the indexer state it was indexed at, sent as If-None-Match). */
+export interface BackendIndexStateTable {
+  manifest_digest: string;
+  backend: string;
+  state: string;
+  updated_at: string;
+}
+
 export interface AppDatabase {
   registry_events: RegistryEventTable;
   repositories: RepositoryTable;
@@ -171,6 +179,7 @@ export interface AppDatabase {
   jobs: JobTable;
   tokens: TokenTable;
   webhook_deliveries: WebhookDeliveryTable;
+  backend_index_state: BackendIndexStateTable;
 }
 
 export type Job = Selectable<JobTable>;

@@ -88,3 +88,21 @@ export interface ClairManifest {
   hash: string;
   layers: { hash: string; uri: string; headers: Record<string, string[]> }[];
 }
+
+/** One notification: a manifest affected by a vulnerability that was added to or removed from the matcher's data. */
+export const clairNotification = z.looseObject({
+  id: z.string(),
+  manifest: z.string().min(1),
+  reason: str,
+  vulnerability: z.looseObject({ name: str, fixed_in_version: str, links: str, description: str, normalized_severity: str }).nullish(),
+});
+
+/** A page of the notifier: `page.next` names the next page; absent (or "-1" in older releases) on the last. */
+export const clairNotificationPage = z.looseObject({
+  page: z.looseObject({ size: z.number().optional(), next: z.string().nullish() }).nullish(),
+  notifications: z.array(clairNotification).nullish().transform((v) => v ?? []),
+});
+export type ClairNotificationPage = z.infer<typeof clairNotificationPage>;
+
+/** The notifier's webhook body (openapi `Callback`). */
+export const clairNotificationCallback = z.looseObject({ notification_id: z.string().min(1).max(200), callback: z.string().min(1).max(2000) });
