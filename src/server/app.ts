@@ -11,6 +11,8 @@ import type { RecordedEvents } from '../store/registry-events.js';
 import { TOOL_VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
+import type { HarborScanner } from '../service/harbor-scanner.js';
+import { harborAdapterRoutes } from './routes/harbor-adapter.js';
 import { healthRoutes } from './routes/health.js';
 import { resultRoutes } from './routes/results.js';
 import { metricsRoutes, type ServiceMetrics } from './metrics.js';
@@ -29,6 +31,8 @@ export interface AppOptions {
   onEventsRecorded: (recorded: RecordedEvents) => void;
   /** Prometheus metrics served at /metrics (none: no /metrics route). */
   metrics?: ServiceMetrics;
+  /** The Harbor scanner adapter API and its base path (none: not served). */
+  harbor?: { scanner: HarborScanner; base: string };
 }
 
 /** Builds the application (not listening yet). */
@@ -72,6 +76,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   resultRoutes(app, { store: options.store });
   if (options.metrics) metricsRoutes(app, options.metrics);
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
+  if (options.harbor) await app.register(harborAdapterRoutes, { prefix: options.harbor.base, scanner: options.harbor.scanner });
   app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());
   return app;
 }

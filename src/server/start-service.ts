@@ -82,6 +82,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       vulnDbPath,
       metrics,
       notificationToken: config.registry.notification_token,
+      ...(runtime?.harbor ? { harbor: { scanner: runtime.harbor, base: config.harbor_scanner.base } } : {}),
       onEventsRecorded: (recorded) => {
         try {
           runtime?.wake();

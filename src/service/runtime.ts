@@ -17,6 +17,7 @@ import { syncAtStart, syncCatalog, syncDeletes, syncRepeats } from './catalog-sy
 import type { ScannerBackend } from '../backends/types.js';
 import { backendRunner, configuredBackends } from './backends.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
+import { HarborScanner } from './harbor-scanner.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from './event-processor.js';
 import { registryAccess } from './registry-access.js';
 import { rematchStored } from './rematch.js';
@@ -66,6 +67,8 @@ export class ServiceRuntime {
   readonly worker: ScanWorker | undefined;
   /** The external scanner backends the config enables (clair, zypper, dummy), for health probes. */
   readonly scanners: readonly ScannerBackend[];
+  /** Portcullis as a Harbor scanner (`harbor_scanner.enabled`): its requests and their own worker. */
+  readonly harbor: HarborScanner | undefined;
   private readonly deps: EventProcessorDeps | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Map<string, Promise<unknown>>();
@@ -80,6 +83,9 @@ export class ServiceRuntime {
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
     this.scanners = configuredBackends(config.security);
+    this.harbor = config.harbor_scanner.enabled
+      ? new HarborScanner({ config, store, catalog: this.catalog, queue: this.queue, vulndb: this.vulndb, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) })
+      : undefined;
     const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);
@@ -96,6 +102,7 @@ export class ServiceRuntime {
     const { config, log } = this.options;
     const poll = this.options.pollMs ?? 5_000;
     this.worker?.start();
+    this.harbor?.worker.start();
     this.every(poll, () => this.applyEvents());
     this.every(poll, () => this.checkDb());
     this.every(poll, () => this.deliverWebhooks());
@@ -120,6 +127,7 @@ export class ServiceRuntime {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.worker?.stop();
+    await this.harbor?.worker.stop();
     await Promise.allSettled([...this.busy.values()]);
     this.vulndb.close();
   }

@@ -157,6 +157,20 @@ export interface WebhookDeliveryTable {
   delivered_at: string | null;
 }
 
+/** A scan request Harbor sent to the adapter API (the pull authorization is never stored). */
+export interface HarborScanRequestTable {
+  /** The scan request id Harbor polls the report with (a UUID). */
+  id: string;
+  /** The registry Harbor asked to pull from (base URL). */
+  registry_url: string;
+  repository: string;
+  manifest_digest: string;
+  tag: string | null;
+  /** The artifact's manifest media type as Harbor sent it. */
+  mime_type: string;
+  created_at: string;
+}
+
 /** The whole app database. */
 export interface AppDatabase {
   registry_events: RegistryEventTable;
@@ -171,6 +185,7 @@ export interface AppDatabase {
   jobs: JobTable;
   tokens: TokenTable;
   webhook_deliveries: WebhookDeliveryTable;
+  harbor_scan_requests: HarborScanRequestTable;
 }
 
 export type Job = Selectable<JobTable>;

@@ -83,6 +83,7 @@ describe('scanner backends through the service: embedded, Clair v2 (recorded sta
     ...DEFAULT_SERVICE_CONFIG,
     registry: { ...DEFAULT_SERVICE_CONFIG.registry, url: registry.url, username: registry.username ?? '', password: registry.password ?? '' },
     security: {
+      ...DEFAULT_SERVICE_CONFIG.security,
       embedded: { enabled: true },
       clair: { server: clair.url, health_port: clair.healthPort, timeout: 30 },
       zypper: { server: '' },
