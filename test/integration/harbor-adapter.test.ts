@@ -12,7 +12,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { BackendReport } from '../../src/backends/types.js';
+import { DEFAULT_SERVICE_CONFIG, type ServiceConfig } from '../../src/config/service-config.js';
+import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { createRegistryClient } from '../../src/image/registry/client.js';
+import { EMBEDDED_BACKEND } from '../../src/service/embedded-backend.js';
+import type { RegistryEventFacts } from '../../src/service/event-processor.js';
+import { ServiceRuntime, type RegistryEventSource } from '../../src/service/runtime.js';
+import { reportFindings } from '../../src/service/stored-results.js';
+import { openStore } from '../../src/store/open-store.js';
 import { importFeeds, openVulnDb } from '../../src/vulndb/index.js';
 import { testImages } from '../harness/images.js';
 import { pushImage, startRegistry, type RunningRegistry } from '../harness/registry.js';
@@ -49,6 +57,23 @@ interface VulnerabilityItem {
   preferred_cvss?: unknown;
   vendor_attributes?: Record<string, unknown>;
 }
+
+/** One registry event, as the webhook route would have stored it. */
+class OneEvent implements RegistryEventSource {
+  private pending: RegistryEventFacts[];
+  constructor(event: RegistryEventFacts) {
+    this.pending = [event];
+  }
+  fresh(): Promise<RegistryEventFacts[]> {
+    return Promise.resolve(this.pending);
+  }
+  mark(eventId: string): Promise<void> {
+    this.pending = this.pending.filter((e) => e.eventId !== eventId);
+    return Promise.resolve();
+  }
+}
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('Portcullis as a Harbor scanner adapter (real serve, real registry, real images)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-harbor-'));
@@ -119,6 +144,7 @@ describe('Portcullis as a Harbor scanner adapter (real serve, real registry, rea
     const creds = { username: registry.username ?? '', password: registry.password ?? '' };
     await pushImage(lang.ociReference, `${registry.host}/team/lang:1.0`, creds);
     await pushImage(minbase.ociReference, `${registry.host}/team/minbase:1.0`, creds);
+    await pushImage(lang.ociReference, `${registry.host}/team/other:2.0`, creds);
     basicPull = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     // The service watches no registry and has no registry credentials: what it pulls, it pulls
     // with the authorization of the scan request.
@@ -294,5 +320,40 @@ describe('Portcullis as a Harbor scanner adapter (real serve, real registry, rea
     assert.equal(last.status, 500);
     assert.equal(last.contentType, T.error);
     assert.match((JSON.parse(last.body) as { error: { message: string } }).error.message, new RegExp(`${missing}.*failed`));
+  });
+  test('a Harbor adapter as a backend (security.harbor), pointed at this adapter route: its findings are the embedded ones of the same image', async () => {
+    const store = await openStore({ kind: 'sqlite', file: join(dir, 'backend-service.sqlite') });
+    const config: ServiceConfig = {
+      ...DEFAULT_SERVICE_CONFIG,
+      registry: { ...DEFAULT_SERVICE_CONFIG.registry, url: registry.url, username: registry.username ?? '', password: registry.password ?? '' },
+      security: { ...DEFAULT_SERVICE_CONFIG.security, harbor: [{ name: 'portcullis', url: `${serve.url}/harbor`, auth: `Bearer ${scanToken}`, timeout: 300 }] },
+      harbor_scanner: { ...DEFAULT_SERVICE_CONFIG.harbor_scanner, enabled: false },
+    };
+    const event: RegistryEventFacts = { eventId: 'push-other', action: 'push', repository: 'team/other', digest: lang.manifestDigest, tag: '2.0', mediaType: MEDIA_TYPES.ociManifest };
+    const runtime = new ServiceRuntime({ config, store, events: new OneEvent(event), log: silent, dbPath: join(dir, 'vuln.db'), cacheDir: join(dir, 'cache') });
+    try {
+      assert.deepEqual(runtime.scanners.map((s) => s.name), ['harbor-portcullis']);
+      const health = await runtime.scanners[0]?.health();
+      assert.equal(health?.ok, true, health?.detail);
+      assert.match(health?.detail ?? '', /^Portcullis \S+ \(Portcullis\): application\/vnd\.security\.vulnerability\.report; version=1\.1$/);
+
+      assert.equal(await runtime.applyEvents(), 1);
+      assert.equal(await runtime.worker?.drain(), 2);
+      const scans = new Map((await runtime.catalog.scans(lang.manifestDigest)).map((s) => [s.backend, s]));
+      for (const [backend, scan] of scans) assert.equal(scan.status, 'scanned', `${backend}: ${scan.reason ?? ''}`);
+      const embedded = new Set(reportFindings(scans.get(EMBEDDED_BACKEND) ?? { report: null }).map((f) => `${f.id} ${f.package.name}@${f.package.version}`));
+      const adapterReport = JSON.parse(scans.get('harbor-portcullis')?.report ?? '{}') as BackendReport;
+      assert.equal(adapterReport.backend, 'harbor-portcullis');
+      assert.equal(adapterReport.digest, lang.manifestDigest);
+      const viaAdapter = new Set(adapterReport.packages.flatMap((p) => p.vulnerabilities.map((v) => `${v.id} ${p.name}@${p.version}`)));
+      assert.ok(embedded.size > 0, 'the image has findings');
+      assert.deepEqual([...viaAdapter].sort(), [...embedded].sort());
+      const withCvss = adapterReport.packages.flatMap((p) => p.vulnerabilities).filter((v) => v.metadata?.['preferred_cvss'] !== undefined);
+      assert.ok(withCvss.length > 0, 'the v1.1 report was asked for: CVSS details came through');
+      assert.ok(!serve.stderr().includes(scanToken), 'the adapter token is never logged');
+    } finally {
+      await runtime.stop();
+      await store.close();
+    }
   });
 });
