@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { BackendReport } from '../../src/backends/types.js';
 import { DEFAULT_SERVICE_CONFIG, type ServiceConfig } from '../../src/config/service-config.js';
 import { MEDIA_TYPES } from '../../src/image/media-types.js';
@@ -222,6 +223,18 @@ describe('Portcullis as a Harbor scanner adapter (real serve, real registry, rea
     assert.deepEqual(ours, theirs);
     assert.ok(report.vulnerabilities.every((v) => v.preferred_cvss === undefined && v.vendor_attributes === undefined), 'v1.0 items carry no v1.1 fields');
     assert.ok(!serve.stderr().includes(basicPull.slice(6)) && !serve.stderr().includes(registry.password ?? '\u0000'), 'the pull authorization is never logged');
+    // Nor stored: no table of the service's database holds it, in any form.
+    const appDb = new Database(join(dir, 'data', 'portcullis.sqlite'), { readonly: true });
+    try {
+      const tables = appDb.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+      assert.ok(tables.some((t) => t.name === 'harbor_scan_requests'));
+      for (const { name } of tables) {
+        const text = JSON.stringify(appDb.prepare(`SELECT * FROM "${name}"`).all());
+        for (const secret of [basicPull.slice(6), registry.password ?? 'harness-pass']) assert.ok(!text.includes(secret), `table ${name} holds no pull authorization`);
+      }
+    } finally {
+      appDb.close();
+    }
   });
 
   test('the same report as v1.1 (preferred_cvss, cwe_ids, vendor_attributes) and as a v1.2 CycloneDX SBOM report', async () => {
