@@ -57,6 +57,12 @@ export interface ServiceRuntimeOptions {
   pollMs?: number;
   /** Told of every scan that ended in this process (metrics). */
   onScanDone?: ScanWorkerOptions['onScanDone'];
+  /**
+   * Run Harbor's scan requests here (`harbor_scanner.enabled`): only the process that serves the
+   * adapter API holds their pull authorizations, so `portcullis serve` sets this and `portcullis
+   * worker` does not (it never claims a Harbor job it could not pull for). Default false.
+   */
+  harborScanner?: boolean;
 }
 
 export class ServiceRuntime {
@@ -83,7 +89,8 @@ export class ServiceRuntime {
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
     this.scanners = configuredBackends(config.security);
-    this.harbor = config.harbor_scanner.enabled
+    this.harbor =
+      options.harborScanner === true && config.harbor_scanner.enabled
       ? new HarborScanner({ config, store, catalog: this.catalog, queue: this.queue, vulndb: this.vulndb, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) })
       : undefined;
     const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
