@@ -301,6 +301,15 @@ describe('Portcullis as a Harbor scanner adapter (real serve, real registry, rea
       assert.equal(answer.status, status, `${what}: ${answer.body}`);
       assert.equal(answer.contentType, T.error, what);
     }
+    // v1.2: a request enabling only SBOM formats this scanner does not make is 501.
+    const spdxOnly = scanRequest('team/lang', lang.manifestDigest, basicPull, { enabled_capabilities: [{ type: 'sbom', produces_mime_types: [T.sbom], parameters: { sbom_media_types: ['application/spdx+json'] } }] });
+    specs['1.2'].checkRequest('POST', '/scan', T.requestV11, spdxOnly);
+    const unsupported = await postScan(spdxOnly, T.requestV11, ['1.2']);
+    assert.equal(unsupported.status, 501, unsupported.body);
+    assert.equal(unsupported.contentType, T.error);
+    const otherType = await call('POST', '/scan', { headers: { 'content-type': 'text/plain' }, body: JSON.stringify(scanRequest('team/lang', lang.manifestDigest, basicPull)) });
+    assert.equal(otherType.status, 415, 'a body that is not a scan request is refused unread');
+    assert.equal(otherType.contentType, T.error);
     assert.deepEqual(await queue(), before, 'no bad request queued a scan');
   });
 

@@ -51,7 +51,7 @@ export class HarborSpec {
     // Formats the spec names that JSON Schema does not define: a URL, and OpenAPI's float.
     this.ajv.addFormat('url', (s: string) => URL.canParse(s));
     this.ajv.addFormat('float', { type: 'number', validate: (n: number) => Number.isFinite(n) });
-    this.ajv.addSchema({ $id: this.id, components: doc.components });
+    this.ajv.addSchema({ $id: this.id, components: openApiNullable(doc.components) });
   }
 
   /** Loads and checks one version of the spec. */
@@ -120,10 +120,23 @@ export class HarborSpec {
 
   private checkSchema(schema: unknown, value: unknown, what: string): void {
     // References in an operation point into the document; point them at the components added above.
-    const rooted = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${this.id}#/components/`)) as Record<string, unknown>;
+    const rooted = openApiNullable(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${this.id}#/components/`)) as unknown) as Record<string, unknown>;
     const validate = this.ajv.compile(rooted);
     assert.ok(validate(value), `${what}: ${JSON.stringify(validate.errors, null, 2)}`);
   }
+}
+
+/**
+ * OpenAPI 3.0.3's reading of `nullable`: it adds null to the types `type` names, and has no
+ * effect without `type` (v1.2's `parameters: {oneOf, nullable}`), where Ajv would refuse it.
+ */
+function openApiNullable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(openApiNullable);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) out[key] = openApiNullable(child);
+  if (typeof out['nullable'] === 'boolean' && !('type' in out)) delete out['nullable'];
+  return out;
 }
 
 /** All three versions, loaded and checked. */
