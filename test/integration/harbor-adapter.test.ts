@@ -166,14 +166,14 @@ describe('Portcullis as a Harbor scanner adapter (real serve, real registry, rea
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('metadata: v1.0 by default, v1.1 (with the SBOM capability) when asked; the DB build time as a property; Bearer or Basic with the token', async () => {
+  test('metadata: v1.0 by default, v1.1 when asked, both with the vulnerability and SBOM capabilities; the DB build time as a property; Bearer or Basic with the token', async () => {
     const plain = await call('GET', '/metadata');
     assert.equal(plain.status, 200);
     assert.equal(plain.contentType, T.metadataV10);
     conforms(plain, 'GET', '/metadata', ['1.0', '1.1', '1.2']);
     const meta = JSON.parse(plain.body) as { scanner: { name: string }; capabilities: { type?: string; produces_mime_types: string[] }[]; properties: Record<string, string> };
     assert.equal(meta.scanner.name, 'Portcullis');
-    assert.deepEqual(meta.capabilities.map((c) => c.produces_mime_types), [[T.reportV10, T.reportV11]]);
+    assert.deepEqual(meta.capabilities.map((c) => [c.type, c.produces_mime_types]), [['vulnerability', [T.reportV10, T.reportV11]], ['sbom', [T.sbom]]]);
     const db = openVulnDb(join(dir, 'vuln.db'));
     try {
       assert.equal(meta.properties['harbor.scanner-adapter/vulnerability-database-updated-at'], db.builtAt);

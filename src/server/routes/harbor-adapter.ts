@@ -50,17 +50,12 @@ export async function harborAdapterRoutes(app: FastifyInstance, options: { scann
     const builtAt = scanner.databaseBuiltAt();
     const metadata: HarborMetadata = {
       scanner: { ...HARBOR_SCANNER },
+      // Both capabilities, typed, whatever version is asked: Harbor's client asks for the v1.0
+      // metadata type even where it reads capability types (as the Trivy adapter answers too), and
+      // v1.0's schema allows the extra fields.
       capabilities: [
-        {
-          ...(v11 ? { type: 'vulnerability' as const } : {}),
-          consumes_mime_types: [...CONSUMED_MIME_TYPES],
-          produces_mime_types: [HARBOR_MEDIA_TYPES.vulnReportV10, HARBOR_MEDIA_TYPES.vulnReportV11],
-        },
-        // Only a client that speaks v1.1 metadata knows capability types; an older Harbor would take
-        // an untyped SBOM capability for a second vulnerability one.
-        ...(v11
-          ? [{ type: 'sbom' as const, consumes_mime_types: [...CONSUMED_MIME_TYPES], produces_mime_types: [HARBOR_MEDIA_TYPES.sbomReport], additional_attributes: { sbom_media_types: ['application/vnd.cyclonedx+json'] } }]
-          : []),
+        { type: 'vulnerability', consumes_mime_types: [...CONSUMED_MIME_TYPES], produces_mime_types: [HARBOR_MEDIA_TYPES.vulnReportV10, HARBOR_MEDIA_TYPES.vulnReportV11] },
+        { type: 'sbom', consumes_mime_types: [...CONSUMED_MIME_TYPES], produces_mime_types: [HARBOR_MEDIA_TYPES.sbomReport], additional_attributes: { sbom_media_types: ['application/vnd.cyclonedx+json'] } },
       ],
       properties: {
         'harbor.scanner-adapter/scanner-type': 'os-package-vulnerability',
