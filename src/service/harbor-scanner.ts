@@ -36,6 +36,9 @@ export const HARBOR_SCAN_JOB = 'harbor-scan';
 /** How long an accepted request's pull authorization is held at most (Harbor's robot tokens live about as long). */
 export const AUTHORIZATION_TTL_MS = 60 * 60_000;
 
+/** How long a scan request id is answered: far beyond Harbor's polling, which ends with the report. */
+export const REQUEST_ID_TTL_MS = 7 * 24 * 3600_000;
+
 /** Seconds Harbor is told to wait before asking again (Harbor reads Refresh-After as an 8-bit integer: 1..127). */
 export const REFRESH_AFTER_SECONDS = 5;
 
@@ -158,6 +161,7 @@ export class HarborScanner {
       }
     }
 
+    await this.requests.deleteOlderThan(new Date(Date.now() - REQUEST_ID_TTL_MS));
     const id = randomUUID();
     const request = await this.requests.add({ id, registryUrl: origin, repository: artifact.repository, digest: artifact.digest, ...(artifact.tag ? { tag: artifact.tag } : {}), mimeType: artifact.mime_type });
     const stored = await this.embeddedScan(artifact.digest);

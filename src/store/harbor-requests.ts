@@ -31,6 +31,12 @@ export class HarborRequestStore {
     return { ...request, createdAt };
   }
 
+  /** Forgets requests made before `cutoff` (the spec lets an adapter expire ids; Harbor scans again on a 404); returns how many. */
+  async deleteOlderThan(cutoff: Date): Promise<number> {
+    const result = await this.store.db.deleteFrom('harbor_scan_requests').where('created_at', '<', cutoff.toISOString()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** The request with this id, or undefined. */
   async get(id: string): Promise<HarborScanRequest | undefined> {
     const row = await this.store.db.selectFrom('harbor_scan_requests').selectAll().where('id', '=', id).executeTakeFirst();

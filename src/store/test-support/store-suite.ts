@@ -346,6 +346,9 @@ export function storeSuite(target: StoreSuiteTarget): void {
       assert.deepEqual(await requests.get('00000000-0000-4000-8000-000000000000'), { ...asked, id: '00000000-0000-4000-8000-000000000000', createdAt: '2026-12-07T05:00:00.000Z' });
       assert.equal(await requests.get('3fa85f64-0000-0000-0000-000000000000'), undefined);
       await assert.rejects(requests.add(asked), 'an id is given out once');
+      assert.equal(await requests.deleteOlderThan(new Date('2026-12-07T05:00:00.000Z')), 0, 'nothing older than the cutoff');
+      assert.equal(await requests.deleteOlderThan(new Date('2026-12-07T05:00:00.001Z')), 2);
+      assert.equal(await requests.get(asked.id), undefined, 'an expired id is unknown (404: Harbor scans again)');
     });
   });
 }
