@@ -36,7 +36,8 @@ export async function backendFetch(url: string, request: BackendRequest): Promis
   const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
   const what = `${request.method ?? 'GET'} ${url}`;
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
-  if (request.json !== undefined) headers['content-type'] = 'application/json';
+  // A protocol with its own JSON media type (Harbor's adapters) names it in `headers`.
+  if (request.json !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
   try {
     const res = await fetch(url, {
       method: request.method ?? 'GET',

@@ -30,6 +30,21 @@ function configFailure(options: { file?: string; env?: NodeJS.ProcessEnv }): str
 }
 
 describe('service configuration', () => {
+  test('Harbor: harbor_scanner (the adapter API) and security.harbor (adapters as backends)', () => {
+    const config = loadServiceConfig({
+      env: { PORTCULLIS_HARBOR_SCANNER_BASE: '/scanners/portcullis' },
+      file: configFile('harbor_scanner:\n  allowed_registries: ["https://core.harbor.example"]\nsecurity:\n  harbor:\n    - { name: trivy, url: "http://trivy-adapter:8080", auth: "Bearer xyz" }\n    - { name: clair, url: "http://clair-adapter:8080", timeout: 60 }\n'),
+    });
+    assert.deepEqual(config.harbor_scanner, { enabled: true, base: '/scanners/portcullis', allowed_registries: ['https://core.harbor.example'] });
+    assert.deepEqual(config.security.harbor, [
+      { name: 'trivy', url: 'http://trivy-adapter:8080', auth: 'Bearer xyz', timeout: 900 },
+      { name: 'clair', url: 'http://clair-adapter:8080', auth: '', timeout: 60 },
+    ]);
+    assert.match(configFailure({ file: configFile('security:\n  harbor:\n    - { name: trivy, url: "http://t:8080", auth: "xyz" }\n') }), /^config: security\.harbor\[0\]\.auth \(in .*\): expected "Bearer <token>", "Basic <base64>" or ""$/);
+    assert.match(configFailure({ env: { PORTCULLIS_HARBOR_SCANNER_BASE: 'harbor' } }), /^config: harbor_scanner\.base \(from PORTCULLIS_HARBOR_SCANNER_BASE\): expected a path such as \/harbor$/);
+    assert.match(configFailure({ file: configFile('harbor_scanner:\n  allowed_registries: ["core.harbor"]\n') }), /harbor_scanner\.allowed_registries\[0\]/);
+  });
+
   test('no file and no environment: the embedded defaults', () => {
     const config = loadServiceConfig({ env: {} });
     assert.deepEqual(config, DEFAULT_SERVICE_CONFIG);

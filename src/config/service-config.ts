@@ -65,6 +65,25 @@ const configSchema = z.strictObject({
     dummy: z.strictObject({
       server: z.string().refine((s) => s === '' || s === 'builtin' || s === 'pending' || /^fixture:.+/.test(s), { message: 'expected "", "builtin", "pending" or "fixture:/path/to/fixture.json"' }),
     }),
+    /** Harbor pluggable-scanner adapters used as backends (src/backends/harbor), each stored as `harbor-<name>`. */
+    harbor: z.array(
+      z.strictObject({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, { message: 'expected a short lower-case name (a-z, 0-9, -)' }),
+        url: z.string().refine(isHttpUrl, { message: 'expected an http:// or https:// URL' }),
+        /** The Authorization header value the adapter was set up with (`Bearer xyz`, `Basic ...`); "" = none. */
+        auth: z.string().refine((s) => s === '' || /^(Bearer|Basic) \S+$/.test(s), { message: 'expected "Bearer <token>", "Basic <base64>" or ""' }).default(''),
+        /** Seconds one scan may take, polling included. */
+        timeout: z.number().int().min(1).default(900),
+      }),
+    ),
+  }),
+  /** Portcullis as a Harbor pluggable scanner (the adapter API under `base`). */
+  harbor_scanner: z.strictObject({
+    enabled: z.boolean(),
+    /** Path prefix of the adapter API: Harbor registers `http://host:port<base>`. */
+    base: z.string().regex(/^(\/[A-Za-z0-9._~-]+)+$/, { message: 'expected a path such as /harbor' }),
+    /** Registries a scan request may name besides `registry.url` (base URLs, `https://harbor.example.com`). */
+    allowed_registries: z.array(z.string().refine(isHttpUrl, { message: 'expected an http:// or https:// URL' })),
   }),
   feeds: z.strictObject({ update_interval: intervalSchema }),
   workers: z.strictObject({
@@ -95,7 +114,9 @@ export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
     clair_v4: { server: '', matcher: '', psk: { key: '', issuer: '' }, timeout: 900 },
     zypper: { server: '' },
     dummy: { server: '' },
+    harbor: [],
   },
+  harbor_scanner: { enabled: true, base: '/harbor', allowed_registries: [] },
   feeds: { update_interval: '' },
   workers: { concurrency: 2, lease: '60s' },
   webhooks: [],
@@ -284,7 +305,7 @@ function findOrigin(origins: Map<string, Origin>, path: string[]): Origin | unde
 
 /** ", did you mean ..." for a key one edit or a separator away from a real one. */
 function suggestion(key: string): string {
-  const known = leafPaths(DEFAULT_SERVICE_CONFIG, []).map(([p]) => p.join('.')).concat(['webhooks']);
+  const known = leafPaths(DEFAULT_SERVICE_CONFIG, []).map(([p]) => p.join('.')).concat(['webhooks', 'security.harbor', 'harbor_scanner.allowed_registries']);
   const norm = (s: string): string => s.toLowerCase().replace(/[-_]/g, '');
   const hit = known.find((k) => norm(k) === norm(key)) ?? known.find((k) => distance(k, key) <= 2);
   return hit === undefined ? '' : ` (did you mean "${hit}"?)`;

@@ -12,6 +12,8 @@ import { TOOL_VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { clairNotificationRoutes } from './routes/clair-notifications.js';
+import type { HarborScanner } from '../service/harbor-scanner.js';
+import { harborAdapterRoutes } from './routes/harbor-adapter.js';
 import { healthRoutes } from './routes/health.js';
 import { resultRoutes } from './routes/results.js';
 import { metricsRoutes, type ServiceMetrics } from './metrics.js';
@@ -32,6 +34,8 @@ export interface AppOptions {
   clairNotifications?: { psk: { key: string; issuer: string }; handle: Parameters<typeof clairNotificationRoutes>[1]['handle'] };
   /** Prometheus metrics served at /metrics (none: no /metrics route). */
   metrics?: ServiceMetrics;
+  /** The Harbor scanner adapter API and its base path (none: not served). */
+  harbor?: { scanner: HarborScanner; base: string };
 }
 
 /** Builds the application (not listening yet). */
@@ -76,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.metrics) metricsRoutes(app, options.metrics);
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
   if (options.clairNotifications) clairNotificationRoutes(app, { handle: options.clairNotifications.handle });
+  if (options.harbor) await app.register(harborAdapterRoutes, { prefix: options.harbor.base, scanner: options.harbor.scanner });
   app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());
   return app;
 }

@@ -14,7 +14,7 @@ import { withStore } from './errors.js';
 import { authenticateToken, scopeAllows, secretsEqual, type TokenInfo, type TokenScope } from '../store/tokens.js';
 
 /** A route's access rule. */
-export type RouteAccess = 'public' | 'registry-webhook' | 'clair-notifier' | TokenScope;
+export type RouteAccess = 'public' | 'registry-webhook' | 'clair-notifier' | 'harbor-adapter' | TokenScope;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,6 +35,23 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
+/**
+ * The API token a Harbor adapter route is called with: Harbor registers a scanner with either
+ * `Bearer <token>` or Basic credentials, so a token is taken as the bearer credential or as the
+ * Basic password (the username is not checked: Harbor's form asks for one).
+ */
+export function harborCredential(request: FastifyRequest): string | undefined {
+  const bearer = bearerToken(request);
+  if (bearer !== undefined) return bearer;
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const m = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(header);
+  if (m?.[1] === undefined) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : undefined;
+}
+
 /** Installs the access check. `notificationToken` "" disables the webhook (every call is 401). */
 export function installAuth(app: FastifyInstance, options: { store: Store; notificationToken: string; clairPsk?: { key: string; issuer: string } }): void {
   app.decorateRequest('apiToken', undefined);
@@ -46,6 +63,16 @@ export function installAuth(app: FastifyInstance, options: { store: Store; notif
       if (options.notificationToken === '') throw new PortcullisError('E_AUTH', 'the registry webhook is disabled until registry.notification_token is set');
       if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <registry.notification_token>"');
       if (!secretsEqual(presented, options.notificationToken)) throw new PortcullisError('E_AUTH', 'wrong notification token');
+      return;
+    }
+    if (access === 'harbor-adapter') {
+      const credential = harborCredential(request);
+      if (credential === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <token>" or Basic credentials with a token of scope scan as the password');
+      const token = await withStore(request, 'checking the token', () => authenticateToken(options.store, credential));
+      if (token === undefined) throw new PortcullisError('E_AUTH', 'unknown or revoked token');
+      // Harbor's adapter API knows no 403: a token of too small a scope is refused as unauthorized.
+      if (!scopeAllows(token.scope, 'scan')) throw new PortcullisError('E_AUTH', `token "${token.name}" has scope ${token.scope}; the Harbor adapter needs scope scan`);
+      request.apiToken = token;
       return;
     }
     const psk = options.clairPsk;

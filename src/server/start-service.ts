@@ -76,7 +76,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const runtime =
     options.workers === false
       ? undefined
-      : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, dbPath: vulnDbPath, onScanDone: metrics.scanDone, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+      : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, dbPath: vulnDbPath, onScanDone: metrics.scanDone, harborScanner: true, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
   const onEventsRecorded = options.onEventsRecorded;
   let app: FastifyInstance;
   try {
@@ -98,6 +98,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
             },
           }
         : {}),
+      ...(runtime?.harbor ? { harbor: { scanner: runtime.harbor, base: config.harbor_scanner.base } } : {}),
       onEventsRecorded: (recorded) => {
         try {
           runtime?.wake();

@@ -9,6 +9,7 @@ import { ClairV4Backend, CLAIR_V4_BACKEND } from '../backends/clair-v4/backend.j
 import { storedManifestStates } from '../store/backend-index-state.js';
 import type { Store } from '../store/open-store.js';
 import { DummyBackend } from '../backends/dummy/backend.js';
+import { HarborAdapterBackend } from '../backends/harbor/backend.js';
 import type { BackendPackageFindings, BackendReport, ScannerBackend, ScanTarget, TargetLayer } from '../backends/types.js';
 import { ZypperBackend } from '../backends/zypper/backend.js';
 import { PortcullisError } from '../domain/errors.js';
@@ -26,7 +27,8 @@ import type { BackendRunner } from './scan-worker.js';
 export const EMPTY_LAYER_DIGEST = 'sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4';
 
 /**
- * The external backends `security` enables, in Portus's order (clair, zypper, dummy; Clair v4 after Clair v2). The embedded
+ * The external backends `security` enables, in Portus's order (clair, zypper, dummy; Clair v4 after
+ * Clair v2), then each Harbor adapter of `security.harbor` (`harbor-<name>`). The embedded
  * scanner is not among them: it is enabled by `security.embedded.enabled` and runs through its own
  * runner. With `store`, backends keep what they remember per manifest there (Clair v4's index
  * states). Throws E_CONFIG for a dummy fixture that cannot be read, so a bad value stops the service at start.
@@ -43,6 +45,10 @@ export function configuredBackends(security: ServiceConfig['security'], options:
   }
   if (security.zypper.server !== '') backends.push(new ZypperBackend({ server: security.zypper.server }));
   if (security.dummy.server !== '') backends.push(DummyBackend.fromServerSetting(security.dummy.server));
+  const names = security.harbor.map((a) => a.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new PortcullisError('E_CONFIG', `config: security.harbor: the name "${twice}" is given twice (results are stored under harbor-<name>)`, { key: 'security.harbor' });
+  for (const adapter of security.harbor) backends.push(new HarborAdapterBackend({ name: adapter.name, url: adapter.url, auth: adapter.auth, timeoutMs: adapter.timeout * 1000 }));
   return backends;
 }
 

@@ -19,7 +19,7 @@ export interface RegistryAccess {
 }
 
 /** Registry access from the `registry:` section; E_CONFIG when the URL is empty or malformed. */
-export function registryAccess(registry: { url: string; username: string; password: string }): RegistryAccess {
+export function registryAccess(registry: { url: string; username: string; password: string; registryToken?: string }): RegistryAccess {
   let url: URL;
   try {
     url = new URL(registry.url);
@@ -28,7 +28,8 @@ export function registryAccess(registry: { url: string; username: string; passwo
   }
   const host = url.host;
   const insecure = url.protocol === 'http:';
-  const credentials = registry.username !== '' ? { username: registry.username, password: registry.password } : undefined;
+  const credentials =
+    registry.registryToken !== undefined ? { username: '', password: '', registryToken: registry.registryToken } : registry.username !== '' ? { username: registry.username, password: registry.password } : undefined;
   // An empty environment and a docker config path that cannot exist: the service uses the
   // credentials its configuration names, not whatever the host it runs on has lying around.
   const isolation = { env: {}, dockerConfigPath: '/nonexistent/portcullis-service/config.json' };

@@ -17,6 +17,7 @@ import { syncAtStart, syncCatalog, syncDeletes, syncRepeats } from './catalog-sy
 import type { ScannerBackend } from '../backends/types.js';
 import { backendRunner, configuredBackends } from './backends.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
+import { HarborScanner } from './harbor-scanner.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from './event-processor.js';
 import { registryAccess } from './registry-access.js';
 import { rematchStored } from './rematch.js';
@@ -56,6 +57,12 @@ export interface ServiceRuntimeOptions {
   pollMs?: number;
   /** Told of every scan that ended in this process (metrics). */
   onScanDone?: ScanWorkerOptions['onScanDone'];
+  /**
+   * Run Harbor's scan requests here (`harbor_scanner.enabled`): only the process that serves the
+   * adapter API holds their pull authorizations, so `portcullis serve` sets this and `portcullis
+   * worker` does not (it never claims a Harbor job it could not pull for). Default false.
+   */
+  harborScanner?: boolean;
 }
 
 export class ServiceRuntime {
@@ -66,6 +73,8 @@ export class ServiceRuntime {
   readonly worker: ScanWorker | undefined;
   /** The external scanner backends the config enables (clair, zypper, dummy), for health probes. */
   readonly scanners: readonly ScannerBackend[];
+  /** Portcullis as a Harbor scanner (`harbor_scanner.enabled`): its requests and their own worker. */
+  readonly harbor: HarborScanner | undefined;
   private readonly deps: EventProcessorDeps | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Map<string, Promise<unknown>>();
@@ -80,6 +89,10 @@ export class ServiceRuntime {
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
     this.scanners = configuredBackends(config.security, { store });
+    this.harbor =
+      options.harborScanner === true && config.harbor_scanner.enabled
+      ? new HarborScanner({ config, store, catalog: this.catalog, queue: this.queue, vulndb: this.vulndb, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) })
+      : undefined;
     const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);
@@ -96,6 +109,7 @@ export class ServiceRuntime {
     const { config, log } = this.options;
     const poll = this.options.pollMs ?? 5_000;
     this.worker?.start();
+    this.harbor?.worker.start();
     this.every(poll, () => this.applyEvents());
     this.every(poll, () => this.checkDb());
     this.every(poll, () => this.deliverWebhooks());
@@ -120,6 +134,7 @@ export class ServiceRuntime {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.worker?.stop();
+    await this.harbor?.worker.stop();
     await Promise.allSettled([...this.busy.values()]);
     this.vulndb.close();
   }

@@ -28,6 +28,8 @@ export type BackendRunner = (job: ScanJobPayload, signal: AbortSignal) => Promis
 export interface ScanWorkerOptions {
   queue: JobQueue;
   catalog: CatalogStore;
+  /** The job kind this worker claims (default SCAN_JOB; Harbor's scan requests have their own). */
+  kind?: string;
   /** One runner per enabled backend, by name. */
   runners: ReadonlyMap<string, BackendRunner>;
   /** Jobs run at once in this process (default 2). */
@@ -88,7 +90,7 @@ export class ScanWorker {
   async drain(): Promise<number> {
     let ran = 0;
     for (;;) {
-      const jobs = await this.options.queue.claim(this.workerId, { kinds: [SCAN_JOB], limit: this.concurrency });
+      const jobs = await this.options.queue.claim(this.workerId, { kinds: [this.options.kind ?? SCAN_JOB], limit: this.concurrency });
       if (jobs.length === 0) return ran;
       await Promise.all(jobs.map((j) => this.run(j, new AbortController())));
       ran += jobs.length;
@@ -101,7 +103,7 @@ export class ScanWorker {
       let claimed: ClaimedJob[] = [];
       if (free > 0) {
         try {
-          claimed = await this.options.queue.claim(this.workerId, { kinds: [SCAN_JOB], limit: free });
+          claimed = await this.options.queue.claim(this.workerId, { kinds: [this.options.kind ?? SCAN_JOB], limit: free });
         } catch (err) {
           this.options.log?.warn({ err: toPortcullisError(err).message }, 'worker: claiming jobs failed; retrying');
         }

@@ -189,5 +189,22 @@ function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_harbor_scan_requests': {
+      // Scan requests Harbor sent to the adapter API: the id Harbor polls with, and what it asked
+      // for. The result itself is the manifest's embedded scan (scans table), shared by every
+      // request for the same digest; the pull authorization is never stored (see harbor-scanner.ts).
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('harbor_scan_requests')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('registry_url', 'text', (c) => c.notNull())
+          .addColumn('repository', 'text', (c) => c.notNull())
+          .addColumn('manifest_digest', 'text', (c) => c.notNull())
+          .addColumn('tag', 'text')
+          .addColumn('mime_type', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

@@ -157,6 +157,20 @@ export interface WebhookDeliveryTable {
   delivered_at: string | null;
 }
 
+/** A scan request Harbor sent to the adapter API (the pull authorization is never stored). */
+export interface HarborScanRequestTable {
+  /** The scan request id Harbor polls the report with (a UUID). */
+  id: string;
+  /** The registry Harbor asked to pull from (base URL). */
+  registry_url: string;
+  repository: string;
+  manifest_digest: string;
+  tag: string | null;
+  /** The artifact's manifest media type as Harbor sent it. */
+  mime_type: string;
+  created_at: string;
+}
+
 /** The whole app database. */
 /** What a scanner backend keeps per manifest between scans (Clair v4: the indexer state it was indexed at, sent as If-None-Match). */
 export interface BackendIndexStateTable {
@@ -180,6 +194,7 @@ export interface AppDatabase {
   tokens: TokenTable;
   webhook_deliveries: WebhookDeliveryTable;
   backend_index_state: BackendIndexStateTable;
+  harbor_scan_requests: HarborScanRequestTable;
 }
 
 export type Job = Selectable<JobTable>;

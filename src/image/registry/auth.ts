@@ -129,6 +129,7 @@ export class Authenticator {
    * or undefined for anonymous access (no challenge seen yet, or Basic without credentials).
    */
   async authorization(scope: string | undefined, signal?: AbortSignal): Promise<string | undefined> {
+    if (this.credentials?.registryToken !== undefined) return `Bearer ${this.credentials.registryToken}`;
     const scheme = this.scheme;
     if (!scheme) return undefined;
     if (scheme.kind === 'basic') return this.basicHeader();
@@ -143,6 +144,11 @@ export class Authenticator {
    */
   async respondTo(challenges: AuthChallenge[], scope: string | undefined, sent: string | undefined, signal?: AbortSignal): Promise<string | undefined> {
     this.learn(challenges);
+    // A token issued elsewhere cannot be renewed here: sent once, a refusal is final.
+    if (this.credentials?.registryToken !== undefined) {
+      const header = `Bearer ${this.credentials.registryToken}`;
+      return header !== sent ? header : undefined;
+    }
     const scheme = this.scheme;
     if (!scheme) return undefined;
     if (scheme.kind === 'basic') {
@@ -159,7 +165,7 @@ export class Authenticator {
 
   private basicHeader(): string | undefined {
     // An identity token is only good at a token server; Docker sends no Basic header for it either.
-    if (!this.credentials || this.credentials.identityToken !== undefined) return undefined;
+    if (!this.credentials || this.credentials.identityToken !== undefined || this.credentials.registryToken !== undefined) return undefined;
     return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
   }
 

@@ -16,6 +16,11 @@ export interface RegistryCredentials {
    * sending username and password. When set, username and password are empty.
    */
   identityToken?: string;
+  /**
+   * A registry bearer token issued elsewhere (Harbor hands its scanner a `Bearer <jwt>` pull
+   * authorization): sent as is on every request, never exchanged. When set, username and password are empty.
+   */
+  registryToken?: string;
 }
 
 /** Where credentials may come from, in order of precedence. */

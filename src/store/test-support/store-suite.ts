@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CatalogStore } from '../catalog.js';
+import { HarborRequestStore } from '../harbor-requests.js';
 import { JobQueue, type ClaimedJob } from '../jobs.js';
 import type { Store } from '../open-store.js';
 import { freshEvents, markEvent, recordEvents, registryEventQueue, type NewRegistryEvent } from '../registry-events.js';
@@ -333,6 +334,21 @@ export function storeSuite(target: StoreSuiteTarget): void {
       await assert.rejects(revokeToken(store, 'nobody'), /no token named "nobody"/);
       assert.equal(await authenticateToken(store, token), undefined, 'a revoked token is refused');
       assert.deepEqual(await listTokens(store), [{ name: 'ci', scope: 'scan', createdAt: '2026-12-01T00:00:00.000Z', lastUsedAt: '2026-12-01T00:10:00.000Z', revokedAt: '2026-12-01T01:00:00.000Z' }]);
+    });
+
+    test('Harbor scan requests: stored by id with what was asked (tag optional), unknown ids undefined', async () => {
+      const requests = new HarborRequestStore(store, () => new Date('2026-12-07T05:00:00.000Z'));
+      const digest = `sha256:${'e'.repeat(64)}`;
+      const asked = { id: '3fa85f64-5717-4562-b3fc-2c963f66afa6', registryUrl: 'https://core.harbor.example', repository: 'library/mongo', digest, mimeType: 'application/vnd.oci.image.manifest.v1+json' };
+      assert.deepEqual(await requests.add({ ...asked, tag: '3.14' }), { ...asked, tag: '3.14', createdAt: '2026-12-07T05:00:00.000Z' });
+      await requests.add({ ...asked, id: '00000000-0000-4000-8000-000000000000' });
+      assert.deepEqual(await requests.get(asked.id), { ...asked, tag: '3.14', createdAt: '2026-12-07T05:00:00.000Z' });
+      assert.deepEqual(await requests.get('00000000-0000-4000-8000-000000000000'), { ...asked, id: '00000000-0000-4000-8000-000000000000', createdAt: '2026-12-07T05:00:00.000Z' });
+      assert.equal(await requests.get('3fa85f64-0000-0000-0000-000000000000'), undefined);
+      await assert.rejects(requests.add(asked), 'an id is given out once');
+      assert.equal(await requests.deleteOlderThan(new Date('2026-12-07T05:00:00.000Z')), 0, 'nothing older than the cutoff');
+      assert.equal(await requests.deleteOlderThan(new Date('2026-12-07T05:00:00.001Z')), 2);
+      assert.equal(await requests.get(asked.id), undefined, 'an expired id is unknown (404: Harbor scans again)');
     });
   });
 }
