@@ -47,6 +47,8 @@ export interface ScanJobPayload {
   repository: string;
   digest: string;
   backend: string;
+  /** When the backend first answered "still working" for this job (see ScanWorker); absent until then. */
+  pendingSince?: string;
 }
 
 const MANIFEST_MEDIA_TYPES = new Set([...INDEX_MEDIA_TYPES, ...IMAGE_MANIFEST_MEDIA_TYPES]);

@@ -14,13 +14,14 @@ import type { Store } from '../store/open-store.js';
 import { WebhookStore } from '../store/webhooks.js';
 import { defaultDbPath, updateFeeds } from '../vulndb/index.js';
 import { syncAtStart, syncCatalog, syncDeletes, syncRepeats } from './catalog-sync.js';
+import { CLAIR_BACKEND } from '../backends/clair-v2/backend.js';
 import type { ScannerBackend } from '../backends/types.js';
 import { backendRunner, configuredBackends } from './backends.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from './event-processor.js';
 import { registryAccess } from './registry-access.js';
 import { rematchStored } from './rematch.js';
-import { ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
+import { DEFAULT_MAX_PENDING_MS, ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
 import { VulnDbHandle } from './vulndb-handle.js';
 import { deliverDue, queueFindingsChanged } from './webhooks.js';
 
@@ -87,7 +88,7 @@ export class ServiceRuntime {
       const runners = new Map<string, BackendRunner>();
       if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
       for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog }));
-      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
+      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), maxPendingMs: (backend) => (backend === CLAIR_BACKEND ? config.security.clair.timeout * 1000 : DEFAULT_MAX_PENDING_MS), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
     }
   }
 
