@@ -8,11 +8,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Store } from '../store/open-store.js';
 import type { RecordedEvents } from '../store/registry-events.js';
+import type { ScanRequests } from '../service/scan-requests.js';
 import { TOOL_VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { resultRoutes } from './routes/results.js';
+import { scanRoutes } from './routes/scans.js';
 import { metricsRoutes, type ServiceMetrics } from './metrics.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes, WEBHOOK_BODY_LIMIT } from './routes/webhook.js';
@@ -27,6 +29,8 @@ export interface AppOptions {
   notificationToken: string;
   /** Called after a webhook call stored fresh events (wakes the event processor). */
   onEventsRecorded: (recorded: RecordedEvents) => void;
+  /** Scans on demand (POST /api/v1/scans); none: the route says the service cannot scan on demand. */
+  scanRequests?: ScanRequests;
   /** Prometheus metrics served at /metrics (none: no /metrics route). */
   metrics?: ServiceMetrics;
 }
@@ -70,6 +74,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath });
   tokenRoutes(app, { store: options.store });
   resultRoutes(app, { store: options.store });
+  scanRoutes(app, { store: options.store, scanRequests: options.scanRequests, vulnDbPath: options.vulnDbPath });
   if (options.metrics) metricsRoutes(app, options.metrics);
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
   app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());

@@ -7,7 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { resolveDatabase, parseListen, type ServiceConfig } from '../config/service-config.js';
 import { PortcullisError } from '../domain/errors.js';
+import { enabledBackendNames } from '../service/backends.js';
+import { registryAccess } from '../service/registry-access.js';
 import { ServiceRuntime } from '../service/runtime.js';
+import { ScanRequests } from '../service/scan-requests.js';
+import { CatalogStore } from '../store/catalog.js';
+import { JobQueue } from '../store/jobs.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { registryEventQueue, type RecordedEvents } from '../store/registry-events.js';
 import { defaultDbPath } from '../vulndb/index.js';
@@ -81,6 +86,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       logger,
       vulnDbPath,
       metrics,
+      scanRequests:
+        runtime?.scanRequests ??
+        // Without in-process workers the requests are queued for `portcullis worker` processes on the same store.
+        new ScanRequests({ catalog: new CatalogStore(store), queue: new JobQueue(store), registry: config.registry.url !== '' ? registryAccess(config.registry) : undefined, backends: enabledBackendNames(config.security) }),
       notificationToken: config.registry.notification_token,
       onEventsRecorded: (recorded) => {
         try {

@@ -12,6 +12,7 @@ import { PortcullisError } from '../domain/errors.js';
 import { IMAGE_MANIFEST_MEDIA_TYPES, normalizeMediaType } from '../image/media-types.js';
 import { parseManifest } from '../image/manifest.js';
 import type { CatalogStore } from '../store/catalog.js';
+import { EMBEDDED_BACKEND } from './embedded-backend.js';
 import type { RegistryAccess } from './registry-access.js';
 import type { BackendRunner } from './scan-worker.js';
 
@@ -31,6 +32,11 @@ export function configuredBackends(security: ServiceConfig['security']): Scanner
   if (security.zypper.server !== '') backends.push(new ZypperBackend({ server: security.zypper.server }));
   if (security.dummy.server !== '') backends.push(DummyBackend.fromServerSetting(security.dummy.server));
   return backends;
+}
+
+/** The names of every backend that scans each image: the embedded scanner (when enabled) first, then `scanners`. */
+export function enabledBackendNames(security: ServiceConfig['security'], scanners: readonly ScannerBackend[] = configuredBackends(security)): string[] {
+  return [...(security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...scanners.map((s) => s.name)];
 }
 
 /** What a backend runner needs from the service. */

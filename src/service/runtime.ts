@@ -16,11 +16,12 @@ import { defaultDbPath, updateFeeds } from '../vulndb/index.js';
 import { syncAtStart, syncCatalog, syncDeletes, syncRepeats } from './catalog-sync.js';
 import { CLAIR_BACKEND } from '../backends/clair-v2/backend.js';
 import type { ScannerBackend } from '../backends/types.js';
-import { backendRunner, configuredBackends } from './backends.js';
+import { backendRunner, configuredBackends, enabledBackendNames } from './backends.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from './event-processor.js';
 import { registryAccess } from './registry-access.js';
 import { rematchStored } from './rematch.js';
+import { ScanRequests } from './scan-requests.js';
 import { DEFAULT_MAX_PENDING_MS, ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
 import { VulnDbHandle } from './vulndb-handle.js';
 import { deliverDue, queueFindingsChanged } from './webhooks.js';
@@ -67,6 +68,8 @@ export class ServiceRuntime {
   readonly worker: ScanWorker | undefined;
   /** The external scanner backends the config enables (clair, zypper, dummy), for health probes. */
   readonly scanners: readonly ScannerBackend[];
+  /** Scans on demand, queued for this process's workers (and any other's on the same store). */
+  readonly scanRequests: ScanRequests;
   private readonly deps: EventProcessorDeps | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Map<string, Promise<unknown>>();
@@ -81,7 +84,7 @@ export class ServiceRuntime {
     this.webhooks = new WebhookStore(store);
     this.vulndb = new VulnDbHandle(options.dbPath ?? defaultDbPath());
     this.scanners = configuredBackends(config.security);
-    const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
+    const backends = enabledBackendNames(config.security, this.scanners);
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);
       this.deps = { catalog: this.catalog, queue: this.queue, registry, backends };
@@ -90,6 +93,7 @@ export class ServiceRuntime {
       for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog }));
       this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), maxPendingMs: (backend) => (backend === CLAIR_BACKEND ? config.security.clair.timeout * 1000 : DEFAULT_MAX_PENDING_MS), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
     }
+    this.scanRequests = new ScanRequests({ catalog: this.catalog, queue: this.queue, registry: this.deps?.registry, backends, onQueued: () => this.worker?.wake() });
   }
 
   /** Starts every loop; returns at once. */
