@@ -5,7 +5,7 @@
  * for every enabled backend that has no current result. Only the registry of `registry.url` is
  * ever asked: a reference naming another host is refused before anything goes out.
  */
-import { PortcullisError, toPortcullisError } from '../domain/errors.js';
+import { PortcullisError } from '../domain/errors.js';
 import { formatRegistryReference, parseRegistryReference } from '../image/reference.js';
 import type { CatalogStore, ScanStatus } from '../store/catalog.js';
 import type { JobQueue } from '../store/jobs.js';
@@ -139,8 +139,10 @@ export class ScanRequests {
  * A registry failure as the caller of the service sees it: the registry refusing the service's
  * own credentials is a fault of the service's side (E_REGISTRY, 502), not the caller's 401/403.
  */
-function registryFailure(err: unknown, image: string): PortcullisError {
-  const error = toPortcullisError(err);
+function registryFailure(err: unknown, image: string): unknown {
+  // The registry client's failures are typed; anything else came from the app database (the route makes it E_DB).
+  if (!(err instanceof PortcullisError)) return err;
+  const error = err;
   if (error.code === 'E_NOT_FOUND') return new PortcullisError('E_NOT_FOUND', `${image}: no such repository, tag or manifest in the registry (${error.message})`);
   if (error.code === 'E_AUTH' || error.code === 'E_FORBIDDEN') return new PortcullisError('E_REGISTRY', `${image}: the registry refused the service's credentials (registry.username/password): ${error.message}`, {}, { cause: err });
   return error;
