@@ -158,6 +158,37 @@ describe('portcullis scan --server against a real service and registry', () => {
     }
   });
 
+  test('an index: each platform manifest is recorded and scanned; --platform picks the one the gate reads', async () => {
+    // Both images under one repository, then an OCI index naming them as two platforms.
+    await pushImage(minbase.ociReference, `${registry.host}/team/multi:minbase`);
+    await pushImage(lang.ociReference, `${registry.host}/team/multi:lang`);
+    const descriptor = async (digest: string, platform: { os: string; architecture: string }) => {
+      const res = await fetch(`${registry.url}/v2/team/multi/manifests/${digest}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      return { mediaType: res.headers.get('content-type') ?? '', digest, size: bytes.length, platform };
+    };
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [await descriptor(minbase.manifestDigest, { os: 'linux', architecture: 'amd64' }), await descriptor(lang.manifestDigest, { os: 'linux', architecture: 'arm64' })],
+    };
+    const indexDigest = await putManifest(registry, 'team/multi', '1.0', Buffer.from(JSON.stringify(index)), 'application/vnd.oci.image.index.v1+json');
+
+    const answer = await post(JSON.stringify({ image: 'team/multi:1.0' }), scanToken);
+    assert.ok(answer.status === 200 || answer.status === 202, JSON.stringify(answer.body));
+    const state = answer.body as { digest: string; manifest: { kind: string; children: { digest: string; platform: string }[] } };
+    assert.equal(state.digest, indexDigest);
+    assert.equal(state.manifest.kind, 'index');
+    assert.deepEqual(state.manifest.children.map((c) => [c.digest, c.platform]), [[minbase.manifestDigest, 'linux/amd64'], [lang.manifestDigest, 'linux/arm64']]);
+
+    const server = (platform: string): Promise<CliResult> => runCli(['scan', 'team/multi:1.0', '--server', serve?.url ?? '', '--platform', platform, '--quiet'], { env: { HOME: dir, PORTCULLIS_TOKEN: scanToken } });
+    assert.equal((await server('linux/amd64')).code, 0, 'minbase: no findings');
+    assert.equal((await server('linux/arm64')).code, 1, 'lang: unapproved findings');
+    const none = await server('linux/s390x');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /has no image for linux\/s390x; available: linux\/amd64, linux\/arm64 \[E_PLATFORM\]/);
+  });
+
   test('a wrong token: exit 2 with a message about PORTCULLIS_TOKEN, and the token never printed', async () => {
     const wrong = 'pcs_this-is-not-a-token-0123456789';
     const result = await scan('server', [], wrong);
