@@ -1,7 +1,7 @@
 /**
  * `portcullis scan --server URL IMAGE`: the CI gate with the analysis done by a Portcullis service.
  * The image is one of the service's registry; the service is asked to scan it (POST /api/v1/scans),
- * polled until every scan ended (or `timeoutMs` passed), and the embedded scanner's full report of
+ * polled until its embedded scanner's scans ended (or `timeoutMs` passed), and the embedded scanner's full report of
  * each chosen image manifest is fetched, so the caller applies exactly the gate and formats of a
  * local scan. Every answer is validated before use; the token goes only into the Authorization
  * header, never into a message.
@@ -87,16 +87,23 @@ export async function scanWithServer(request: ServerScanRequest): Promise<ScanOu
   const api = new ServiceApi(base, request.token);
   const deadline = Date.now() + request.timeoutMs;
   let state = parseAnswer(stateSchema, await api.call('POST', '/api/v1/scans', { image: request.image }), 'scan state');
-  while (state.status === 'queued' || state.status === 'scanning') {
+  const platform = request.platform ?? hostPlatform();
+  // Only the embedded scanner's result is gated: other backends still at work do not hold the run up.
+  const embeddedOf = (image: ImageView) => image.scan.backends.find((b) => b.backend === EMBEDDED_BACKEND);
+  const unfinished = (images: ImageView[]) => images.filter((i) => ['queued', 'scanning'].includes(embeddedOf(i)?.status ?? 'scanned'));
+  let images = chosenImages(state, platform, request.image);
+  while (unfinished(images).length > 0) {
     if (Date.now() >= deadline) {
-      throw new PortcullisError('E_PENDING', `--server: the service is still scanning ${request.image} (${state.digest}: ${state.status}) after ${Math.round(request.timeoutMs / 1000)} s; raise --timeout or ask again later`, { digest: state.digest });
+      const waiting = unfinished(images).map((i) => `${i.digest}: ${embeddedOf(i)?.status ?? '?'}`).join(', ');
+      throw new PortcullisError('E_PENDING', `--server: the service is still scanning ${request.image} (${waiting}) after ${Math.round(request.timeoutMs / 1000)} s; raise --timeout or ask again later`, { digest: state.digest });
     }
     await new Promise((resolve) => setTimeout(resolve, request.pollMs ?? 1000));
     state = parseAnswer(stateSchema, await api.call('GET', state.poll), 'scan state');
+    images = chosenImages(state, platform, request.image);
   }
   const outcomes: ScanOutcome[] = [];
-  for (const image of chosenImages(state, request.platform ?? hostPlatform(), request.image)) {
-    const embedded = image.scan.backends.find((b) => b.backend === EMBEDDED_BACKEND);
+  for (const image of images) {
+    const embedded = embeddedOf(image);
     if (embedded === undefined) throw new PortcullisError('E_UNSUPPORTED', `--server: the service has no result of its embedded scanner for ${image.digest} (is security.embedded.enabled off?)`);
     if (embedded.status === 'unsupported') throw new PortcullisError('E_UNSUPPORTED', `--server: the service cannot scan ${request.image} (${image.digest}): ${embedded.reason ?? 'unsupported'}`, { digest: image.digest });
     if (embedded.status !== 'scanned') {

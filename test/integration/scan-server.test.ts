@@ -189,6 +189,36 @@ describe('portcullis scan --server against a real service and registry', () => {
     assert.match(none.stderr, /has no image for linux\/s390x; available: linux\/amd64, linux\/arm64 \[E_PLATFORM\]/);
   });
 
+  test('a second backend still working (dummy pending) does not hold the gate up, and stays queued, not failed', async () => {
+    const pendingEnv = { ...env, PORTCULLIS_DATA_DIR: join(dir, 'data-pending'), PORTCULLIS_SECURITY_DUMMY_SERVER: 'pending' };
+    const created = await runCli(['token', 'create', 'ci-pending', '--scope', 'scan'], { env: pendingEnv });
+    assert.equal(created.code, 0, created.stderr);
+    const token = created.stdout.trim();
+    const second = await startServe([], pendingEnv);
+    try {
+      const result = await runCli(['scan', 'team/lang:1.0', '--server', second.url, '--quiet'], { env: { HOME: dir, PORTCULLIS_TOKEN: token } });
+      assert.equal(result.code, 1, result.stderr);
+      type State = { status: string; manifest: { scan: { backends: { backend: string; status: string; reason: string | null }[] } } };
+      const read = async (): Promise<State> => (await (await fetch(`${second.url}/api/v1/scans/${lang.manifestDigest}`, { headers: { authorization: `Bearer ${token}` } })).json()) as State;
+      const dummyOf = (st: State) => st.manifest.scan.backends.find((b) => b.backend === 'dummy');
+      // The dummy's first answer may still be on its way: wait for it to be recorded.
+      let state = await read();
+      const deadline = Date.now() + 60_000;
+      while ((dummyOf(state)?.status !== 'queued' || dummyOf(state)?.reason == null) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        state = await read();
+      }
+      assert.equal(state.status, 'queued', 'the dummy backend has not answered yet');
+      const dummy = dummyOf(state);
+      const embedded = state.manifest.scan.backends.find((b) => b.backend === 'embedded');
+      assert.equal(embedded?.status, 'scanned');
+      assert.equal(dummy?.status, 'queued');
+      assert.match(dummy?.reason ?? '', /^still working since \S+, asking again later: dummy: still working/);
+    } finally {
+      await second.stop('SIGKILL');
+    }
+  });
+
   test('a wrong token: exit 2 with a message about PORTCULLIS_TOKEN, and the token never printed', async () => {
     const wrong = 'pcs_this-is-not-a-token-0123456789';
     const result = await scan('server', [], wrong);
