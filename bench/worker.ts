@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { unzipSync } from 'fflate';
 import type { Inventory } from '../src/domain/inventory.js';
 import type { Ecosystem } from '../src/domain/package.js';
-import { DETECTORS } from '../src/detectors/registry.js';
+import { DETECTORS } from '../src/inventory/detector-registry.js';
 import { createDigestVerifier } from '../src/image/digest.js';
 import { decompressLayer } from '../src/layers/decompress.js';
 import { walkTar } from '../src/layers/walk-tar.js';

@@ -89,12 +89,22 @@ export interface BackendReport {
   packageCount?: number;
   /** Packages with at least one finding, sorted by name and version. */
   packages: BackendPackageFindings[];
+  /** Every package the backend saw, when it lists them: what lets the aggregate say "saw the package, did not report the advisory". */
+  seenPackages?: SeenPackage[];
+}
+
+/** A package a backend saw, as it names it (Clair v2 names a Debian package by its source package). */
+export interface SeenPackage {
+  name: string;
+  version: string;
+  namespace?: string;
 }
 
 /** What a backend's scan produces; the service adds the envelope and the counts. */
 export interface BackendScanOutput {
   packageCount?: number;
   packages: BackendPackageFindings[];
+  seenPackages?: SeenPackage[];
 }
 
 /** A backend's health as probes and `/readyz` show it. */

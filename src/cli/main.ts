@@ -8,14 +8,33 @@ import { scanCommand } from './commands/scan.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 import { workerCommand } from './commands/worker.js';
+import type { RunContext } from './run-context.js';
 
-/** Exit codes of every command (README documents them). */
-export const EXIT = { ok: 0, unapproved: 1, error: 2, noFeatures: 5 } as const;
+export type { RunContext } from './run-context.js';
 
-/** Lets a command choose the exit code of a successful run (e.g. 1 for unapproved findings). */
-export interface RunContext {
-  exitCode: number;
+/**
+ * Exit codes of every command (README documents them). `brokenPipe` is what a shell reports for a
+ * tool killed by SIGPIPE (128 + 13): the reader of our standard output went away before the output
+ * was complete (`portcullis sbom IMAGE | head`), so the command did not finish, and says nothing.
+ */
+export const EXIT = { ok: 0, unapproved: 1, error: 2, noFeatures: 5, brokenPipe: 141 } as const;
+
+/** Whether `err` (or what it wraps) is a write to a pipe whose reader has gone. */
+function isBrokenPipe(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return true;
+  }
+  return false;
 }
+
+/**
+ * Node emits a failed stdout write as an 'error' event too, and an unheard 'error' event kills the
+ * process with a stack trace; the write's own callback already carries the failure to main().
+ */
+function hearStdoutErrors(): void {
+  if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => undefined);
+}
+
 
 /** `portcullis db update`: the command's full name, for the hint after a usage error. */
 function commandPath(cmd: Command): string {
@@ -62,6 +81,7 @@ function usageError(err: CommanderError, failed: Command | undefined): Portculli
  */
 export async function main(argv: string[]): Promise<number> {
   const ctx: RunContext = { exitCode: EXIT.ok };
+  hearStdoutErrors();
   let failed: Command | undefined;
   const program = buildProgram(ctx, (cmd) => {
     failed = cmd;
@@ -70,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
+    if (isBrokenPipe(err)) return EXIT.brokenPipe;
     let typed: PortcullisError;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;

@@ -1,6 +1,6 @@
 import type { Ecosystem } from './package.js';
 import type { Severity } from './severity.js';
-import type { VersionSchemeId } from '../versioning/types.js';
+import type { VersionSchemeId } from './version-scheme-id.js';
 
 /** A severity statement from one source: a vendor label or a CVSS vector. */
 export interface SeverityRating {

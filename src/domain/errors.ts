@@ -29,6 +29,8 @@ export const ERROR_CATALOG = {
   E_INTERNAL: { exitCode: 2, httpStatus: 500 },
   /** A scanner backend is still working on the image (zypper-docker's 202): not a failure, asked again later. */
   E_PENDING: { exitCode: 2, httpStatus: 503 },
+  /** Work stopped by its caller (Ctrl-C, a lost job lease, shutdown): 128 + SIGINT, as shells report an interrupted command. */
+  E_CANCELLED: { exitCode: 130, httpStatus: 503 },
 } as const satisfies Record<string, { exitCode: number; httpStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
@@ -63,5 +65,7 @@ export function isPortcullisError(err: unknown, code?: ErrorCode): err is Portcu
 export function toPortcullisError(err: unknown, fallback: ErrorCode = 'E_INTERNAL'): PortcullisError {
   if (err instanceof PortcullisError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  // An AbortSignal's own errors (fetch, streams, timers): the work was stopped, not broken.
+  if (err instanceof Error && err.name === 'AbortError') return new PortcullisError('E_CANCELLED', message, {}, { cause: err });
   return new PortcullisError(fallback, message, {}, { cause: err });
 }

@@ -1,7 +1,7 @@
 import type { Distro } from './distro.js';
 import type { InventoryPackage, InventoryProject } from './package.js';
 import type { ScanWarning } from './warning.js';
-import type { Platform } from '../image/types.js';
+import type { Platform } from './platform.js';
 
 export const INVENTORY_SCHEMA = 'https://portcullis.dev/schemas/inventory/v1' as const;
 export const INVENTORY_SCHEMA_VERSION = 1 as const;

@@ -9,6 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { layerTar, SAMPLE_LAYERS, sha256, writeTinyLayout, type WrittenImage } from '../../test/harness/tiny-image.js';
 import { isPortcullisError } from '../domain/errors.js';
+import { gunzipCap, openArchive } from './docker-archive.js';
 import { openImage } from './open-image.js';
 import type { ResolvedImage } from './types.js';
 
@@ -111,6 +112,20 @@ describe('docker-archive: and oci-archive:', () => {
     await opened.close();
     assert.deepEqual(await readdir(temp), []);
     await opened.close();
+  });
+
+  test('a gzip archive expanding past its cap (a bomb) is E_TOO_LARGE, and no partial copy is left in tempDir', async () => {
+    const temp = join(root, 'temp-bomb');
+    await mkdir(temp);
+    const bomb = join(root, 'bomb.tar.gz');
+    await writeFile(bomb, gzipSync(Buffer.alloc(8 * 1024 * 1024)));
+    await assert.rejects(
+      openArchive(bomb, undefined, 'docker', { reference: `docker-archive:${bomb}`, transport: 'docker-archive', selector: { os: 'linux', architecture: 'amd64' }, explicitPlatform: false }, { tempDir: temp, maxGunzippedBytes: 1024 * 1024 }),
+      (err) => isPortcullisError(err, 'E_TOO_LARGE') && /expands past 1048576 bytes when gunzipped/.test(err.message),
+    );
+    assert.deepEqual(await readdir(temp), []);
+    assert.equal(gunzipCap(10), 1024 ** 3, 'small archives may expand to 1 GiB');
+    assert.equal(gunzipCap(100 * 1024 ** 2), 200 * 100 * 1024 ** 2, 'larger ones to 200 times their size');
   });
 
   test('a Docker 25+ save (an OCI layout inside the tar, with manifest.json) is read through its index', async () => {

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as z from 'zod';
@@ -29,6 +30,8 @@ const DockerSaveManifestSchema = z.array(
 export interface OpenArchiveOptions {
   /** Parent directory for the decompressed copy of a gzip'ed archive (default: the OS temp dir). */
   tempDir?: string;
+  /** Most bytes a gzip'ed archive may expand to on disk (default {@link gunzipCap} of its size). */
+  maxGunzippedBytes?: number;
   signal?: AbortSignal;
   logger?: { debug(obj: object, msg: string): void };
 }
@@ -37,6 +40,27 @@ export interface OpenArchiveOptions {
 export interface OpenedArchive {
   images: ResolvedImage[];
   cleanup(): Promise<void>;
+}
+
+/**
+ * How far a gzipped archive may expand on disk: 200 times its size (docker save output gzips 2-5x;
+ * a gzip bomb reaches about 1,000x), and never less than 1 GiB, so a small archive of a sparse
+ * image still opens.
+ */
+export function gunzipCap(compressedBytes: number): number {
+  return Math.max(1024 ** 3, 200 * compressedBytes);
+}
+
+/** Passes bytes through until more than `cap` went by, then stops the pipeline with E_TOO_LARGE. */
+function capAt(cap: number, path: string, transport: string): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > cap) done(new PortcullisError('E_TOO_LARGE', `${transport}: ${path} expands past ${cap} bytes when gunzipped (gzip bomb?)`, { path, limit: cap }));
+      else done(null, chunk);
+    },
+  });
 }
 
 /**
@@ -83,9 +107,10 @@ export async function openArchive(
       tarFile = join(tempDir, 'archive.tar');
       options.logger?.debug({ path, tarFile }, `${transport}: decompressing gzip archive`);
       try {
-        await pipeline(createReadStream(path), createGunzip(), createWriteStream(tarFile), options.signal ? { signal: options.signal } : {});
+        const cap = options.maxGunzippedBytes ?? gunzipCap((await stat(path)).size);
+        await pipeline(createReadStream(path), createGunzip(), capAt(cap, path, transport), createWriteStream(tarFile), options.signal ? { signal: options.signal } : {});
       } catch (err) {
-        if (options.signal?.aborted) throw err;
+        if (options.signal?.aborted || isPortcullisError(err, 'E_TOO_LARGE')) throw err;
         const reason = (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated (the gzip stream ends early)' : (err as Error).message;
         throw new PortcullisError('E_INPUT', `${transport}: ${path} is not a valid gzip file: ${reason}`, { path }, { cause: err });
       }

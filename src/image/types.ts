@@ -1,11 +1,8 @@
 import type { Readable } from 'node:stream';
+import type { Platform } from '../domain/platform.js';
 
-/** os/arch[/variant], as in OCI image indexes. */
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
+/** os/arch[/variant], as in OCI image indexes (the domain's vocabulary, re-exported for image sources). */
+export type { Platform } from '../domain/platform.js';
 
 /** Which child of a manifest list / OCI index to read: one platform, or every child. */
 export type PlatformSelector = Platform | 'all';

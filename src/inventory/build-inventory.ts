@@ -14,13 +14,13 @@ import { readRootfsFile, walkRootfs, type WalkProgress } from '../layers/walk-ro
 import { readTarFiles, walkTar } from '../layers/walk-tar.js';
 import type { AnalysedLayer, PlacedPackage } from './coalesce.js';
 import { coalesceThroughLinks, type LinkedOutputStore } from './linked-reads.js';
-import { DECLARING_DETECTORS } from '../detectors/registry.js';
+import { DECLARING_DETECTORS } from './detector-registry.js';
 import { purlFor } from './purl.js';
 import { attachOsOwners } from './os-owners.js';
 import { placeProjects } from './projects.js';
 import { chooseDistro } from '../distro/index.js';
 import { TOOL_VERSION } from '../version.js';
-import { mapBounded } from '../util/concurrency.js';
+import { cancelled, mapBounded } from '../util/concurrency.js';
 import { flatString } from '../util/strings.js';
 
 export interface InventoryOptions {
@@ -54,12 +54,17 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
   if (image.transport === 'dir') return buildRootfsInventory(image as RootfsImage, options.detectors, limits, options.onWalkProgress);
   const resolved = image as ResolvedImage;
 
-  const outcomes = await mapBounded(resolved.layers, options.concurrency ?? 3, async (layer) => {
-    options.signal?.throwIfAborted();
-    const outcome = await analyseLayer(resolved, layer, options, limits);
-    options.onLayerDone?.(layer, outcome.readFrom);
-    return outcome;
-  });
+  // The first layer that fails stops the others (the pool's signal reaches their blob reads and tar walks).
+  const outcomes = await mapBounded(
+    resolved.layers,
+    options.concurrency ?? 3,
+    async (layer, signal) => {
+      const outcome = await analyseLayerOnce(resolved, layer, { ...options, signal }, limits);
+      options.onLayerDone?.(layer, outcome.readFrom);
+      return outcome;
+    },
+    { ...(options.signal ? { signal: options.signal } : {}), what: `reading the layers of ${resolved.reference}` },
+  );
 
   const readLayerFiles = (layerIndex: number, paths: ReadonlyMap<string, number>): Promise<Map<string, Buffer>> => {
     const layer = resolved.layers.find((l) => l.index === layerIndex);
@@ -126,6 +131,59 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
   };
 }
 
+/**
+ * Layer analyses running in this process, by layer digest and what is asked of the layer. Two
+ * scans that need the same layer at the same time (two tags of one base image in the service's
+ * workers, `--platform all` of images sharing layers) read it once: the second waits for the
+ * first. Content addressing makes that safe: one digest is one verified content.
+ */
+const analysesInFlight = new Map<string, Promise<LayerOutcome>>();
+
+/** {@link analyseLayer}, single-flight per (digest, detectors, limits). */
+async function analyseLayerOnce(image: ResolvedImage, layer: LayerDescriptor, options: InventoryOptions, limits: WalkLimits): Promise<LayerOutcome> {
+  const key = [layer.digest, options.detectors.map((d) => `${d.id}@${d.version}`).join(','), limits.maxLayerBytes, limits.maxEntries].join('|');
+  const running = analysesInFlight.get(key);
+  if (running !== undefined) {
+    try {
+      const shared = await untilAborted(running, options.signal);
+      // The follower did not read the blob: to it, the layer came from the leader as from a cache.
+      // A copy, so the two inventories never share (and never mutate) one object.
+      return { analysed: structuredClone(shared.analysed), readFrom: 'cache', tarBytes: 0 };
+    } catch {
+      if (options.signal?.aborted) throw annotate(cancelled(options.signal, 'layer read'), layer);
+      // The leader failed for reasons of its own (its scan was cancelled, its registry refused):
+      // this scan reads the layer itself and reports its own outcome.
+    }
+  }
+  const analysis = analyseLayer(image, layer, options, limits);
+  analysesInFlight.set(key, analysis);
+  try {
+    return await analysis;
+  } finally {
+    if (analysesInFlight.get(key) === analysis) analysesInFlight.delete(key);
+  }
+}
+
+/** `promise`, or a rejection as soon as `signal` fires (the promise itself keeps running for others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
 async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, options: InventoryOptions, limits: WalkLimits): Promise<LayerOutcome> {
   const cache = options.cache;
   const cached: DetectorLayerResult[] = [];
@@ -154,7 +212,7 @@ async function analyseLayer(image: ResolvedImage, layer: LayerDescriptor, option
     }
   }
 
-  const walked = await readLayer(image, layer, options.signal, (tar) => walkTar(tar, missing, limits));
+  const walked = await readLayer(image, layer, options.signal, (tar) => walkTar(tar, missing, limits, options.signal));
   if (cache) {
     await cache.putDeletions(layer.digest, walked);
     await cache.putFileIndex(layer.digest, walked.index);
@@ -187,6 +245,11 @@ async function readLayer<T>(image: ResolvedImage, layer: LayerDescriptor, signal
     return result;
   } catch (err) {
     tar.destroy();
+    if (signal?.aborted) {
+      // Cancelled: stop reading now rather than drain the rest of the blob for its digest check.
+      blob.destroy();
+      throw annotate(cancelled(signal, 'layer read'), layer);
+    }
     // Bytes that fail to decode are often bytes that were altered: read the rest of the blob so
     // its digest check can name that root cause instead of the decoder's symptom.
     blob.unpipe();

@@ -4,19 +4,22 @@ import { PortcullisError } from '../domain/errors.js';
 import type { Detector, FileInfo } from '../detectors/types.js';
 import { DEFAULT_WALK_LIMITS, LayerCollector, type WalkLimits } from './collector.js';
 import type { LayerWalkResult } from './layer-result.js';
+import { throwIfCancelled } from '../util/concurrency.js';
 import { normalizeEntryPath } from './paths.js';
 
 /**
  * Walks one layer's tar stream once, handing wanted files to the detectors. Nothing is written to
  * disk; only one wanted file at a time is held in memory, capped by its detectors' maxBytes.
  * The walk fails (typed) on corrupt or truncated tars, unsafe entry names and oversized layers.
- * Returns empty detector results when no entry is wanted.
+ * Returns empty detector results when no entry is wanted; E_CANCELLED once `signal` fires.
  */
-export async function walkTar(tar: Readable, detectors: readonly Detector[], limits: WalkLimits = DEFAULT_WALK_LIMITS): Promise<LayerWalkResult> {
+export async function walkTar(tar: Readable, detectors: readonly Detector[], limits: WalkLimits = DEFAULT_WALK_LIMITS, signal?: AbortSignal): Promise<LayerWalkResult> {
   const collector = new LayerCollector(detectors, limits);
   const extract = entriesOf(tar);
   try {
     for await (const entry of extract) {
+      // Checked per entry: a cancelled scan stops within one entry, not at the end of a multi-GB layer.
+      throwIfCancelled(signal, 'layer walk');
       const header = entry.header;
       const size = header.size ?? 0;
       collector.countEntry(size);

@@ -15,7 +15,7 @@ import { distroNamespace } from '../distro/index.js';
 import { goVersionToSemver } from '../ecosystems/golang/go-binary-detector.js';
 import { severityFromScore, type CvssVersion } from '../feeds/severity.js';
 import type { EnrichmentRecord } from '../feeds/types.js';
-import { schemeForEcosystem } from '../versioning/index.js';
+import { schemeForEcosystem } from '../ecosystems/version-schemes.js';
 import type { VersionScheme } from '../versioning/types.js';
 import { judgeStatement, prepareStatement, type AffectedVerdict, type PreparedStatement } from './ranges.js';
 

@@ -8,12 +8,37 @@
  *   (as Quay fills them from a Clair v4 report).
  * - One Feature per package (name, version, the layer that added it), every package of the image,
  *   vulnerable or not; `BaseScores` = the CVSS v3 scores of its vulnerabilities, `CVEIds` = their
- *   CVE ids, unique and sorted.
- * - Vulnerabilities de-duplicated on package name + version + advisory name, as Quay does.
+ *   CVE ids, unique and sorted. The service passes the aggregate over its backends: a finding
+ *   another backend made on an image package (a Debian source package's binaries) is listed under
+ *   that package's Feature, and a package only a backend reported becomes a Feature of its own
+ *   (named as that backend names it), after the image's.
+ * - Vulnerabilities de-duplicated per Feature on the advisory name, as Quay does.
  */
-import type { Finding } from '../domain/finding.js';
+import type { SeverityRating } from '../domain/advisory.js';
 import type { Inventory } from '../domain/inventory.js';
 import { OS_ECOSYSTEMS } from '../domain/package.js';
+
+/**
+ * What the Quay view reads of a finding: an engine finding, or an aggregated one (src/service/
+ * aggregate.ts) whose package may be a backend's naming and whose image packages are listed.
+ */
+export interface QuayInputFinding {
+  id: string;
+  aliases: string[];
+  package: { name: string; version: string; path?: string; ecosystem?: string; addedBy?: string };
+  severity: string;
+  fixedVersions: string[];
+  namespace?: string;
+  links: string[];
+  title?: string;
+  description?: string;
+  ratings?: readonly SeverityRating[];
+  feed?: { id: string };
+  /** The backends that found it (aggregated findings). */
+  foundBy?: readonly { backend: string }[];
+  /** The image packages it is about (aggregated findings); [] for a package only a backend reported. */
+  imagePackages?: readonly { name: string; version: string; path: string }[];
+}
 
 export type QuayScanStatus = 'queued' | 'scanned' | 'failed' | 'unsupported';
 
@@ -67,47 +92,62 @@ export function quayStatusOnly(status: Exclude<QuayScanStatus, 'scanned'>): Quay
  * The response for a scanned manifest. `withVulnerabilities` false leaves every Feature's
  * Vulnerabilities empty (Quay's `?vulnerabilities=false`; the features are still listed).
  */
-export function quaySecurityInformation(digest: string, inventory: Pick<Inventory, 'packages' | 'distro'>, findings: readonly Finding[], options: { withVulnerabilities?: boolean } = {}): QuaySecurityResponse {
+export function quaySecurityInformation(digest: string, inventory: Pick<Inventory, 'packages' | 'distro'>, findings: readonly QuayInputFinding[], options: { withVulnerabilities?: boolean } = {}): QuaySecurityResponse {
   const withVulnerabilities = options.withVulnerabilities ?? true;
-  const byPackage = new Map<string, Finding[]>();
+  const byPackage = new Map<string, QuayInputFinding[]>();
+  const onlyBackends: { name: string; version: string; addedBy: string; key: string }[] = [];
   for (const f of findings) {
-    const key = featureKey(f.package.name, f.package.version, f.package.path);
-    const list = byPackage.get(key);
-    if (list) list.push(f);
-    else byPackage.set(key, [f]);
+    const keys = featureKeysOf(f);
+    if (keys.length === 0) {
+      const key = featureKey(f.package.name, f.package.version, '');
+      if (!onlyBackends.some((p) => p.key === key)) onlyBackends.push({ name: f.package.name, version: f.package.version, addedBy: f.package.addedBy ?? '', key });
+      keys.push(key);
+    }
+    for (const key of keys) {
+      const list = byPackage.get(key);
+      if (list) list.push(f);
+      else byPackage.set(key, [f]);
+    }
   }
   const seen = new Set<string>();
   const features: QuayFeature[] = [];
-  for (const p of inventory.packages) {
-    const key = featureKey(p.name, p.version, p.path);
-    if (seen.has(key)) continue;
+  const feature = (name: string, version: string, addedBy: string, key: string): void => {
+    if (seen.has(key)) return;
     seen.add(key);
     const vulns = dedupe(byPackage.get(key) ?? []);
     const scores = vulns.map(cvss3).filter((r): r is { vector: string; score: number } => r !== undefined).map((r) => r.score);
     const cves = [...new Set(vulns.flatMap((f) => [f.id, ...f.aliases]).filter((id) => /^CVE-\d{4}-\d+$/.test(id)))].sort();
     features.push({
-      Name: p.name,
+      Name: name,
       VersionFormat: '',
       NamespaceName: '',
-      AddedBy: p.layer,
-      Version: p.version,
+      AddedBy: addedBy,
+      Version: version,
       BaseScores: withVulnerabilities ? scores : [],
       CVEIds: withVulnerabilities ? cves : [],
       Vulnerabilities: withVulnerabilities ? vulns.map((f) => vulnerability(f, inventory)) : [],
     });
-  }
+  };
+  for (const p of inventory.packages) feature(p.name, p.version, p.layer, featureKey(p.name, p.version, p.path));
+  for (const p of onlyBackends) feature(p.name, p.version, p.addedBy, p.key);
   return { status: 'scanned', data: { Layer: { Name: digest, ParentName: '', NamespaceName: '', IndexedByVersion: 4, Features: features } } };
 }
 
+/** The Features a finding belongs to: its image packages, or its own package when it names a path in the image; [] for a package only a backend reported. */
+function featureKeysOf(f: QuayInputFinding): string[] {
+  if (f.imagePackages !== undefined) return f.imagePackages.map((p) => featureKey(p.name, p.version, p.path));
+  return f.package.path !== undefined ? [featureKey(f.package.name, f.package.version, f.package.path)] : [];
+}
 
 function featureKey(name: string, version: string, path: string): string {
   return `${name}\u0000${version}\u0000${path}`;
 }
 
-function dedupe(findings: readonly Finding[]): Finding[] {
+/** Each advisory once per Feature (the findings given are all of one Feature). */
+function dedupe(findings: readonly QuayInputFinding[]): QuayInputFinding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const k = `${f.package.name}\u0000${f.package.version}\u0000${f.id}`;
+    const k = f.id;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -115,29 +155,31 @@ function dedupe(findings: readonly Finding[]): Finding[] {
 }
 
 /** The highest CVSS v3 rating of a finding, as Quay picks its NVD block. */
-function cvss3(f: Finding): { vector: string; score: number } | undefined {
+function cvss3(f: QuayInputFinding): { vector: string; score: number } | undefined {
   let best: { vector: string; score: number } | undefined;
-  for (const r of f.ratings) {
+  for (const r of f.ratings ?? []) {
     if (r.type !== 'CVSS_V3' || r.score === undefined) continue;
     if (best === undefined || r.score > best.score) best = { vector: r.value, score: r.score };
   }
   return best;
 }
 
-function vulnerability(f: Finding, inventory: Pick<Inventory, 'distro'>): QuayVulnerability {
+function vulnerability(f: QuayInputFinding, inventory: Pick<Inventory, 'distro'>): QuayVulnerability {
   const nvd = cvss3(f);
-  // Quay names the distribution only for OS packages (a PyPI finding has DistroName "").
-  const distro = OS_ECOSYSTEMS.has(f.package.ecosystem) ? inventory.distro : undefined;
+  // Quay names the distribution only for OS packages (a PyPI finding has DistroName ""); a backend's
+  // finding without an ecosystem is an OS package when its namespace is a distribution's (`debian:12`).
+  const osPackage = f.package.ecosystem !== undefined ? OS_ECOSYSTEMS.has(f.package.ecosystem) : /^[a-z]+:[0-9.]+$/i.test(f.namespace ?? '');
+  const distro = osPackage ? inventory.distro : undefined;
   return {
     Severity: f.severity,
-    NamespaceName: f.namespace,
+    NamespaceName: f.namespace ?? '',
     // Quay joins a report's links with spaces; only web links are kept (text from feeds is not trusted).
     Link: f.links.filter((l) => /^https?:\/\//i.test(l)).join(' '),
     FixedBy: f.fixedVersions[0] ?? '',
     Description: f.description ?? f.title ?? '',
     Name: f.id,
     Metadata: {
-      UpdatedBy: f.feed.id,
+      UpdatedBy: f.feed?.id ?? (f.foundBy ?? []).map((b) => b.backend).join(' '),
       RepoName: null,
       RepoLink: null,
       DistroName: distro?.name ?? distro?.id ?? '',

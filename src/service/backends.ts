@@ -63,6 +63,7 @@ export function backendRunner(backend: ScannerBackend, deps: BackendRunnerDeps):
       digest: job.digest,
       ...(output.packageCount !== undefined ? { packageCount: output.packageCount } : {}),
       packages,
+      ...(output.seenPackages !== undefined ? { seenPackages: output.seenPackages } : {}),
     };
     return { report, counts: findingCounts(packages) };
   };

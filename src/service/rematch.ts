@@ -6,7 +6,6 @@
  * current. For each re-matched manifest the findings are diffed against its previous result:
  * introduced, fixed, and severity changed.
  */
-import type { Finding } from '../domain/finding.js';
 import { reportFor } from '../services/scan-service.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { VulnDb } from '../vulndb/index.js';
@@ -84,9 +83,17 @@ async function rematchOne(catalog: CatalogStore, db: VulnDb, digest: string): Pr
   return diff;
 }
 
+/** What a diff reads of a finding: an engine finding or an aggregated one (whose package may have no ecosystem or path). */
+export interface DiffableFinding {
+  id: string;
+  severity: string;
+  fixedVersions: string[];
+  package: { ecosystem?: string; name: string; version: string; path?: string };
+}
+
 /** Introduced, fixed and re-rated findings between two results of one manifest. */
-export function diffFindings(digest: string, before: readonly Finding[], after: readonly Finding[]): ManifestDiff {
-  const key = (f: Finding): string => `${f.id}\u0000${f.package.ecosystem}\u0000${f.package.name}\u0000${f.package.version}\u0000${f.package.path}`;
+export function diffFindings<F extends DiffableFinding>(digest: string, before: readonly F[], after: readonly F[]): ManifestDiff {
+  const key = (f: F): string => `${f.id}\u0000${f.package.ecosystem ?? ''}\u0000${f.package.name}\u0000${f.package.version}\u0000${f.package.path ?? ''}`;
   const old = new Map(before.map((f) => [key(f), f]));
   const now = new Map(after.map((f) => [key(f), f]));
   const diff: ManifestDiff = { digest, introduced: [], fixed: [], severityChanged: [] };
@@ -99,6 +106,6 @@ export function diffFindings(digest: string, before: readonly Finding[], after: 
   return diff;
 }
 
-function summarize(f: Finding): FindingSummary {
-  return { id: f.id, package: f.package.name, version: f.package.version, path: f.package.path, severity: f.severity, fixedVersions: f.fixedVersions };
+function summarize(f: DiffableFinding): FindingSummary {
+  return { id: f.id, package: f.package.name, version: f.package.version, path: f.package.path ?? '', severity: f.severity, fixedVersions: f.fixedVersions };
 }

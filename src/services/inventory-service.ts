@@ -1,6 +1,6 @@
 import type { Inventory } from '../domain/inventory.js';
 import { LayerCache, defaultCacheDir } from '../cache/layer-cache.js';
-import { DETECTORS } from '../detectors/registry.js';
+import { DETECTORS } from '../inventory/detector-registry.js';
 import type { Detector } from '../detectors/types.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import type { LayerDescriptor } from '../image/types.js';

@@ -216,6 +216,12 @@ export class CatalogStore {
     return rows.map((r) => ({ digest: r.manifest_digest, matchedDb: r.matched_db }));
   }
 
+  /** Every manifest with a stored report from any backend (the last complete one, whatever its state now), by digest. */
+  async digestsWithReports(): Promise<string[]> {
+    const rows = await this.store.db.selectFrom('scans').select('manifest_digest').distinct().where('report', 'is not', null).orderBy('manifest_digest').execute();
+    return rows.map((r) => r.manifest_digest);
+  }
+
   /** Records that these results hold against the DB `builtAt` as they are (a change that cannot touch them). */
   async markMatched(backend: string, digests: readonly string[], builtAt: string): Promise<void> {
     for (let i = 0; i < digests.length; i += 500) {

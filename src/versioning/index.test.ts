@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ECOSYSTEMS } from '../domain/package.js';
 import { dpkgScheme } from './dpkg/index.js';
-import { getScheme, indexSchemes, isVersionSchemeId, schemeForEcosystem, VERSION_SCHEMES } from './index.js';
+import { getScheme, indexSchemes, isVersionSchemeId, VERSION_SCHEMES } from './index.js';
 import { VERSION_SCHEME_IDS } from './types.js';
 
 describe('version scheme registry', () => {
@@ -17,11 +16,6 @@ describe('version scheme registry', () => {
   test('rejects duplicate ids', () => {
     assert.throws(() => indexSchemes([dpkgScheme, { ...dpkgScheme }]), /versioning: duplicate version scheme id "dpkg"/);
     assert.equal(indexSchemes([]).size, 0);
-  });
-
-  test('maps each ecosystem to its scheme', () => {
-    const expected = { deb: 'dpkg', rpm: 'rpm', apk: 'apk', npm: 'npm', pypi: 'pep440', maven: 'maven', golang: 'go', gem: 'gem', cargo: 'cargo' };
-    for (const ecosystem of ECOSYSTEMS) assert.equal(schemeForEcosystem(ecosystem).id, expected[ecosystem], ecosystem);
   });
 
   test('tells scheme ids from other strings', () => {

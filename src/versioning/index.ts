@@ -1,8 +1,8 @@
 /**
  * The registry of version schemes: one plain array, checked for duplicate ids when this module
- * loads, and the mapping from package ecosystems to their scheme.
+ * loads. Which ecosystem uses which scheme is the ecosystems' knowledge (src/ecosystems/version-schemes.ts):
+ * versioning imports nothing of the project.
  */
-import type { Ecosystem } from '../domain/package.js';
 import { apkScheme } from './apk/index.js';
 import { cargoScheme } from './cargo/index.js';
 import { dpkgScheme } from './dpkg/index.js';
@@ -52,24 +52,6 @@ export function getScheme(id: VersionSchemeId): VersionScheme {
   const scheme = BY_ID.get(id);
   if (scheme === undefined) throw new Error(`versioning: no version scheme "${id}"`);
   return scheme;
-}
-
-/** Which scheme orders each ecosystem's versions. A Record, so a new ecosystem cannot be forgotten. */
-export const ECOSYSTEM_SCHEMES: Readonly<Record<Ecosystem, VersionSchemeId>> = {
-  deb: 'dpkg',
-  rpm: 'rpm',
-  apk: 'apk',
-  npm: 'npm',
-  pypi: 'pep440',
-  maven: 'maven',
-  golang: 'go',
-  gem: 'gem',
-  cargo: 'cargo',
-};
-
-/** The scheme for a package ecosystem (deb -> dpkg, pypi -> pep440, golang -> go ...). */
-export function schemeForEcosystem(ecosystem: Ecosystem): VersionScheme {
-  return getScheme(ECOSYSTEM_SCHEMES[ecosystem]);
 }
 
 export { InvalidRangeError, InvalidVersionError, VERSION_SCHEME_IDS } from './types.js';

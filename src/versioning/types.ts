@@ -1,9 +1,10 @@
 /**
  * The one interface every version scheme implements. Schemes are pure code: they import nothing
- * of the project but this file.
+ * of the project but this file, which takes the scheme ids from the domain's vocabulary.
  */
-export const VERSION_SCHEME_IDS = ['dpkg', 'rpm', 'apk', 'npm', 'pep440', 'maven', 'go', 'gem', 'cargo'] as const;
-export type VersionSchemeId = (typeof VERSION_SCHEME_IDS)[number];
+import type { VersionSchemeId } from '../domain/version-scheme-id.js';
+
+export { VERSION_SCHEME_IDS, type VersionSchemeId } from '../domain/version-scheme-id.js';
 
 export type Comparison = -1 | 0 | 1;
 

@@ -8,7 +8,10 @@ import { sharedData } from '../../test/support/shared-data.js';
 import { walkFiles } from '../../test/support/files.js';
 import { isPortcullisError } from '../domain/errors.js';
 import { writeZeroZip } from '../test-support/zip-builder.js';
-import { DEFAULT_ZIP_LIMITS, unzipFiles } from './archive.js';
+import { gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { compress as zstdCompress } from 'zstd-napi';
+import { DEFAULT_ZIP_LIMITS, gunzip, untarGzFiles, untarZstFiles, unzipFiles } from './archive.js';
 import { importFeeds } from './import.js';
 
 const MiB = 1024 * 1024;
@@ -85,5 +88,40 @@ describe('zip feed archives are bounded', () => {
   test('a truncated zip is E_INPUT naming the archive', async () => {
     const bytes = osvZip();
     await assert.rejects(unzipFiles({ bytes: bytes.subarray(0, bytes.length - 100) }, 'cut.zip'), (err) => isPortcullisError(err, 'E_INPUT') && /cut\.zip/.test(err.message));
+  });
+});
+
+/** A tar holding one file of `size` zero bytes (what a tar bomb expands to), plus a small real-looking file. */
+async function zeroTar(size: number): Promise<Buffer> {
+  const pack = tarStream.pack();
+  pack.entry({ name: 'secdb/main.json' }, '{"packages":[]}');
+  pack.entry({ name: 'secdb/zeros.json' }, Buffer.alloc(size));
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+describe('gzip, tar.gz and tar.zst feed payloads are bounded like zips', () => {
+  test('a gzip payload over the ratio limit is E_TOO_LARGE naming it; a real-ratio payload inflates', () => {
+    const bomb = gzipSync(Buffer.alloc(64 * MiB));
+    assert.ok(bomb.length < MiB, 'the payload itself is small');
+    assert.throws(() => gunzip(bomb, 'https://mirror.example/feed.json.gz'), (err) => isPortcullisError(err, 'E_TOO_LARGE') && /feed\.json\.gz expands past \d+ bytes from \d+ compressed/.test(err.message));
+    const real = readFileSync(sharedData('feeds', 'osv', 'Go', 'GO-2020-0014.json'));
+    assert.deepEqual(gunzip(gzipSync(real), 'real.json.gz'), real);
+  });
+
+  test('a tar.gz whose stream expands past the cap is refused before it is held whole', async () => {
+    const bomb = gzipSync(await zeroTar(64 * MiB));
+    await assert.rejects(untarGzFiles(bomb, 'secdb.tar.gz'), (err) => isPortcullisError(err, 'E_TOO_LARGE') && err.details.archive === 'secdb.tar.gz');
+    const small = await untarGzFiles(gzipSync(await zeroTar(1024)), 'small.tar.gz');
+    assert.deepEqual(small.map((f) => f.name), ['secdb/main.json', 'secdb/zeros.json']);
+  });
+
+  test('a tar.zst bomb likewise; the entry limit holds even when the ratio is allowed', async () => {
+    const tar = await zeroTar(64 * MiB);
+    await assert.rejects(untarZstFiles(zstdCompress(tar), 'secdb.tar.zst'), (err) => isPortcullisError(err, 'E_TOO_LARGE'));
+    const limits = { maxEntryBytes: 4 * MiB, maxRatio: 1e9, ratioFloorBytes: 0 };
+    await assert.rejects(untarGzFiles(gzipSync(tar), 'secdb.tar.gz', limits), (err) => isPortcullisError(err, 'E_TOO_LARGE') && err.details.limit === 4 * MiB);
   });
 });

@@ -2,7 +2,7 @@
  * Unpacking feed payloads into FeedFiles: zip (yauzl), gzip (node:zlib), tar.gz and tar.zst
  * (tar-stream over node:zlib / fzstd).
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import tarStream from 'tar-stream';
@@ -131,13 +131,46 @@ async function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string, l
   return Buffer.concat(chunks, total);
 }
 
-/** Gunzips one payload; throws E_INPUT when corrupt. */
-export function gunzip(bytes: Buffer, label: string): Buffer {
+/**
+ * The most a compressed payload of `compressedBytes` may expand to under `limits`: the entry limit,
+ * and the ratio limit above its floor (a gzip or tar.gz from a feed mirror is as untrusted as a zip).
+ */
+export function expansionCap(compressedBytes: number, limits: ZipLimits): number {
+  return Math.min(limits.maxEntryBytes, Math.max(limits.ratioFloorBytes, limits.maxRatio * Math.max(compressedBytes, 1)));
+}
+
+/**
+ * Gunzips one payload; throws E_INPUT when corrupt and E_TOO_LARGE when it expands past
+ * {@link expansionCap} (zlib stops inflating at the cap, so a bomb costs no more than the cap).
+ */
+export function gunzip(bytes: Buffer, label: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Buffer {
+  const cap = expansionCap(bytes.length, limits);
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: cap });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new PortcullisError('E_TOO_LARGE', `vulndb: ${label} expands past ${cap} bytes from ${bytes.length} compressed (the ${limits.maxRatio}:1 ratio or ${limits.maxEntryBytes}-byte limit; gzip bomb?)`, { archive: label, limit: cap });
+    }
     throw new PortcullisError('E_INPUT', `vulndb: ${label} is not readable gzip: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/**
+ * Counts the bytes a decompressor yields and stops the stream with E_TOO_LARGE past `cap`, so a
+ * tar.gz or tar.zst bomb is refused after at most `cap` bytes rather than filling memory.
+ */
+function capped(label: string, cap: number, limits: ZipLimits, compressedBytes: number): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > cap) {
+        done(new PortcullisError('E_TOO_LARGE', `vulndb: ${label} expands past ${cap} bytes from ${compressedBytes} compressed (the ${limits.maxRatio}:1 ratio or ${limits.maxEntryBytes}-byte limit; bomb?)`, { archive: label, limit: cap }));
+        return;
+      }
+      done(null, chunk);
+    },
+  });
 }
 
 /** Decompresses a zstd payload chunk by chunk (fzstd's streaming API), so no whole copy of the output is held twice. */
@@ -183,15 +216,20 @@ async function untar(source: Readable, label: string): Promise<FeedFile[]> {
   return files;
 }
 
-/** The regular files of a gzip-compressed tar archive. Throws E_INPUT when corrupt. */
-export async function untarGzFiles(bytes: Buffer, label: string): Promise<FeedFile[]> {
+/** The regular files of a gzip-compressed tar archive. Throws E_INPUT when corrupt, E_TOO_LARGE past the limits. */
+export async function untarGzFiles(bytes: Buffer, label: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<FeedFile[]> {
   const gunzipper = createGunzip();
-  const source = Readable.from([bytes]).pipe(gunzipper);
-  gunzipper.on('error', (err) => source.emit('error', new PortcullisError('E_INPUT', `vulndb: ${label} is not readable gzip: ${err.message}`)));
-  return untar(source, label);
+  const limit = capped(label, expansionCap(bytes.length, limits), limits, bytes.length);
+  gunzipper.on('error', (err) => limit.destroy(new PortcullisError('E_INPUT', `vulndb: ${label} is not readable gzip: ${err.message}`)));
+  Readable.from([bytes]).pipe(gunzipper).pipe(limit);
+  return untar(limit, label);
 }
 
-/** The regular files of a zstd-compressed tar archive. Throws E_INPUT when corrupt. */
-export async function untarZstFiles(bytes: Buffer, label: string): Promise<FeedFile[]> {
-  return untar(Readable.from(zstdChunks(bytes, label)), label);
+/** The regular files of a zstd-compressed tar archive. Throws E_INPUT when corrupt, E_TOO_LARGE past the limits. */
+export async function untarZstFiles(bytes: Buffer, label: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<FeedFile[]> {
+  const limit = capped(label, expansionCap(bytes.length, limits), limits, bytes.length);
+  const source = Readable.from(zstdChunks(bytes, label));
+  source.on('error', (err) => limit.destroy(err));
+  source.pipe(limit);
+  return untar(limit, label);
 }

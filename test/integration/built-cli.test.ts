@@ -6,7 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -111,6 +112,19 @@ describe('the built CLI (bin/portcullis.js over the esbuild bundle)', () => {
     const zstd = await runBuilt(['sbom', minbase.zstdReference, '--no-cache', '-q']);
     assert.equal(zstd.code, 0, zstd.stderr);
     assert.deepEqual((JSON.parse(zstd.stdout) as Inventory).packages.length, a.packages.length);
+  });
+
+  test('output into a pipe whose reader leaves early (`sbom IMAGE | head`): exit 141 as for SIGPIPE, no error text, no crash', async () => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'portcullis.js'), 'sbom', '--quiet', `docker-archive:${lang.dockerArchive}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // Like `| head -0`: the read end is closed before the first write, so the outcome does not
+    // depend on how much of the output fits in the pipe's buffer.
+    child.stdout.destroy();
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, null);
+    assert.equal(stderr, '');
+    assert.equal(code, 141);
   });
 
   test('parsers loaded on first use (YAML, TOML, SQLite) load from the bundle too: pnpm, Cargo and rpm databases', async () => {

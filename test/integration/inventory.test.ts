@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Inventory } from '../../src/domain/inventory.js';
-import { DETECTORS } from '../../src/detectors/registry.js';
+import { DETECTORS } from '../../src/inventory/detector-registry.js';
 import type { Detector } from '../../src/detectors/types.js';
 import { inventoryReference } from '../../src/services/inventory-service.js';
 import { testImages, type TestImage } from '../harness/images.js';

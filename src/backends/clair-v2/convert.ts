@@ -44,7 +44,7 @@ export function parseLayerEnvelope(doc: unknown, what: string): ClairV2Layer {
   return parsed.data.Layer;
 }
 
-/** The layer's features with vulnerabilities, as findings; `packageCount` counts every feature. */
+/** The layer's features with vulnerabilities, as findings; `packageCount` counts every feature and `seenPackages` lists them. */
 export function convertLayer(layer: ClairV2Layer): BackendScanOutput {
   const features = layer.Features ?? [];
   const packages: BackendPackageFindings[] = [];
@@ -70,5 +70,7 @@ export function convertLayer(layer: ClairV2Layer): BackendScanOutput {
       vulnerabilities: vulnerabilities.sort((a, b) => a.id.localeCompare(b.id)),
     });
   }
-  return { packageCount: features.length, packages };
+  if (features.length === 0) return { packageCount: 0, packages };
+  const seenPackages = features.map((f) => ({ name: f.Name, version: f.Version ?? '', ...(f.NamespaceName !== undefined && f.NamespaceName !== '' ? { namespace: f.NamespaceName } : {}) }));
+  return { packageCount: features.length, packages, seenPackages };
 }

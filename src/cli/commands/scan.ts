@@ -10,7 +10,7 @@ import type { ReportFormat, ReportOptions } from '../../report/types.js';
 import type { DbAgeCheck, ScanOutcome } from '../../services/scan-service.js';
 import { feedFailureLines } from '../../vulndb/describe.js';
 import type { FeedFailure, UpdateSummary } from '../../vulndb/index.js';
-import type { RunContext } from '../main.js';
+import type { RunContext } from '../run-context.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
 

@@ -2,7 +2,9 @@
  * The scan results over HTTP (scope read): Quay's security endpoint for a manifest, with Quay's
  * envelope and field names, and the service's own routes beside it: repositories, a repository's
  * tags grouped by digest, a manifest's findings (filtered, paged), the tags an advisory affects, two
- * tags compared, and the job queue. Every answer comes from the store; nothing here pulls an image.
+ * tags compared, and the job queue. Findings and counts are the aggregate over every backend that
+ * scanned the manifest, with provenance (src/service/aggregate.ts); `?backend=` narrows a manifest's
+ * findings to one backend's. Every answer comes from the store; nothing here pulls an image.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -10,9 +12,10 @@ import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import { SEVERITIES } from '../../domain/severity.js';
 import { quaySecurityInformation, quayStatusOnly } from '../../report/quay-security.js';
+import { manifestAggregate } from '../../service/aggregate.js';
 import { EMBEDDED_BACKEND } from '../../service/embedded-backend.js';
 import { advisoryUsage, compareTags, manifestFindings, manifestView, MAX_PAGE, repositoryViews, tagGroups } from '../../service/queries.js';
-import { reportFindings, storedInventory } from '../../service/stored-results.js';
+import { storedInventory } from '../../service/stored-results.js';
 import { CatalogStore } from '../../store/catalog.js';
 import { JobQueue } from '../../store/jobs.js';
 import type { Store } from '../../store/open-store.js';
@@ -51,15 +54,18 @@ export function resultRoutes(app: FastifyInstance, options: { store: Store }): v
         const view = await manifestView(catalog, digest);
         // As Quay: a manifest list or index is not scanned itself; each platform manifest is.
         if (view === undefined || view.kind === 'index') return quayStatusOnly('unsupported');
-        const scan = (await catalog.scans(digest)).find((s) => s.backend === EMBEDDED_BACKEND);
-        if (scan === undefined || scan.status === 'queued' || scan.status === 'scanning') return quayStatusOnly('queued');
-        if (scan.status !== 'scanned') return quayStatusOnly(scan.status);
-        // A result without a readable inventory cannot be shown as Quay shows it.
-        const inventory = await storedInventory(catalog, digest).catch(() => undefined);
+        // The aggregate over every backend. Quay's envelope cannot say "partial": a manifest one
+        // backend failed on is `failed` (not a `scanned` that would read as complete), and one a
+        // backend is still at work on is `queued`; the own API lists each backend's state.
+        const aggregate = await manifestAggregate(catalog, digest);
+        if (aggregate.status === 'queued' || aggregate.status === 'scanning') return quayStatusOnly('queued');
+        if (aggregate.status !== 'scanned') return quayStatusOnly(aggregate.status);
+        // The embedded scanner's inventory gives the Features; a result of it without a readable inventory cannot be shown as Quay shows it.
+        const embeddedRan = aggregate.backends.some((b) => b.backend === EMBEDDED_BACKEND && b.included);
+        const inventory = embeddedRan ? await storedInventory(catalog, digest).catch(() => undefined) : { packages: [] };
         if (inventory === undefined) return quayStatusOnly('failed');
-        const findings = reportFindings(scan);
         const withVulnerabilities = request.query.vulnerabilities === undefined || ['true', 'True', '1'].includes(request.query.vulnerabilities);
-        return quaySecurityInformation(digest, inventory, findings, { withVulnerabilities });
+        return quaySecurityInformation(digest, inventory, aggregate.findings, { withVulnerabilities });
       }),
   );
 
@@ -86,7 +92,7 @@ export function resultRoutes(app: FastifyInstance, options: { store: Store }): v
     {
       config: { access: 'read' },
       schema: {
-        summary: "A manifest's findings, most severe first, with the why of each; filtered and paged",
+        summary: "A manifest's findings aggregated over every backend (found by, disagreements, each backend's state), most severe first; filtered (backend= keeps what that backend found) and paged",
         tags: ['results'],
         params: z.object({ digest: digestSchema }),
         querystring: z.object({

@@ -4,7 +4,7 @@ import { apkDetector } from '../package-db/apk/detector.js';
 import { dpkgDetector } from '../package-db/dpkg/detector.js';
 import { dpkgFileListDetector } from '../package-db/dpkg/file-list-detector.js';
 import { rpmDetector } from '../package-db/rpm/detector.js';
-import type { Detector } from './types.js';
+import type { Detector } from '../detectors/types.js';
 
 /**
  * Detectors whose records declare what a project depends on (lockfiles) rather than what is

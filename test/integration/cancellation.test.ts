@@ -1,0 +1,75 @@
+/**
+ * Cancelling a scan of a real image: the caller's AbortSignal reaches the layer walk, so the scan
+ * stops within one tar entry (not at the end of the layer), no further layer starts, the error is
+ * E_CANCELLED (not E_INTERNAL), and the gunzipped copy of a docker-archive.tar.gz is removed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Detector, FileInfo } from '../../src/detectors/types.js';
+import { isPortcullisError } from '../../src/domain/errors.js';
+import { inventoryReference } from '../../src/services/inventory-service.js';
+import { testImages } from '../harness/images.js';
+
+const { lang } = testImages().images;
+
+/** A detector that wants nothing and counts the entries it is shown; it aborts the scan at entry `abortAt`. */
+function countingDetector(abortAt: number, controller: AbortController): Detector & { seen: FileInfo[]; seenAfterAbort: number } {
+  const detector = {
+    id: 'count-entries',
+    version: 1,
+    maxBytes: 0,
+    oversize: 'skip' as const,
+    seen: [] as FileInfo[],
+    seenAfterAbort: 0,
+    wants(file: FileInfo): boolean {
+      if (controller.signal.aborted) detector.seenAfterAbort++;
+      detector.seen.push(file);
+      if (detector.seen.length === abortAt) controller.abort(new Error('stopped by the test'));
+      return false;
+    },
+    parse: () => ({}),
+  };
+  return detector;
+}
+
+describe('cancelling a scan of a real image', () => {
+  let temp: string;
+  before(() => {
+    temp = mkdtempSync(join(tmpdir(), 'portcullis-cancel-'));
+  });
+  after(() => rmSync(temp, { recursive: true, force: true }));
+
+  test('an abort in the middle of the first layer stops the walk there: E_CANCELLED, no layer done, no temp copy left', async () => {
+    const controller = new AbortController();
+    const detector = countingDetector(50, controller);
+    const done: string[] = [];
+    await assert.rejects(
+      inventoryReference({
+        reference: `docker-archive:${lang.dockerArchiveGzip}`,
+        image: { tempDir: temp },
+        cache: false,
+        concurrency: 1,
+        detectors: [detector],
+        signal: controller.signal,
+        onLayerDone: (layer) => done.push(layer.digest),
+      }),
+      (err) => isPortcullisError(err, 'E_CANCELLED') && /cancelled \(stopped by the test\)/.test(err.message),
+    );
+    assert.equal(detector.seen.length, 50, 'no entry was routed after the abort');
+    assert.equal(detector.seenAfterAbort, 0);
+    assert.deepEqual(done, [], 'no layer completed, and none started after the first');
+    assert.deepEqual(readdirSync(temp), [], 'the gunzipped archive copy is removed');
+  });
+
+  test('the same scan without an abort walks every entry of every layer', async () => {
+    const controller = new AbortController();
+    const detector = countingDetector(Number.POSITIVE_INFINITY, controller);
+    const done: string[] = [];
+    await inventoryReference({ reference: `docker-archive:${lang.dockerArchiveGzip}`, image: { tempDir: temp }, cache: false, concurrency: 1, detectors: [detector], onLayerDone: (layer) => done.push(layer.digest) });
+    assert.equal(done.length, lang.layers.length);
+    assert.ok(detector.seen.length > 1000, `${detector.seen.length} entries`);
+  });
+});

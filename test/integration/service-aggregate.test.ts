@@ -1,0 +1,253 @@
+/**
+ * The aggregate over several backends, through the service and its HTTP API: a real Docker
+ * Distribution registry with token auth, the real `lang` test image pushed with skopeo, the
+ * embedded scanner against a vulnerability DB built from the real feed samples, the Clair v2.0.9
+ * stand-in answering with its recorded bodies (it downloads every layer with the token it is
+ * given), and the dummy backend with a fixture naming advisories the other two found (under an
+ * alias, with other severities and fixes). One aggregate with provenance comes out of
+ * `/api/v1/manifests/:digest/findings` and of the Quay route; a Clair that fails is shown failed,
+ * never clean.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { ClairV2Backend } from '../../src/backends/clair-v2/backend.js';
+import { DummyBackend, type DummyFixture } from '../../src/backends/dummy/backend.js';
+import { MEDIA_TYPES } from '../../src/image/media-types.js';
+import { buildRealDb, type RealDb } from '../../src/matching/test-support/real-data.js';
+import { buildApp } from '../../src/server/app.js';
+import type { AggregatedFinding, BackendState } from '../../src/service/aggregate.js';
+import { backendRunner } from '../../src/service/backends.js';
+import { embeddedBackend, EMBEDDED_BACKEND } from '../../src/service/embedded-backend.js';
+import { processRegistryEvent, type RegistryEventFacts } from '../../src/service/event-processor.js';
+import { registryAccess } from '../../src/service/registry-access.js';
+import { ScanWorker } from '../../src/service/scan-worker.js';
+import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
+import { CatalogStore } from '../../src/store/catalog.js';
+import { JobQueue } from '../../src/store/jobs.js';
+import { openStore, type Store, type StoreLocation } from '../../src/store/open-store.js';
+import { createToken } from '../../src/store/tokens.js';
+import { startFakeClairV2, type ClairBehaviour, type FakeClairV2 } from '../harness/clair-v2.js';
+import { testImages } from '../harness/images.js';
+import { startPostgres, type RunningPostgres } from '../harness/postgres.js';
+import { pushImage, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { sharedData } from '../support/shared-data.js';
+
+interface FindingsAnswer {
+  digest: string;
+  backend?: string;
+  status: string;
+  complete: boolean;
+  backends: BackendState[];
+  total: number;
+  findings: AggregatedFinding[];
+}
+
+interface QuayAnswer {
+  status: string;
+  data: { Layer: { Name: string; Features: { Name: string; Version: string; AddedBy: string; CVEIds: string[]; Vulnerabilities: { Name: string; Severity: string; FixedBy: string; NamespaceName: string; Metadata: Record<string, unknown> }[] }[] } } | null;
+}
+
+/** Names advisories the embedded scanner and Clair find in the lang image, differently. */
+const DUMMY_FIXTURE: DummyFixture = {
+  packages: [
+    { name: 'url-parse', version: '1.4.0', vulnerabilities: [{ id: 'CVE-2018-3774', severity: 'Critical', fixedBy: '1.4.4' }] },
+    { name: 'zlib', version: '1:1.2.13.dfsg-1', namespace: 'debian:12', vulnerabilities: [{ id: 'CVE-0000-1001', severity: 'Medium', fixedBy: '1:1.2.13.dfsg-3' }] },
+    { name: 'libtinfo6', version: '6.4-4', namespace: 'debian:12', vulnerabilities: [{ id: 'CVE-0000-1002', severity: 'Low' }] },
+  ],
+};
+
+describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and dummy on one pushed image, through the HTTP API', () => {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-aggregate-'));
+  const { lang } = testImages().images;
+  const digest = lang.manifestDigest;
+  const fixtureFile = join(work, 'dummy-fixture.json');
+  let registry: RunningRegistry;
+  let realDb: RealDb;
+  const cleanups: (() => Promise<void> | void)[] = [];
+
+  const push: RegistryEventFacts = { eventId: 'team/app:1.0', action: 'push', repository: 'team/app', digest, tag: '1.0', mediaType: MEDIA_TYPES.ociManifest };
+
+  /**
+   * The service's pipeline on its own store (queue clock moved by the test), every backend scanning
+   * the pushed image, and the service's HTTP app on that store, listening on a free port.
+   */
+  const service = async (name: string, clair: FakeClairV2, location: StoreLocation = { kind: 'sqlite', file: join(work, `${name}.sqlite`) }) => {
+    const store: Store = await openStore(location);
+    cleanups.push(() => store.close());
+    let now = Date.now();
+    const queue = new JobQueue(store, { now: () => new Date(now) });
+    const catalog = new CatalogStore(store);
+    const access = registryAccess({ url: registry.url, username: registry.username ?? '', password: registry.password ?? '' });
+    const vulndb = new VulnDbHandle(realDb.db.path);
+    cleanups.push(() => vulndb.close());
+    const worker = new ScanWorker({
+      queue,
+      catalog,
+      runners: new Map([
+        [EMBEDDED_BACKEND, embeddedBackend({ registry: access, catalog, vulndb, cacheDir: join(work, 'layer-cache') })],
+        ['clair', backendRunner(new ClairV2Backend({ server: clair.url, healthPort: clair.healthPort, timeoutMs: 60_000 }), { registry: access, catalog })],
+        ['dummy', backendRunner(DummyBackend.fromServerSetting(`fixture:${fixtureFile}`), { registry: access, catalog })],
+      ]),
+    });
+    assert.deepEqual((await processRegistryEvent(push, { catalog, queue, registry: access, backends: [EMBEDDED_BACKEND, 'clair', 'dummy'] })).queued, [digest]);
+    const app: FastifyInstance = await buildApp({ store, logger: pino({ level: 'silent' }), vulnDbPath: realDb.db.path, notificationToken: '', onEventsRecorded: () => undefined });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => app.close());
+    const token = await createToken(store, name, 'read');
+    const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
+      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, body: (await res.json()) as T };
+    };
+    return { catalog, worker, get, later: () => (now += 3_600_000) };
+  };
+
+  before(async () => {
+    writeFileSync(fixtureFile, JSON.stringify(DUMMY_FIXTURE));
+    registry = await startRegistry({ auth: 'token' });
+    await pushImage(lang.ociReference, `${registry.host}/team/app:1.0`, { username: registry.username ?? '', password: registry.password ?? '' });
+    realDb = await buildRealDb();
+  });
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    realDb?.dispose();
+    await registry?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  let sqliteAnswer: FindingsAnswer | undefined;
+
+  const clairStandIn = async (behaviour: ClairBehaviour = 'recorded'): Promise<FakeClairV2> => {
+    const clair = await startFakeClairV2({ behaviour });
+    cleanups.push(() => clair.stop());
+    return clair;
+  };
+
+  test('one aggregate with provenance: the own API, filtered by backend, the counts, advisory usage, tag comparison and the Quay route', async () => {
+    const clair = await clairStandIn();
+    const s = await service('recorded', clair);
+    assert.equal(await s.worker.drain(), 3);
+    assert.equal(clair.posts.length, lang.layers.length, 'Clair indexed every layer of the pushed image');
+
+    const { status, body } = await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000`);
+    assert.equal(status, 200);
+    sqliteAnswer = body;
+    assert.equal(body.status, 'scanned');
+    assert.equal(body.complete, true);
+    assert.deepEqual(body.backends.map((b) => `${b.backend}:${b.status}:${String(b.included)}:${b.findings}`), ['clair:scanned:true:3', 'dummy:scanned:true:3', `embedded:scanned:true:${body.total - 3}`]);
+    const embeddedOwn = body.backends.find((b) => b.backend === EMBEDDED_BACKEND)?.findings ?? 0;
+    assert.ok(embeddedOwn > 0, 'the lang image has embedded findings');
+    assert.equal(body.total, embeddedOwn + 3, "the embedded findings and Clair's three: every dummy finding merged into one of them");
+    const one = (id: string): AggregatedFinding => {
+      const hits = body.findings.filter((f) => f.id === id || f.aliases.includes(id));
+      assert.equal(hits.length, 1, id);
+      return hits[0] as AggregatedFinding;
+    };
+
+    // Same advisory by alias in the same npm package: embedded and dummy, embedded's severity and fix shown.
+    const urlParse = one('CVE-2018-3774');
+    assert.equal(urlParse.id, 'NSWG-ECO-456');
+    assert.deepEqual(urlParse.foundBy.map((b) => `${b.backend}:${b.severity}:${b.fixedIn.join('|')}`), ['embedded:High:1.4.3', 'dummy:Critical:1.4.4']);
+    assert.deepEqual([urlParse.severity, urlParse.fixedVersions], ['High', ['1.4.3']]);
+    assert.deepEqual(urlParse.disagreements.map((d) => d.kind), ['severity', 'fixed-version']);
+    assert.deepEqual(urlParse.notFoundBy, [{ backend: 'clair', sawPackage: 'no' }]);
+    assert.ok(urlParse.why, "the embedded scanner's evidence is served");
+
+    // Clair's source package zlib is the image's zlib1g: the embedded scanner saw it and did not find the advisory.
+    const zlib = one('CVE-0000-1001');
+    assert.deepEqual(zlib.foundBy.map((b) => `${b.backend}:${b.severity}:${b.fixedIn.join('|')}:${b.link ?? '-'}`), ['clair:High:1:1.2.13.dfsg-2:https://security-tracker.debian.org/tracker/CVE-0000-1001', 'dummy:Medium:1:1.2.13.dfsg-3:-']);
+    assert.deepEqual(zlib.notFoundBy, [{ backend: 'embedded', sawPackage: 'yes', as: 'zlib1g 1:1.2.13.dfsg-1' }]);
+    assert.deepEqual(zlib.disagreements.map((d) => d.kind), ['severity', 'fixed-version', 'not-found']);
+
+    // ?backend= keeps what that backend found, with every backend's provenance.
+    const byClair = await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?backend=clair`);
+    assert.equal(byClair.body.backend, 'clair');
+    assert.deepEqual(byClair.body.findings.map((f) => `${f.id} ${f.foundBy.map((b) => b.backend).join('+')}`).sort(), ['CVE-0000-1001 clair+dummy', 'CVE-0000-1002 clair+dummy', 'CVE-0000-1004 clair']);
+    const byDummy = await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?backend=dummy`);
+    assert.equal(byDummy.body.total, 3);
+    assert.equal((await s.get<{ code: string }>(`/api/v1/manifests/${digest}/findings?backend=zypper`)).status, 404);
+
+    // The tags and repositories views count the aggregate.
+    const counts = body.findings.reduce<Record<string, number>>((c, f) => ({ ...c, [f.severity]: (c[f.severity] ?? 0) + 1 }), {});
+    const tags = await s.get<{ groups: { manifest: { scan: { status: string; complete: boolean; counts: Record<string, number>; backends: { backend: string; status: string }[] } } }[] }>('/api/v1/repositories/team/app/tags');
+    assert.deepEqual(tags.body.groups[0]?.manifest.scan.counts, counts);
+    assert.equal(tags.body.groups[0]?.manifest.scan.complete, true);
+    const repos = await s.get<{ repositories: { name: string; complete: boolean; counts: Record<string, number> }[] }>('/api/v1/repositories');
+    assert.deepEqual(repos.body.repositories.find((r) => r.name === 'team/app')?.counts, counts);
+    assert.equal(repos.body.repositories.find((r) => r.name === 'team/app')?.complete, true);
+
+    // Advisory usage finds what only the external backends found, with who found it.
+    const usage = await s.get<{ affected: { repository: string; tag: string; package: string; foundBy: string[] }[] }>('/api/v1/advisories/CVE-0000-1001');
+    assert.deepEqual(usage.body.affected.map((u) => `${u.repository}:${u.tag} ${u.package} ${u.foundBy.join('+')}`), ['team/app:1.0 zlib clair+dummy']);
+
+    // Tag comparison reads the aggregate: Clair's findings are among the unchanged ones.
+    const compare = await s.get<{ unchanged: number; introduced: unknown[]; fixed: unknown[] }>('/api/v1/repositories/team/app/compare?from=1.0&to=1.0');
+    assert.deepEqual([compare.body.unchanged, compare.body.introduced.length, compare.body.fixed.length], [body.total, 0, 0]);
+
+    // Quay's route: the embedded inventory's Features, each Vulnerability once per Feature, Quay's shape.
+    const quay = await s.get<QuayAnswer>(`/api/v1/repository/team/app/manifest/${digest}/security?vulnerabilities=true`);
+    assert.equal(quay.body.status, 'scanned');
+    const features = quay.body.data?.Layer.Features ?? [];
+    const feature = (name: string) => features.filter((f) => f.Name === name);
+    assert.deepEqual(feature('zlib1g').map((f) => f.Vulnerabilities.map((v) => `${v.Name}/${v.Severity}/${v.FixedBy}`).sort()), [['CVE-0000-1001/High/1:1.2.13.dfsg-2', 'CVE-0000-1004/Unknown/1:1.2.13.dfsg-1+deb12u9']]);
+    assert.deepEqual(feature('zlib1g')[0]?.CVEIds, ['CVE-0000-1001', 'CVE-0000-1004']);
+    for (const name of ['libtinfo6', 'libncursesw6', 'ncurses-base', 'ncurses-bin']) assert.deepEqual(feature(name).map((f) => f.Vulnerabilities.map((v) => v.Name)), [['CVE-0000-1002']], name);
+    assert.deepEqual(feature('url-parse').map((f) => f.Vulnerabilities.map((v) => v.Name)), [['NSWG-ECO-456']], 'found by two backends, listed once');
+    assert.equal(feature('zlib').length, 0, 'a backend naming an image package by its source adds no Feature of its own');
+    const zlibVuln = feature('zlib1g')[0]?.Vulnerabilities.find((v) => v.Name === 'CVE-0000-1001');
+    assert.deepEqual([zlibVuln?.NamespaceName, zlibVuln?.Metadata['DistroName'], zlibVuln?.Metadata['UpdatedBy']], ['debian:12', 'Debian GNU/Linux', 'clair dummy']);
+    const sample = JSON.parse(readFileSync(sharedData('api-samples', 'quay', 'securityinformation.json'), 'utf8')) as QuayAnswer;
+    const sampleVuln = sample.data?.Layer.Features.find((f) => f.Vulnerabilities.length > 0)?.Vulnerabilities[0];
+    assert.ok(sampleVuln && zlibVuln);
+    assert.deepEqual(Object.keys(zlibVuln).sort(), Object.keys(sampleVuln).sort(), "a backend's vulnerability has Quay's fields");
+    assert.deepEqual(Object.keys(features[0] ?? {}).sort(), Object.keys(sample.data?.Layer.Features[0] ?? {}).sort());
+  });
+
+  test('a Clair that fails: listed failed in the aggregate (never clean), the other backends\' findings stand; the Quay route says failed', async () => {
+    const clair = await clairStandIn('status-500');
+    const s = await service('failed', clair);
+    assert.equal(await s.worker.drain(), 3);
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      s.later();
+      assert.equal(await s.worker.drain(), 1, `Clair attempt ${attempt}`);
+    }
+    const { body } = await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000`);
+    assert.equal(body.status, 'failed');
+    assert.equal(body.complete, false);
+    const clairState = body.backends.find((b) => b.backend === 'clair');
+    assert.equal(clairState?.status, 'failed');
+    assert.equal(clairState?.included, false);
+    assert.match(clairState?.reason ?? '', /answered 500: database: could not establish connection/);
+    assert.ok(body.findings.length > 0);
+    assert.ok(body.findings.every((f) => !f.foundBy.some((b) => b.backend === 'clair') && !f.notFoundBy.some((n) => n.backend === 'clair')), 'a failed backend neither found nor missed anything');
+    assert.ok(body.findings.some((f) => f.id === 'CVE-0000-1001' && f.foundBy.map((b) => b.backend).join() === 'dummy'));
+
+    const tags = await s.get<{ groups: { manifest: { scan: { status: string; complete: boolean; reason: string } } }[] }>('/api/v1/repositories/team/app/tags');
+    assert.deepEqual([tags.body.groups[0]?.manifest.scan.status, tags.body.groups[0]?.manifest.scan.complete], ['failed', false]);
+    assert.match(tags.body.groups[0]?.manifest.scan.reason ?? '', /^clair: /);
+    const repos = await s.get<{ repositories: { name: string; complete: boolean; counts: Record<string, number> }[] }>('/api/v1/repositories');
+    const app = repos.body.repositories.find((r) => r.name === 'team/app');
+    assert.equal(app?.complete, false);
+    assert.equal(Object.values(app?.counts ?? {}).reduce((n, c) => n + c, 0), body.total, 'what the other backends found still counts');
+    const quay = await s.get<QuayAnswer>(`/api/v1/repository/team/app/manifest/${digest}/security`);
+    assert.deepEqual(quay.body, { status: 'failed', data: null });
+    assert.equal((await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?backend=clair`)).body.total, 0, 'filtered to the failed backend: nothing, and the state says why');
+  });
+
+  test('on PostgreSQL: the same aggregate, and advisory usage reads it', async () => {
+    const server: RunningPostgres = await startPostgres();
+    cleanups.push(() => server.stop());
+    const s = await service('postgres', await clairStandIn(), { kind: 'postgres', url: await server.createDatabase('aggregate') });
+    assert.equal(await s.worker.drain(), 3);
+    const { body } = await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000`);
+    assert.ok(sqliteAnswer, 'the SQLite test ran first');
+    const comparable = (a: FindingsAnswer) => ({ ...a, backends: a.backends.map(({ finishedAt: _finishedAt, ...rest }) => rest) });
+    assert.deepEqual(comparable(body), comparable(sqliteAnswer));
+    const usage = await s.get<{ affected: { package: string; foundBy: string[] }[] }>('/api/v1/advisories/CVE-2018-3774');
+    assert.deepEqual(usage.body.affected.map((u) => `${u.package} ${u.foundBy.join('+')}`), ['url-parse embedded+dummy']);
+  });
+});
