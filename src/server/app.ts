@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Store } from '../store/open-store.js';
 import type { RecordedEvents } from '../store/registry-events.js';
+import type { ScanRequests } from '../service/scan-requests.js';
 import { TOOL_VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
@@ -16,6 +17,7 @@ import type { HarborScanner } from '../service/harbor-scanner.js';
 import { harborAdapterRoutes } from './routes/harbor-adapter.js';
 import { healthRoutes } from './routes/health.js';
 import { resultRoutes } from './routes/results.js';
+import { scanRoutes } from './routes/scans.js';
 import { metricsRoutes, type ServiceMetrics } from './metrics.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes, WEBHOOK_BODY_LIMIT } from './routes/webhook.js';
@@ -32,6 +34,8 @@ export interface AppOptions {
   onEventsRecorded: (recorded: RecordedEvents) => void;
   /** Clair v4's notifier webhook (none: Clair v4 is not configured, no route); `psk` = security.clair_v4.psk. */
   clairNotifications?: { psk: { key: string; issuer: string }; handle: Parameters<typeof clairNotificationRoutes>[1]['handle'] };
+  /** Scans on demand (POST /api/v1/scans); none: the route says the service cannot scan on demand. */
+  scanRequests?: ScanRequests;
   /** Prometheus metrics served at /metrics (none: no /metrics route). */
   metrics?: ServiceMetrics;
   /** The Harbor scanner adapter API and its base path (none: not served). */
@@ -77,6 +81,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath });
   tokenRoutes(app, { store: options.store });
   resultRoutes(app, { store: options.store });
+  scanRoutes(app, { store: options.store, scanRequests: options.scanRequests, vulnDbPath: options.vulnDbPath });
   if (options.metrics) metricsRoutes(app, options.metrics);
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });
   if (options.clairNotifications) clairNotificationRoutes(app, { handle: options.clairNotifications.handle });

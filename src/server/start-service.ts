@@ -9,7 +9,10 @@ import { resolveDatabase, parseListen, type ServiceConfig } from '../config/serv
 import { PortcullisError } from '../domain/errors.js';
 import { ClairV4Client } from '../backends/clair-v4/client.js';
 import { handleClairNotification } from '../service/clair-notifications.js';
+import { enabledBackendNames } from '../service/backends.js';
+import { registryAccess } from '../service/registry-access.js';
 import { ServiceRuntime } from '../service/runtime.js';
+import { ScanRequests } from '../service/scan-requests.js';
 import { CatalogStore } from '../store/catalog.js';
 import { JobQueue } from '../store/jobs.js';
 import { openStore, type Store } from '../store/open-store.js';
@@ -85,6 +88,10 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       logger,
       vulnDbPath,
       metrics,
+      scanRequests:
+        runtime?.scanRequests ??
+        // Without in-process workers the requests are queued for `portcullis worker` processes on the same store.
+        new ScanRequests({ catalog: new CatalogStore(store), queue: new JobQueue(store), registry: config.registry.url !== '' ? registryAccess(config.registry) : undefined, backends: enabledBackendNames(config.security) }),
       notificationToken: config.registry.notification_token,
       ...(config.security.clair_v4.server !== ''
         ? {

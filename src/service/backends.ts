@@ -18,6 +18,7 @@ import { parseManifest } from '../image/manifest.js';
 import type { CatalogStore } from '../store/catalog.js';
 import * as z from 'zod';
 import type { WebhookStore } from '../store/webhooks.js';
+import { EMBEDDED_BACKEND } from './embedded-backend.js';
 import type { RegistryAccess } from './registry-access.js';
 import type { FindingSummary, ManifestDiff } from './rematch.js';
 import { queueFindingsChanged, type WebhookTarget } from './webhooks.js';
@@ -50,6 +51,11 @@ export function configuredBackends(security: ServiceConfig['security'], options:
   if (twice !== undefined) throw new PortcullisError('E_CONFIG', `config: security.harbor: the name "${twice}" is given twice (results are stored under harbor-<name>)`, { key: 'security.harbor' });
   for (const adapter of security.harbor) backends.push(new HarborAdapterBackend({ name: adapter.name, url: adapter.url, auth: adapter.auth, timeoutMs: adapter.timeout * 1000 }));
   return backends;
+}
+
+/** The names of every backend that scans each image: the embedded scanner (when enabled) first, then `scanners`. */
+export function enabledBackendNames(security: ServiceConfig['security'], scanners: readonly ScannerBackend[] = configuredBackends(security)): string[] {
+  return [...(security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...scanners.map((s) => s.name)];
 }
 
 /** What a backend runner needs from the service. */

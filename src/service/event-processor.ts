@@ -47,6 +47,8 @@ export interface ScanJobPayload {
   repository: string;
   digest: string;
   backend: string;
+  /** When the backend first answered "still working" for this job (see ScanWorker); absent until then. */
+  pendingSince?: string;
 }
 
 const MANIFEST_MEDIA_TYPES = new Set([...INDEX_MEDIA_TYPES, ...IMAGE_MANIFEST_MEDIA_TYPES]);
@@ -66,14 +68,34 @@ export async function processRegistryEvent(event: RegistryEventFacts, deps: Even
 
   const client = await deps.registry.client();
   try {
-    const { images } = await recordManifestTree(client, repository, event.digest, deps.catalog);
-    if (event.tag === null || event.tag === '') return { status: 'done', note: 'untagged manifest recorded; scanned when a tag names it', queued: [] };
-    await deps.catalog.setTag(repository, event.tag, event.digest);
-    const queued = await queueScans(repository, images, deps);
+    const tag = event.tag === null || event.tag === '' ? undefined : event.tag;
+    const { queued } = await recordPush(client, repository, event.digest, tag, deps, { scanUntagged: false });
+    if (tag === undefined) return { status: 'done', note: 'untagged manifest recorded; scanned when a tag names it', queued: [] };
     return { status: 'done', queued };
   } finally {
     await client.close();
   }
+}
+
+/**
+ * What a push does to the catalog, for a registry event and a scan on demand alike: the manifest
+ * `reference` (a digest or a tag) names is fetched and recorded with an index's platform children,
+ * `tag` (when given) is pointed at it, and its image manifests are queued for scanning (see
+ * queueScans) when a tag names them or `scanUntagged` says so.
+ */
+export async function recordPush(
+  client: RegistryClient,
+  repository: string,
+  reference: string,
+  tag: string | undefined,
+  deps: Pick<EventProcessorDeps, 'catalog' | 'queue' | 'backends'>,
+  options: { scanUntagged: boolean },
+): Promise<{ digest: string; images: string[]; queued: string[] }> {
+  const { digest, images } = await recordManifestTree(client, repository, reference, deps.catalog);
+  if (tag !== undefined) await deps.catalog.setTag(repository, tag, digest);
+  else if (!options.scanUntagged) return { digest, images, queued: [] };
+  else await deps.catalog.upsertRepository(repository);
+  return { digest, images, queued: await queueScans(repository, images, deps) };
 }
 
 /**

@@ -14,14 +14,16 @@ import type { Store } from '../store/open-store.js';
 import { WebhookStore } from '../store/webhooks.js';
 import { defaultDbPath, updateFeeds } from '../vulndb/index.js';
 import { syncAtStart, syncCatalog, syncDeletes, syncRepeats } from './catalog-sync.js';
+import { CLAIR_BACKEND } from '../backends/clair-v2/backend.js';
 import type { ScannerBackend } from '../backends/types.js';
-import { backendRunner, configuredBackends } from './backends.js';
+import { backendRunner, configuredBackends, enabledBackendNames } from './backends.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
 import { HarborScanner } from './harbor-scanner.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from './event-processor.js';
 import { registryAccess } from './registry-access.js';
 import { rematchStored } from './rematch.js';
-import { ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
+import { ScanRequests } from './scan-requests.js';
+import { DEFAULT_MAX_PENDING_MS, ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
 import { VulnDbHandle } from './vulndb-handle.js';
 import { deliverDue, queueFindingsChanged } from './webhooks.js';
 
@@ -75,6 +77,8 @@ export class ServiceRuntime {
   readonly scanners: readonly ScannerBackend[];
   /** Portcullis as a Harbor scanner (`harbor_scanner.enabled`): its requests and their own worker. */
   readonly harbor: HarborScanner | undefined;
+  /** Scans on demand, queued for this process's workers (and any other's on the same store). */
+  readonly scanRequests: ScanRequests;
   private readonly deps: EventProcessorDeps | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly busy = new Map<string, Promise<unknown>>();
@@ -93,15 +97,16 @@ export class ServiceRuntime {
       options.harborScanner === true && config.harbor_scanner.enabled
       ? new HarborScanner({ config, store, catalog: this.catalog, queue: this.queue, vulndb: this.vulndb, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) })
       : undefined;
-    const backends = [...(config.security.embedded.enabled ? [EMBEDDED_BACKEND] : []), ...this.scanners.map((s) => s.name)];
+    const backends = enabledBackendNames(config.security, this.scanners);
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);
       this.deps = { catalog: this.catalog, queue: this.queue, registry, backends };
       const runners = new Map<string, BackendRunner>();
       if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
       for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog, webhooks: { targets: config.webhooks, store: this.webhooks } }));
-      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
+      this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), maxPendingMs: (backend) => (backend === CLAIR_BACKEND ? config.security.clair.timeout * 1000 : DEFAULT_MAX_PENDING_MS), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
     }
+    this.scanRequests = new ScanRequests({ catalog: this.catalog, queue: this.queue, registry: this.deps?.registry, backends, onQueued: () => this.worker?.wake() });
   }
 
   /** Starts every loop; returns at once. */

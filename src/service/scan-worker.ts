@@ -40,9 +40,19 @@ export interface ScanWorkerOptions {
   pollMs?: number;
   workerId?: string;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /**
+   * How long a backend may answer "still working" (E_PENDING) for one job before the scan fails
+   * with that reason (default {@link DEFAULT_MAX_PENDING_MS}); those answers never use up attempts.
+   */
+  maxPendingMs?: (backend: string) => number;
+  /** The time source for the pending bound (tests move it; default the clock). */
+  now?: () => Date;
   /** Told of every scan that ended in this worker (for metrics). */
   onScanDone?: (info: { backend: string; outcome: 'scanned' | 'retry' | 'failed' | 'unsupported' | 'lost'; seconds: number }) => void;
 }
+
+/** How long a backend may keep saying "still working" about one image by default: half an hour. */
+export const DEFAULT_MAX_PENDING_MS = 30 * 60_000;
 
 /** Errors that a retry cannot fix: the image is not scannable as it is. */
 const UNSUPPORTED: ReadonlySet<ErrorCode> = new Set(['E_UNSUPPORTED', 'E_MEDIA_TYPE', 'E_PLATFORM']);
@@ -138,6 +148,7 @@ export class ScanWorker {
   private async run(job: ClaimedJob, abort: AbortController): Promise<void> {
     const { queue, catalog } = this.options;
     const payload = job.payload as ScanJobPayload;
+    const now = this.options.now ?? (() => new Date());
     const runner = this.options.runners.get(payload.backend);
     if (runner === undefined) {
       await catalog.failScan(payload.digest, payload.backend, 'failed', `backend ${payload.backend} is not enabled in this worker`);
@@ -167,17 +178,42 @@ export class ScanWorker {
       if (abort.signal.aborted) return; // the lease moved on, or the worker stops: the queue hands the job out again
       const error = toPortcullisError(err);
       const reason = `${error.message} [${error.code}]`;
+      if (error.code === 'E_PENDING') {
+        done(await this.stillWorking(job, payload, reason, now()));
+        return;
+      }
       const unsupported = UNSUPPORTED.has(error.code);
       const outcome = await queue.fail(job, reason, { retryable: !unsupported && !PERMANENT.has(error.code) }).catch(() => 'lost' as const);
       if (outcome === 'retry') {
-        // A backend still at work (zypper-docker's 202) has not failed: the scan stays queued and is asked again after the backoff.
-        const note = error.code === 'E_PENDING' ? `still working (asked ${job.attempts} of ${job.maxAttempts} times), asking again later: ${reason}` : `attempt ${job.attempts} of ${job.maxAttempts} failed, retrying: ${reason}`;
-        await catalog.queueScan(payload.digest, payload.backend, note);
+        await catalog.queueScan(payload.digest, payload.backend, `attempt ${job.attempts} of ${job.maxAttempts} failed, retrying: ${reason}`);
       } else if (outcome === 'failed') await catalog.failScan(payload.digest, payload.backend, unsupported ? 'unsupported' : 'failed', reason);
       done(outcome === 'failed' && unsupported ? 'unsupported' : outcome);
       this.options.log?.warn({ digest: payload.digest, backend: payload.backend, outcome, code: error.code }, 'worker: scan failed');
     } finally {
       clearInterval(heartbeat);
     }
+  }
+  /**
+   * A backend still at work (zypper-docker's 202) has not failed: the job goes back to the queue
+   * after the backoff without using up an attempt, and the scan stays queued, until the backend has
+   * been saying so for longer than its limit; then the scan fails with that reason.
+   */
+  private async stillWorking(job: ClaimedJob, payload: ScanJobPayload, reason: string, now: Date): Promise<'retry' | 'failed' | 'lost'> {
+    const { queue, catalog } = this.options;
+    const since = payload.pendingSince ?? now.toISOString();
+    const waitedMs = now.getTime() - Date.parse(since);
+    const limitMs = this.options.maxPendingMs?.(payload.backend) ?? DEFAULT_MAX_PENDING_MS;
+    if (waitedMs > limitMs) {
+      const gaveUp = `${payload.backend} was still working after ${Math.round(waitedMs / 1000)} s (limit ${Math.round(limitMs / 1000)} s): ${reason}`;
+      const failed = await queue.fail(job, gaveUp, { retryable: false }).catch(() => 'lost' as const);
+      if (failed !== 'failed') return 'lost';
+      await catalog.failScan(payload.digest, payload.backend, 'failed', gaveUp);
+      this.options.log?.warn({ digest: payload.digest, backend: payload.backend }, 'worker: backend still working past its limit; scan failed');
+      return 'failed';
+    }
+    const outcome = await queue.postpone(job, reason, { payload: { ...payload, pendingSince: since } satisfies ScanJobPayload }).catch(() => 'lost' as const);
+    if (outcome !== 'postponed') return 'lost';
+    await catalog.queueScan(payload.digest, payload.backend, `still working since ${since}, asking again later: ${reason}`);
+    return 'retry';
   }
 }

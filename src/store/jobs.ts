@@ -173,6 +173,29 @@ export class JobQueue {
     return retry ? 'retry' : 'failed';
   }
 
+  /**
+   * Puts a job whose work is not finished elsewhere (a backend answering "still working") back in
+   * the queue after the backoff of its current attempt, without using up that attempt: the claim
+   * that led here is given back. `payload` replaces the stored one (the caller keeps how long the job
+   * has been waiting there; bounding that wait is its call). `lost` when the job was no longer this worker's.
+   */
+  async postpone(job: ClaimedJob, reason: string, options: { payload?: unknown } = {}): Promise<'postponed' | 'lost'> {
+    const now = this.now();
+    const result = await this.fenced(job)
+      .set((eb) => ({
+        status: 'ready' as const,
+        attempts: eb('attempts', '-', 1),
+        run_at: new Date(now.getTime() + this.backoffMs(job.attempts)).toISOString(),
+        lease_until: null,
+        locked_by: null,
+        last_error: reason,
+        updated_at: now.toISOString(),
+        ...(options.payload !== undefined ? { payload: JSON.stringify(options.payload) } : {}),
+      }))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? 'postponed' : 'lost';
+  }
+
   /** The wait before attempt `attempts + 1`. */
   backoffMs(attempts: number): number {
     return Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.max(0, attempts - 1));

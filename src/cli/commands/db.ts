@@ -176,19 +176,8 @@ export function dbCommand(): Command {
         const feeds = vulnDb.feeds();
         const freshness = assessFreshness(feeds);
         if (opts.json) {
-          // Ages in hours, null when unknown (no readable date); JSON has no Infinity.
-          const hours = (h: number): number | null => (Number.isFinite(h) ? Math.round(h * 10) / 10 : null);
-          const json = {
-            path: vulnDb.path,
-            builtAt: vulnDb.builtAt,
-            schemaVersion: vulnDb.schemaVersion,
-            dataAge: { hours: hours(freshness.ageHours), ...(freshness.decidedBy !== undefined ? { decidedBy: freshness.decidedBy } : {}) },
-            feeds: feeds.map((f, i) => {
-              const age = freshness.feeds[i];
-              return age ? { ...f, status: age.status, ...(age.dataAsOf !== undefined ? { dataAsOf: age.dataAsOf } : {}), ageBasis: age.basis, ageHours: hours(age.ageHours) } : f;
-            }),
-          };
-          await writeOutput(undefined, `${JSON.stringify(json, null, 2)}\n`);
+          const { dbStatus } = await import('../../vulndb/status.js');
+          await writeOutput(undefined, `${JSON.stringify(dbStatus(vulnDb), null, 2)}\n`);
           return;
         }
         await writeOutput(undefined, `database ${vulnDb.path}\nbuilt at ${vulnDb.builtAt}, schema version ${vulnDb.schemaVersion}\n${dbAgeLine(freshness)}\n${formatFeedTable(feeds, freshness)}\n`);

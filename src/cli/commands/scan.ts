@@ -22,6 +22,8 @@ interface ScanOptions extends ImageCliOptions {
   quiet?: boolean;
   exitWhenNoFeatures?: boolean;
   clair?: string;
+  server?: string;
+  timeout: string;
   ip?: string;
   severity?: string;
   ignoreUnfixed?: boolean;
@@ -171,6 +173,8 @@ export function scanCommand(ctx: RunContext): Command {
     .option('-q, --quiet', 'no table, no progress: only files and the exit code')
     .option('--exit-when-no-features', 'exit 5 when the image has no packages at all')
     .option('-c, --clair <url>', 'delegate analysis to a Clair v4 server (env CLAIR_URL) instead of the embedded engine')
+    .option('--server <url>', 'ask this Portcullis service for the results of IMAGE, an image of its registry (env PORTCULLIS_SERVER; token from PORTCULLIS_TOKEN)')
+    .option('--timeout <seconds>', 'with --server: how long to wait for the service to finish scanning', '600')
     .option('--ip <address>', 'address the Clair server reaches this machine on, for layers of local images', 'localhost')
     .option('--severity <list>', 'only report these severities (comma-separated)')
     .option('--ignore-unfixed', 'only report findings that have a fix')
@@ -226,13 +230,23 @@ export function scanCommand(ctx: RunContext): Command {
     const reportAll = parseBool(opts.reportAll);
     const maxDbAge = opts.maxDbAge !== undefined ? parseDuration(opts.maxDbAge) : opts.offline ? DEFAULT_OFFLINE_MAX_DB_AGE_HOURS : undefined;
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
+    const serverUrl = opts.server ?? (process.env.PORTCULLIS_SERVER || undefined);
+    const serverTimeoutMs = positiveInt(opts.timeout, '--timeout', 600) * 1000;
+    if (serverUrl && clairUrl) throw new PortcullisError('E_USAGE', 'scan: --server and --clair (or PORTCULLIS_SERVER and CLAIR_URL) each name where the analysis runs; choose one');
+    if (serverUrl && /^(sbom|inventory|oci|oci-archive|docker-archive|dir):/.test(reference)) {
+      throw new PortcullisError('E_USAGE', `scan: with --server, IMAGE is an image of the service's registry (repo:tag or host:port/repo:tag), not ${reference.slice(0, reference.indexOf(':'))}:`);
+    }
     // A broken sbom:/inventory: file is reported before the DB is checked (or updated for minutes).
-    const stored = clairUrl ? undefined : await readStoredInventory(reference);
+    const stored = clairUrl || serverUrl ? undefined : await readStoredInventory(reference);
 
     const mode = progressMode(opts.quiet === true);
-    const progress = createProgress(clairUrl ? 'summary' : mode);
+    const progress = createProgress(clairUrl || serverUrl ? 'summary' : mode);
     let outcomes: ScanOutcome[];
-    if (clairUrl) {
+    if (serverUrl) {
+      const [{ scanWithServer }, { parsePlatform }] = await Promise.all([import('../../services/server-scan.js'), import('../../image/platform.js')]);
+      // The token comes from the environment only, so it never sits in a command line or a log.
+      outcomes = await scanWithServer({ server: serverUrl, image: reference, token: process.env.PORTCULLIS_TOKEN, timeoutMs: serverTimeoutMs, ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}) });
+    } else if (clairUrl) {
       const { scanWithClair } = await import('../../services/clair-scan.js');
       // Clair's pre-shared-key auth (its `auth.psk` config), from the environment so the key never sits in a command line.
       const psk = process.env.CLAIR_PSK ? { key: process.env.CLAIR_PSK, issuer: process.env.CLAIR_PSK_ISSUER ?? 'portcullis' } : undefined;
@@ -287,7 +301,7 @@ export function scanCommand(ctx: RunContext): Command {
       if (!(opts.quiet && opts.format === 'table')) await writeOutput(undefined, render(opts.format, report, policy));
     }
     // A summary line only for images read in this run; a stored inventory's warnings are still its own.
-    const readNow = clairUrl || stored ? [] : outcomes.flatMap(({ report }) => (report.inventory ? [report.inventory] : []));
+    const readNow = clairUrl || serverUrl || stored ? [] : outcomes.flatMap(({ report }) => (report.inventory ? [report.inventory] : []));
     const warnings = outcomes.flatMap(({ report, warnings: matching }) => [...(report.inventory?.warnings ?? []), ...matching]);
     writeRunSummary(mode, { inventories: readNow, warnings, progress });
 

@@ -147,6 +147,37 @@ export function storeSuite(target: StoreSuiteTarget): void {
       assert.equal((await q.get(id))?.status, 'done');
     });
 
+    test('jobs: a postponed job (backend still working) comes back after the backoff without using up an attempt; a stale owner cannot postpone', async () => {
+      await clearJobs();
+      const clock = manualClock();
+      const q = new JobQueue(store, { now: clock.now, backoffBaseMs: 1_000, backoffMaxMs: 3_000 });
+      const { id } = await q.enqueue({ kind: 'scan', payload: { digest: 'sha256:p' }, maxAttempts: 2 });
+      // Far more "still working" answers than max_attempts allows failures: none of them counts.
+      for (let round = 1; round <= 5; round++) {
+        const [held] = await q.claim('w1');
+        assert.equal(held?.attempts, 1, `round ${round}: the claim is the first attempt again`);
+        assert.deepEqual(held?.payload, round === 1 ? { digest: 'sha256:p' } : { digest: 'sha256:p', pendingSince: '2026-12-01T00:00:00.000Z' });
+        assert.equal(await q.postpone(held as ClaimedJob, 'still working', { payload: { digest: 'sha256:p', pendingSince: '2026-12-01T00:00:00.000Z' } }), 'postponed');
+        const row = await q.get(id);
+        assert.equal(row?.status, 'ready');
+        assert.equal(row?.attempts, 0);
+        assert.equal(row?.last_error, 'still working');
+        clock.advance(999);
+        assert.deepEqual(await q.claim('w1'), [], `round ${round}: not before the backoff`);
+        clock.advance(1);
+      }
+      const [last] = await q.claim('w1');
+      assert.equal(await q.fail(last as ClaimedJob, 'registry unreachable'), 'retry', 'a real failure still counts, and one is left');
+      clock.advance(1_000);
+      const [stale] = await q.claim('w1');
+      assert.equal(stale?.attempts, 2);
+      clock.advance(120_000);
+      const [taken] = await q.claim('w2');
+      assert.equal(taken, undefined, 'the lease passed on the last attempt: failed, not handed out');
+      assert.equal(await q.postpone(stale as ClaimedJob, 'still working'), 'lost', 'a worker that lost the job cannot put it back');
+      assert.equal((await q.get(id))?.status, 'failed');
+    });
+
     test('jobs: a lease that passes on the last attempt leaves the job failed, never lost', async () => {
       await clearJobs();
       const clock = manualClock();

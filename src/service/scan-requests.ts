@@ -1,0 +1,149 @@
+/**
+ * Scans on demand (`POST /api/v1/scans`, `portcullis scan --server`): an image of the watched
+ * registry, named by tag or digest, is resolved through the registry, recorded in the catalog the
+ * way a push event records it (the event processor's code path), and its image manifests queued
+ * for every enabled backend that has no current result. Only the registry of `registry.url` is
+ * ever asked: a reference naming another host is refused before anything goes out.
+ */
+import { PortcullisError } from '../domain/errors.js';
+import { formatRegistryReference, parseRegistryReference } from '../image/reference.js';
+import type { CatalogStore, ScanStatus } from '../store/catalog.js';
+import type { JobQueue } from '../store/jobs.js';
+import { recordPush } from './event-processor.js';
+import { manifestView, type ManifestView } from './queries.js';
+import type { RegistryAccess } from './registry-access.js';
+
+/** An image of the watched registry: a repository and a tag or a digest. */
+export interface WatchedImage {
+  /** `host/repo:tag` or `host/repo@digest`, as the service names it. */
+  canonical: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** Where the state of a requested scan can be read. */
+export function scanStatePath(digest: string): string {
+  return `/api/v1/scans/${digest}`;
+}
+
+/** Where the embedded scanner's full report of an image manifest can be read. */
+export function reportPath(digest: string): string {
+  return `/api/v1/manifests/${digest}/report`;
+}
+
+/** The state of the scans of a manifest (an index: of each platform manifest), per backend. */
+export interface ScanRequestState {
+  digest: string;
+  /**
+   * Over every backend of every image manifest: `queued`/`scanning` while any is, then `failed`
+   * when any failed, `unsupported` when all are, else `scanned`.
+   */
+  status: ScanStatus;
+  /** The manifest with its scan state (per backend), and an index's platform manifests with theirs. */
+  manifest: ManifestView;
+  /** The path to poll for this state. */
+  poll: string;
+}
+
+/**
+ * Reads `text` as an image of the registry at `registryHost`: `repo:tag`, `repo@sha256:...`, or
+ * the same prefixed with `registryHost/`. E_REFERENCE for bad syntax; E_INPUT for another registry
+ * host (nothing is requested from it).
+ */
+export function watchedImage(text: string, registryHost: string): WatchedImage {
+  const slash = text.indexOf('/');
+  const first = slash >= 0 ? text.slice(0, slash) : '';
+  // Docker's rule for whether the first component is a host (see parseRegistryReference).
+  const namesHost = first.includes('.') || first.includes(':') || first === 'localhost';
+  if (namesHost && first !== registryHost) {
+    throw new PortcullisError('E_INPUT', `image ${JSON.stringify(text)} is in registry ${first}; this service scans only images of the registry it watches, ${registryHost} (registry.url)`, { registry: first });
+  }
+  const ref = parseRegistryReference(namesHost ? text : `${registryHost}/${text}`, text);
+  const image: WatchedImage = { canonical: formatRegistryReference(ref), repository: ref.repository };
+  if (ref.digest !== undefined) image.digest = ref.digest;
+  else if (ref.tag !== undefined) image.tag = ref.tag;
+  return image;
+}
+
+export interface ScanRequestDeps {
+  catalog: CatalogStore;
+  queue: JobQueue;
+  /** undefined when the service watches no registry (`registry.url` ""). */
+  registry: RegistryAccess | undefined;
+  /** The enabled backends, as the workers run them. */
+  backends: readonly string[];
+  /** Told when scans were queued (wakes an in-process worker). */
+  onQueued?: () => void;
+}
+
+/** The answer to a scan request: the image, its state, and whether every result is already there. */
+export interface ScanRequestOutcome {
+  image: string;
+  repository: string;
+  /** True when nothing is left to do: every backend has a result for every image manifest. */
+  complete: boolean;
+  state: ScanRequestState;
+}
+
+/** Scans on demand over one catalog, queue and registry. */
+export class ScanRequests {
+  constructor(private readonly deps: ScanRequestDeps) {}
+
+  /**
+   * Resolves `text` in the watched registry, records it as a push would, queues what has no
+   * current result. E_NOT_FOUND for an unknown repository, tag or digest; E_REGISTRY /
+   * E_UNREACHABLE when the registry cannot be asked (its refusal of the service's credentials
+   * included: that is not the caller's 401).
+   */
+  async request(text: string): Promise<ScanRequestOutcome> {
+    const registry = this.deps.registry;
+    if (registry === undefined) throw new PortcullisError('E_INPUT', 'this service watches no registry (registry.url is empty), so it has no images to scan on demand');
+    const image = watchedImage(text, registry.host);
+    const reference = image.digest ?? image.tag ?? 'latest';
+    let pushed: Awaited<ReturnType<typeof recordPush>>;
+    const client = await registry.client();
+    try {
+      pushed = await recordPush(client, image.repository, reference, image.tag, this.deps, { scanUntagged: true });
+    } catch (err) {
+      throw registryFailure(err, image.canonical);
+    } finally {
+      await client.close();
+    }
+    if (pushed.queued.length > 0) this.deps.onQueued?.();
+    const state = await this.state(pushed.digest);
+    if (state === undefined) throw new PortcullisError('E_INTERNAL', `${pushed.digest} was recorded but cannot be read back`);
+    return { image: image.canonical, repository: image.repository, complete: state.status !== 'queued' && state.status !== 'scanning', state };
+  }
+
+  /** The scan state of a recorded manifest; undefined when the catalog does not know it. */
+  async state(digest: string): Promise<ScanRequestState | undefined> {
+    const manifest = await manifestView(this.deps.catalog, digest);
+    if (manifest === undefined) return undefined;
+    const images = manifest.kind === 'index' ? (manifest.children ?? []) : [manifest];
+    const statuses = images.flatMap((m) => (m.scan.backends.length > 0 ? m.scan.backends.map((b) => b.status) : ['queued' as const]));
+    const status: ScanStatus = statuses.includes('scanning')
+      ? 'scanning'
+      : statuses.includes('queued') || statuses.length === 0
+        ? 'queued'
+        : statuses.includes('failed')
+          ? 'failed'
+          : statuses.every((s) => s === 'unsupported')
+            ? 'unsupported'
+            : 'scanned';
+    return { digest, status, manifest, poll: scanStatePath(digest) };
+  }
+}
+
+/**
+ * A registry failure as the caller of the service sees it: the registry refusing the service's
+ * own credentials is a fault of the service's side (E_REGISTRY, 502), not the caller's 401/403.
+ */
+function registryFailure(err: unknown, image: string): unknown {
+  // The registry client's failures are typed; anything else came from the app database (the route makes it E_DB).
+  if (!(err instanceof PortcullisError)) return err;
+  const error = err;
+  if (error.code === 'E_NOT_FOUND') return new PortcullisError('E_NOT_FOUND', `${image}: no such repository, tag or manifest in the registry (${error.message})`);
+  if (error.code === 'E_AUTH' || error.code === 'E_FORBIDDEN') return new PortcullisError('E_REGISTRY', `${image}: the registry refused the service's credentials (registry.username/password): ${error.message}`, {}, { cause: err });
+  return error;
+}
