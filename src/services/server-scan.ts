@@ -60,12 +60,15 @@ const findingSchema = z.looseObject({
   feed: z.looseObject({ id: z.string() }),
   links: z.array(z.string()),
   why: z.looseObject({ package: z.string(), advisory: z.string(), rule: z.string() }),
+  /** Absent in reports a service stored before schema version 2. */
+  evidence: z.looseObject({ package: z.looseObject({}), matches: z.array(z.unknown()) }).optional(),
 });
 const reportAnswerSchema = z.object({
   digest: z.string(),
   report: z.looseObject({
     schema: z.literal('https://portcullis.dev/schemas/scan-report/v1'),
-    schemaVersion: z.literal(1),
+    // Version 2 added each finding's evidence; a service may still hold reports it stored as version 1.
+    schemaVersion: z.union([z.literal(1), z.literal(2)]),
     tool: z.looseObject({ name: z.string(), version: z.string() }),
     createdAt: z.string(),
     image: z.looseObject({}),
@@ -113,7 +116,10 @@ export async function scanWithServer(request: ServerScanRequest): Promise<ScanOu
     const answer = parseAnswer(reportAnswerSchema, await api.call('GET', `/api/v1/manifests/${image.digest}/report`), 'report');
     if (!isInventory(answer.report.inventory)) throw new PortcullisError('E_INTERNAL', `--server: the report of ${image.digest} carries no readable inventory`);
     // The shape checked above is what the gate and every report format read; the rest passed through as the service wrote it.
-    outcomes.push({ report: answer.report as unknown as ScanReport, warnings: answer.warnings.map((w): ScanWarning => ({ ...w })) });
+    const report = answer.report as unknown as ScanReport;
+    // A version-1 report has its evidence in words only (`why`): no structured records to show.
+    for (const f of report.findings) f.evidence ??= { package: { file: f.package.path, layer: f.package.layer, layerIndex: f.package.layerIndex }, matches: [] };
+    outcomes.push({ report, warnings: answer.warnings.map((w): ScanWarning => ({ ...w })) });
   }
   return outcomes;
 }
