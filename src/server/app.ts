@@ -16,6 +16,7 @@ import { clairNotificationRoutes } from './routes/clair-notifications.js';
 import type { HarborScanner } from '../service/harbor-scanner.js';
 import { harborAdapterRoutes } from './routes/harbor-adapter.js';
 import { healthRoutes } from './routes/health.js';
+import { quayRoutes } from './routes/quay.js';
 import { resultRoutes } from './routes/results.js';
 import { scanRoutes } from './routes/scans.js';
 import { metricsRoutes, type ServiceMetrics } from './metrics.js';
@@ -81,6 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath });
   tokenRoutes(app, { store: options.store });
   resultRoutes(app, { store: options.store });
+  quayRoutes(app, { store: options.store });
   scanRoutes(app, { store: options.store, scanRequests: options.scanRequests, vulnDbPath: options.vulnDbPath });
   if (options.metrics) metricsRoutes(app, options.metrics);
   webhookRoutes(app, { store: options.store, onRecorded: options.onEventsRecorded });

@@ -106,6 +106,40 @@ describe('portcullis serve behind a real registry', () => {
     assert.deepEqual(repos.repositories.map((r) => [r.name, r.tagCount]), [['team/lang', 2]]);
   });
 
+  test("Quay's repository and tag lists name the pushed repository and both tags in Quay's shapes", async () => {
+    const none = await api('/api/v1/repository');
+    assert.equal(none.status, 400, 'as Quay: a namespace, public or starred is required');
+    const listed = await api('/api/v1/repository?namespace=team&last_modified=true');
+    assert.equal(listed.status, 200);
+    const repos = (listed.body as { repositories: Record<string, unknown>[]; next_page?: string }).repositories;
+    assert.equal(repos.length, 1);
+    assert.deepEqual({ ...repos[0], last_modified: typeof repos[0]?.last_modified }, { namespace: 'team', name: 'lang', description: null, is_public: false, kind: 'image', state: 'NORMAL', last_modified: 'number' });
+    assert.deepEqual((await api('/api/v1/repository?namespace=other')).body, { repositories: [] });
+
+    const tags = await api('/api/v1/repository/team/lang/tag/');
+    assert.equal(tags.status, 200);
+    const body = tags.body as { tags: { name: string; manifest_digest: string; is_manifest_list: boolean; size: number | null; start_ts: number; last_modified: string; reversion: boolean }[]; page: number; has_additional: boolean };
+    assert.deepEqual(body.tags.map((t) => t.name).sort(), ['1.0', 'stable']);
+    for (const t of body.tags) {
+      assert.equal(t.manifest_digest, lang.manifestDigest);
+      assert.equal(t.is_manifest_list, false);
+      assert.equal(t.reversion, false);
+      // Quay's size is the image's layers; the scanned image's stored inventory knows them.
+      assert.equal(t.size, lang.layers.reduce((n, l) => n + l.size, 0));
+      assert.match(t.last_modified, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} -0000$/);
+      assert.equal(new Date(t.last_modified).getTime() / 1000, t.start_ts);
+    }
+    assert.deepEqual([body.page, body.has_additional], [1, false]);
+    const first = (await api('/api/v1/repository/team/lang/tag/?limit=1')).body as typeof body;
+    assert.deepEqual([first.tags.length, first.has_additional], [1, true]);
+    const one = (await api('/api/v1/repository/team/lang/tag/?specificTag=stable')).body as typeof body;
+    assert.deepEqual(one.tags.map((t) => t.name), ['stable']);
+    const like = (await api('/api/v1/repository/team/lang/tag/?filter_tag_name=like:tab')).body as typeof body;
+    assert.deepEqual(like.tags.map((t) => t.name), ['stable']);
+    assert.equal((await api('/api/v1/repository/team/nothing/tag/')).status, 404);
+    assert.equal((await api('/api/v1/repository/team/lang/tag/?filter_tag_name=drop:x')).status, 400);
+  });
+
   test('/metrics: Prometheus text for a read token only, with the scans, the queue and the HTTP requests counted', async () => {
     const anonymous = await fetch(`http://127.0.0.1:${servePort}/metrics`);
     await anonymous.arrayBuffer();
