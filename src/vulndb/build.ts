@@ -12,6 +12,7 @@ import type { Advisory, FeedMetadata } from '../domain/advisory.js';
 import { PortcullisError } from '../domain/errors.js';
 import type { EnrichmentRecord, Feed, FeedFile, SkippedRecord } from '../feeds/types.js';
 import { DB_FORMAT, INDEX_SQL, SCHEMA_SQL, SCHEMA_VERSION, packageKey } from './schema.js';
+import { throwIfCancelled } from '../util/concurrency.js';
 
 /** One feed's input to a build: its files and where they came from. */
 export interface BuildInput {
@@ -34,6 +35,8 @@ export interface BuildOptions {
   now?: () => Date;
   /** Called after each feed is written, before the DB is finalized (tests inject failures here). */
   afterFeed?: (feedId: string) => void;
+  /** Stops the build between feeds with E_CANCELLED; the temp file is removed and the target left as it was. */
+  signal?: AbortSignal;
 }
 
 /** What one feed contributed to a build. */
@@ -323,8 +326,9 @@ export async function buildVulnDb(target: string, inputs: BuildInput[], options:
     for (const input of inputs) {
       built.push(db.transaction(() => writeFeed(st, input))());
       options.afterFeed?.(input.feed.id);
-      // Let timers and I/O run between feeds of a long build.
+      // Let timers and I/O run between feeds of a long build (an abort among them).
       await new Promise<void>((r) => setImmediate(r));
+      throwIfCancelled(options.signal, `vulnerability DB build of ${path}`);
     }
     const [kept, dropped] = options.keepFrom !== undefined ? carryOver(db, resolve(options.keepFrom), ids) : [[], []];
     db.exec(INDEX_SQL);

@@ -1,6 +1,6 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { isPortcullisError } from '../domain/errors.js';
 import { alpineSecdbFeed } from '../feeds/alpine/index.js';
 import { osvEcosystemUrl, osvFeed } from '../feeds/osv/index.js';
 import type { AdvisoryFeed, FeedUpstream } from '../feeds/types.js';
+import { buildVulnDb } from './build.js';
 import { mirroredUrl, openVulnDb, updateFeeds, type UpdateEvent, type UpdateOptions } from './index.js';
 import { walkFiles as walk } from '../../test/support/files.js';
 
@@ -210,6 +211,34 @@ describe('db update against a local mirror', () => {
     } finally {
       db.close();
     }
+  });
+
+  test('an abort while fetching stops the update with E_CANCELLED and leaves the DB and its folder as they were', async (t) => {
+    t.after(() => mirror.close());
+    const folder = mkdtempSync(join(dir, 'abort-'));
+    const target = join(folder, 'abort.db');
+    await updateFeeds(options(target, { now: () => new Date('2026-01-01T00:00:00Z') }));
+    const before = readFileSync(target);
+    const controller = new AbortController();
+    await assert.rejects(
+      updateFeeds(options(target, { signal: controller.signal, onEvent: (e) => (e.type === 'fetched' ? controller.abort(new Error('Ctrl-C')) : undefined) })),
+      (err) => isPortcullisError(err, 'E_CANCELLED') && /update.*cancelled \(Ctrl-C\)/.test(err.message),
+    );
+    assert.ok(readFileSync(target).equals(before), 'DB file untouched');
+    assert.deepEqual(readdirSync(folder), ['abort.db']);
+  });
+
+  test('an abort between the feeds of a build removes the half-built file and keeps the target', async (t) => {
+    t.after(() => mirror.close());
+    const folder = mkdtempSync(join(dir, 'build-abort-'));
+    const target = join(folder, 'build.db');
+    const controller = new AbortController();
+    const input = (feed: AdvisoryFeed, name: string, bytes: Buffer) => ({ feed, files: [{ name, bytes }], source: 'test', fetchedAt: '2026-01-01T00:00:00Z' });
+    await assert.rejects(
+      buildVulnDb(target, [input(alpineSecdbFeed, 'main.json', SECDB), input(osvFeed, 'osv.zip', GO_ZIP)], { signal: controller.signal, afterFeed: () => controller.abort(new Error('shutting down')) }),
+      (err) => isPortcullisError(err, 'E_CANCELLED') && /vulnerability DB build/.test(err.message),
+    );
+    assert.deepEqual(readdirSync(folder), [], 'neither the target nor a temp file');
   });
 
   test('redirects are followed within the configured origin only', async (t) => {

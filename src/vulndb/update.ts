@@ -11,7 +11,7 @@ import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { PortcullisError } from '../domain/errors.js';
 import { FEEDS } from '../feeds/registry.js';
 import type { Feed, FeedFile, FeedUpstream } from '../feeds/types.js';
-import { mapBounded } from '../util/concurrency.js';
+import { cancelled, mapBounded } from '../util/concurrency.js';
 import { TOOL_VERSION } from '../version.js';
 import { DEFAULT_ZIP_LIMITS, gunzip, looksLikeZip, untarGzFiles, untarZstFiles, unzipFiles } from './archive.js';
 import { buildVulnDb, type BuildInput, type BuildSummary } from './build.js';
@@ -246,7 +246,7 @@ export async function updateFeeds(options: UpdateOptions = {}): Promise<UpdateSu
         return bytes;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        if (options.signal?.aborted) throw new PortcullisError('E_FEED', `vulndb: update aborted while fetching ${url}`);
+        if (options.signal?.aborted) throw cancelled(options.signal, `vulndb: update (fetching ${url})`);
         if (err instanceof RetryableError && attempt <= retries) {
           emit({ type: 'retry', feed: feedId, url, attempt, error: message });
           await sleep(retryDelayMs * 2 ** (attempt - 1), options.signal);
@@ -281,7 +281,7 @@ export async function updateFeeds(options: UpdateOptions = {}): Promise<UpdateSu
         files.push(...(await unpack(feed, upstream, url, bytes)));
         sources.push(url);
       } catch (err) {
-        if (err instanceof PortcullisError && err.code === 'E_FEED') throw err;
+        if (err instanceof PortcullisError && (err.code === 'E_FEED' || err.code === 'E_CANCELLED')) throw err;
         const failure = err instanceof FetchFailed ? { feed: feed.id, url: err.url, error: err.message } : { feed: feed.id, url: configured, error: err instanceof Error ? err.message : String(err) };
         emit({ type: 'failed', feed: feed.id, error: failure.error });
         return { failure };
@@ -294,7 +294,7 @@ export async function updateFeeds(options: UpdateOptions = {}): Promise<UpdateSu
   const failed: FeedFailure[] = [];
   try {
     // A few feeds at once: downloads overlap, while payloads held in memory stay bounded.
-    for (const outcome of await mapBounded(selected, options.concurrency ?? 3, fetchFeed)) {
+    for (const outcome of await mapBounded(selected, options.concurrency ?? 3, fetchFeed, { ...(options.signal ? { signal: options.signal } : {}), what: 'vulndb: update' })) {
       if ('input' in outcome) inputs.push(outcome.input);
       else failed.push(outcome.failure);
     }
@@ -306,6 +306,6 @@ export async function updateFeeds(options: UpdateOptions = {}): Promise<UpdateSu
     throw new PortcullisError('E_FEED', `vulndb: update failed, the database was left as it was: ${detail || 'no feed selected'}`, { failed });
   }
   const target = options.target ?? defaultDbPath();
-  const build = await buildVulnDb(target, inputs, { keepFrom: target, ...(options.now ? { now: options.now } : {}) });
+  const build = await buildVulnDb(target, inputs, { keepFrom: target, ...(options.now ? { now: options.now } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   return { build, updated: inputs.map((i) => i.feed.id), failed };
 }
