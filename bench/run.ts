@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench [-- --only startup|inventory|db|match|sbom|service[,…]] [--quick]`.
+ * The benchmark suite: `npm run bench [-- --only startup|inventory|db|match|sbom|service|rematch|service-scan[,…]] [--quick]`.
  *
  * Prints figures, never assertions: every figure next to a reference measured in the same run
  * (an external tool on the same bytes, a floor of the same work, or another figure of this run)
@@ -20,16 +20,23 @@
  *   dpkg status file holds 200,000 generated stanzas vs the same command on the minbase test image.
  * - service: `portcullis serve` under autocannon: webhook notifications stored per second vs the
  *   same server's /healthz, and its peak RSS (bench/service.ts).
+ * - rematch: the service's re-match of 10,000 stored inventories after one added advisory, on SQLite
+ *   and PostgreSQL, vs a full re-match of all of them and vs only reading them (bench/rematch.ts).
+ * - service-scan: push-to-`scanned` latency through a real registry and `portcullis serve` vs the
+ *   same scan in-process; Quay security route requests/s vs /healthz; scan latency per backend
+ *   (embedded, Clair v2 stand-in, dummy) and of all three at once (bench/service-scan.ts).
  *
  * Each measurement runs in a child process (bench/worker.ts) so its peak memory is its own.
- * --quick: one repetition, no 2 GB image, a 30,000-advisory feed, 100 stored inventories.
+ * --quick: one repetition, no 2 GB image, a 30,000-advisory feed, 100 stored inventories (300 for rematch).
  * A run with --only keeps the rest of RESULTS.md and replaces only its own block there.
  */
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { generateLargeImage, type LargeImage } from './generate-large-image.js';
+import { benchRematch } from './rematch.js';
 import { benchService } from './service.js';
+import { benchServiceScan } from './service-scan.js';
 import { repoRoot, type TestImage } from '../test/harness/images.js';
 import { prepareTestImages } from '../test/harness/prepare.js';
 import { stderrLogger } from '../test/harness/build-tools.js';
@@ -55,7 +62,7 @@ import type {
   WorkerResultBase,
 } from './worker.js';
 
-const SECTIONS = ['startup', 'inventory', 'db', 'match', 'sbom', 'service'] as const;
+const SECTIONS = ['startup', 'inventory', 'db', 'match', 'sbom', 'service', 'rematch', 'service-scan'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -63,7 +70,7 @@ interface Options {
   quick: boolean;
 }
 
-const USAGE = 'usage: npm run bench [-- --only startup|inventory|db|match|sbom|service[,...]] [--quick]';
+const USAGE = 'usage: npm run bench [-- --only startup|inventory|db|match|sbom|service|rematch|service-scan[,...]] [--quick]';
 
 function parseArgs(argv: string[]): Options {
   const only = new Set<Section>();
@@ -674,6 +681,8 @@ async function main(): Promise<void> {
     }
     if (opts.only.has('sbom')) await benchSbom(ctx);
     if (opts.only.has('service')) await attempt(ctx, 'III.7 service', 'webhook and serve', () => benchService({ rows: ctx.rows, quick: opts.quick, tmp, log }));
+    if (opts.only.has('service-scan')) await attempt(ctx, 'III.8 service-scan', 'push, Quay route and backends', () => benchServiceScan({ rows: ctx.rows, quick: opts.quick, tmp, log }));
+    if (opts.only.has('rematch')) await attempt(ctx, 'II.7 re-match', 'stored inventories after a feed change', () => benchRematch({ rows: ctx.rows, quick: opts.quick, tmp, log }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

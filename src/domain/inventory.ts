@@ -2,6 +2,9 @@ import type { Distro } from './distro.js';
 import type { InventoryPackage, InventoryProject } from './package.js';
 import type { ScanWarning } from './warning.js';
 import type { Platform } from './platform.js';
+import * as z from 'zod';
+import { PortcullisError } from './errors.js';
+import { ECOSYSTEMS } from './package.js';
 
 export const INVENTORY_SCHEMA = 'https://portcullis.dev/schemas/inventory/v1' as const;
 export const INVENTORY_SCHEMA_VERSION = 1 as const;
@@ -47,9 +50,124 @@ export interface Inventory {
   stats: { layersRead: number; layersFromCache: number; bytesRead: number };
 }
 
-/** Whether parsed JSON is a Portcullis inventory of this schema (the shape matching relies on). */
-export function isInventory(value: unknown): value is Inventory {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Partial<Inventory>;
-  return candidate.schema === INVENTORY_SCHEMA && Array.isArray(candidate.packages);
+
+const osOwnerSchema = z.object({
+  ecosystem: z.enum(['deb', 'rpm', 'apk']),
+  name: z.string(),
+  version: z.string(),
+  sourceName: z.string().optional(),
+  sourceVersion: z.string().optional(),
+  arch: z.string().optional(),
+});
+
+const inventoryPackageSchema = z.object({
+  ecosystem: z.enum(ECOSYSTEMS),
+  name: z.string(),
+  version: z.string(),
+  sourceName: z.string().optional(),
+  sourceVersion: z.string().optional(),
+  arch: z.string().optional(),
+  epoch: z.number().optional(),
+  modularityLabel: z.string().optional(),
+  license: z.string().optional(),
+  path: z.string(),
+  attributes: z.record(z.string(), z.string()).optional(),
+  purl: z.string(),
+  layer: z.string(),
+  layerIndex: z.number().int(),
+  osOwner: osOwnerSchema.optional(),
+});
+
+/**
+ * The inventory's JSON shape, for every reader of inventory JSON: stored inventories of the service
+ * and `--inventory` files. Keys it does not know are dropped rather than refused, so an inventory
+ * a newer version wrote (an added field) still reads; the schema URI and version must match.
+ */
+export const inventorySchema = z.object({
+  schema: z.literal(INVENTORY_SCHEMA),
+  schemaVersion: z.literal(INVENTORY_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('portcullis'), version: z.string() }),
+  createdAt: z.string(),
+  image: z.object({
+    reference: z.string(),
+    transport: z.string(),
+    manifestDigest: z.string().optional(),
+    indexDigest: z.string().optional(),
+    configDigest: z.string().optional(),
+    platform: z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() }).optional(),
+    registry: z.string().optional(),
+    repository: z.string().optional(),
+    tag: z.string().optional(),
+  }),
+  distro: z
+    .object({
+      id: z.string(),
+      versionId: z.string().optional(),
+      versionCodename: z.string().optional(),
+      name: z.string().optional(),
+      prettyName: z.string().optional(),
+      idLike: z.array(z.string()).optional(),
+      variantId: z.string().optional(),
+      cpe: z.string().optional(),
+      source: z.string(),
+    })
+    .optional(),
+  layers: z.array(
+    z.object({
+      index: z.number().int(),
+      digest: z.string(),
+      diffId: z.string().optional(),
+      size: z.number(),
+      mediaType: z.string(),
+      createdBy: z.string().optional(),
+      packageCount: z.number().int(),
+      readFrom: z.enum(['blob', 'cache', 'rootfs']),
+    }),
+  ),
+  packages: z.array(inventoryPackageSchema),
+  projects: z
+    .array(
+      z.object({
+        ecosystem: z.literal('npm'),
+        name: z.string(),
+        version: z.string().optional(),
+        purl: z.string(),
+        lockfile: z.string(),
+        manifest: z.string().optional(),
+        dependencies: z.array(z.string()),
+        layer: z.string(),
+        layerIndex: z.number().int(),
+      }),
+    )
+    .optional(),
+  detectors: z.array(z.object({ id: z.string(), version: z.number() })),
+  warnings: z.array(z.object({ code: z.string(), message: z.string(), layer: z.string().optional(), path: z.string().optional(), detector: z.string().optional() })),
+  stats: z.object({ layersRead: z.number(), layersFromCache: z.number(), bytesRead: z.number() }),
+});
+
+// The schema and the interface describe one shape: either drifting from the other fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesInterface: Same<z.infer<typeof inventorySchema>, Inventory> = true;
+void schemaMatchesInterface;
+
+/** `packages[3].version`: a zod issue path as a reader finds the field. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out === '' ? '(the top level)' : out;
+}
+
+/**
+ * Parsed JSON checked as an inventory. `what` names it in the error (`inventory: app.json`, `the
+ * stored inventory of sha256:...`); E_INPUT names the first bad field's path and what is wrong there
+ * (`details` go into the error's details beside `field`).
+ */
+export function parseInventory(value: unknown, what: string, details: Record<string, unknown> = {}): Inventory {
+  const result = inventorySchema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue === undefined ? '(the top level)' : fieldPath(issue.path);
+  const wrongSchema = issue?.path.length === 1 && (issue.path[0] === 'schema' || issue.path[0] === 'schemaVersion');
+  const reason = wrongSchema ? `not a Portcullis inventory of schema ${INVENTORY_SCHEMA} v${INVENTORY_SCHEMA_VERSION}` : (issue?.message ?? 'invalid');
+  throw new PortcullisError('E_INPUT', `${what} is not a valid Portcullis inventory: ${where}: ${reason}`, { ...details, field: where });
 }

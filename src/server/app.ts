@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { BackendHealthMonitor } from '../service/backend-health.js';
 import type { Store } from '../store/open-store.js';
 import type { RecordedEvents } from '../store/registry-events.js';
 import type { ScanRequests } from '../service/scan-requests.js';
@@ -15,6 +16,7 @@ import { installErrorHandlers } from './errors.js';
 import { clairNotificationRoutes } from './routes/clair-notifications.js';
 import type { HarborScanner } from '../service/harbor-scanner.js';
 import { harborAdapterRoutes } from './routes/harbor-adapter.js';
+import { backendRoutes } from './routes/backends.js';
 import { healthRoutes } from './routes/health.js';
 import { quayRoutes } from './routes/quay.js';
 import { resultRoutes } from './routes/results.js';
@@ -37,6 +39,8 @@ export interface AppOptions {
   clairNotifications?: { psk: { key: string; issuer: string }; handle: Parameters<typeof clairNotificationRoutes>[1]['handle'] };
   /** Scans on demand (POST /api/v1/scans); none: the route says the service cannot scan on demand. */
   scanRequests?: ScanRequests;
+  /** The scanner backends' probes for /readyz and GET /api/v1/backends (none: neither shows backends). */
+  backends?: BackendHealthMonitor;
   /** Prometheus metrics served at /metrics (none: no /metrics route). */
   metrics?: ServiceMetrics;
   /** The Harbor scanner adapter API and its base path (none: not served). */
@@ -79,7 +83,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath });
+  healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath, ...(options.backends ? { backends: options.backends } : {}) });
+  if (options.backends) backendRoutes(app, { store: options.store, backends: options.backends });
   tokenRoutes(app, { store: options.store });
   resultRoutes(app, { store: options.store });
   quayRoutes(app, { store: options.store });

@@ -11,13 +11,16 @@ import { ClairV4Client } from '../backends/clair-v4/client.js';
 import { handleClairNotification } from '../service/clair-notifications.js';
 import { enabledBackendNames } from '../service/backends.js';
 import { registryAccess } from '../service/registry-access.js';
+import type { BackendHealth } from '../backends/types.js';
+import { BackendHealthMonitor } from '../service/backend-health.js';
+import { configuredBackends } from '../service/backends.js';
 import { ServiceRuntime } from '../service/runtime.js';
 import { ScanRequests } from '../service/scan-requests.js';
 import { CatalogStore } from '../store/catalog.js';
 import { JobQueue } from '../store/jobs.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { registryEventQueue, type RecordedEvents } from '../store/registry-events.js';
-import { defaultDbPath } from '../vulndb/index.js';
+import { defaultDbPath, openVulnDb } from '../vulndb/index.js';
 import { buildApp } from './app.js';
 import { createMetrics } from './metrics.js';
 
@@ -42,6 +45,8 @@ export interface ServiceOptions {
   workers?: boolean;
   /** Layer cache directory of the embedded scanner (default: the engine's). */
   cacheDir?: string;
+  /** Backend health probes: per-probe timeout and how long answers are reused (default 2 s and 5 s). */
+  backendProbes?: { timeoutMs?: number; cacheMs?: number };
 }
 
 /** A running service. */
@@ -80,6 +85,11 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     options.workers === false
       ? undefined
       : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, dbPath: vulnDbPath, onScanDone: metrics.scanDone, harborScanner: true, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+  // Without in-process workers the backends are still probed: /readyz and the API show what the config enables.
+  const backends = new BackendHealthMonitor(runtime?.scanners ?? configuredBackends(config.security), {
+    ...options.backendProbes,
+    ...(config.security.embedded.enabled ? { embedded: () => embeddedHealth(vulnDbPath) } : {}),
+  });
   const onEventsRecorded = options.onEventsRecorded;
   let app: FastifyInstance;
   try {
@@ -92,6 +102,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         runtime?.scanRequests ??
         // Without in-process workers the requests are queued for `portcullis worker` processes on the same store.
         new ScanRequests({ catalog: new CatalogStore(store), queue: new JobQueue(store), registry: config.registry.url !== '' ? registryAccess(config.registry) : undefined, backends: enabledBackendNames(config.security) }),
+      backends,
       notificationToken: config.registry.notification_token,
       ...(config.security.clair_v4.server !== ''
         ? {
@@ -167,4 +178,18 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 function clairNotifier(config: ServiceConfig): ClairV4Client {
   const v4 = config.security.clair_v4;
   return new ClairV4Client({ url: v4.server, ...(v4.psk.key !== '' ? { psk: v4.psk } : {}), timeoutMs: Math.min(v4.timeout, 60) * 1000, failureCode: 'E_UNREACHABLE' });
+}
+
+/** The embedded scanner can scan when the vulnerability DB it matches against opens. */
+function embeddedHealth(vulnDbPath: string): BackendHealth {
+  try {
+    const db = openVulnDb(vulnDbPath);
+    try {
+      return { ok: true, detail: `the vulnerability DB ${db.path} (built ${db.builtAt}) opens` };
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    return { ok: false, detail: `the vulnerability DB does not open: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }

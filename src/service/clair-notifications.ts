@@ -13,7 +13,7 @@ import type { ClairV4Client } from '../backends/clair-v4/client.js';
 import { isPortcullisError, PortcullisError } from '../domain/errors.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { JobQueue } from '../store/jobs.js';
-import { SCAN_JOB, type ScanJobPayload } from './event-processor.js';
+import { SCAN_JOB, scanJobKeyPrefix, type ScanJobPayload } from './event-processor.js';
 
 /** The webhook body (Clair's openapi `Callback`). */
 export interface ClairNotificationCallback {
@@ -69,7 +69,7 @@ export async function handleClairNotification(body: ClairNotificationCallback, d
     const repository = await repositoryOf(deps.catalog, digest);
     if (repository === undefined) continue;
     await deps.catalog.queueScan(digest, CLAIR_V4_BACKEND, `Clair notification ${id}: the vulnerability data of this manifest changed`);
-    await deps.queue.enqueue({ kind: SCAN_JOB, payload: { repository, digest, backend: CLAIR_V4_BACKEND } satisfies ScanJobPayload, dedupeKey: `scan:${CLAIR_V4_BACKEND}:${digest}` });
+    await deps.queue.enqueue({ kind: SCAN_JOB, payload: { repository, digest, backend: CLAIR_V4_BACKEND } satisfies ScanJobPayload, dedupeKey: `${scanJobKeyPrefix(CLAIR_V4_BACKEND)}${digest}` });
     queued.push(digest);
   }
   await fromClair(deps.client.deleteNotification(id));

@@ -42,6 +42,11 @@ export interface EventOutcome {
 /** The job kind of one backend's scan of one image manifest. */
 export const SCAN_JOB = 'scan';
 
+/** The start of the dedupe key of every scan job of `backend` (workers claim per backend by it). */
+export function scanJobKeyPrefix(backend: string): string {
+  return `scan:${backend}:`;
+}
+
 /** The payload of a scan job. */
 export interface ScanJobPayload {
   repository: string;
@@ -111,7 +116,7 @@ export async function queueScans(repository: string, imageDigests: readonly stri
       const status = existing.get(backend);
       if (status === 'scanned' || status === 'queued' || status === 'scanning' || status === 'unsupported') continue;
       await deps.catalog.queueScan(digest, backend);
-      await deps.queue.enqueue({ kind: SCAN_JOB, payload: { repository, digest, backend } satisfies ScanJobPayload, dedupeKey: `scan:${backend}:${digest}` });
+      await deps.queue.enqueue({ kind: SCAN_JOB, payload: { repository, digest, backend } satisfies ScanJobPayload, dedupeKey: `${scanJobKeyPrefix(backend)}${digest}` });
       any = true;
     }
     if (any) queued.push(digest);

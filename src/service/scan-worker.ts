@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { PortcullisError, toPortcullisError, type ErrorCode } from '../domain/errors.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { ClaimedJob, JobQueue } from '../store/jobs.js';
-import { SCAN_JOB, type ScanJobPayload } from './event-processor.js';
+import { SCAN_JOB, scanJobKeyPrefix, type ScanJobPayload } from './event-processor.js';
 
 /** What a backend produced for one manifest. */
 export interface BackendScanResult {
@@ -32,7 +32,11 @@ export interface ScanWorkerOptions {
   kind?: string;
   /** One runner per enabled backend, by name. */
   runners: ReadonlyMap<string, BackendRunner>;
-  /** Jobs run at once in this process (default 2). */
+  /**
+   * Scans run at once per backend in this process (default 2). Per backend, so the backends of one
+   * manifest (one job each) run side by side rather than queue behind each other: an external
+   * backend spends its time waiting on its server, and a slow one must not hold the others back.
+   */
   concurrency?: number;
   /** Heartbeat period (default 1/3 of the queue's lease, 20 s). */
   heartbeatMs?: number;
@@ -63,7 +67,7 @@ export class ScanWorker {
   private readonly concurrency: number;
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
-  private readonly inFlight = new Map<number, { abort: AbortController; done: Promise<void> }>();
+  private readonly inFlight = new Map<number, { backend: string; abort: AbortController; done: Promise<void> }>();
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -96,27 +100,51 @@ export class ScanWorker {
     await Promise.allSettled([...this.inFlight.values()].map((j) => j.done));
   }
 
-  /** Runs due jobs until none is left (tests and one-shot use); returns how many ran. */
+  /** Runs due jobs until none is left (tests and one-shot use), each backend's side by side; returns how many ran. */
   async drain(): Promise<number> {
     let ran = 0;
     for (;;) {
-      const jobs = await this.options.queue.claim(this.workerId, { kinds: [this.options.kind ?? SCAN_JOB], limit: this.concurrency });
+      const jobs = await this.claimFree(() => 0, 0);
       if (jobs.length === 0) return ran;
       await Promise.all(jobs.map((j) => this.run(j, new AbortController())));
       ran += jobs.length;
     }
   }
 
+  /**
+   * Claims, for each backend this worker runs, as many of its due scans as it has free slots
+   * (`busy` says how many of that backend's run now). Scans of a backend this worker does not run
+   * are left for a worker that does. Only the registry's scan jobs are keyed per backend
+   * (scanJobKeyPrefix); a worker of another kind (Harbor's scan requests) claims from one pool of
+   * `concurrency` slots (`running` in flight), as before.
+   */
+  private async claimFree(busy: (backend: string) => number, running: number): Promise<ClaimedJob[]> {
+    const kind = this.options.kind ?? SCAN_JOB;
+    if (kind !== SCAN_JOB) {
+      const free = this.concurrency - running;
+      return free > 0 ? this.options.queue.claim(this.workerId, { kinds: [kind], limit: free }) : [];
+    }
+    const claimed: ClaimedJob[] = [];
+    for (const backend of this.options.runners.keys()) {
+      const free = this.concurrency - busy(backend);
+      if (free > 0) claimed.push(...(await this.options.queue.claim(this.workerId, { kinds: [SCAN_JOB], limit: free, keyPrefix: scanJobKeyPrefix(backend) })));
+    }
+    return claimed;
+  }
+
+  private busy(backend: string): number {
+    let n = 0;
+    for (const job of this.inFlight.values()) if (job.backend === backend) n++;
+    return n;
+  }
+
   private async runLoop(): Promise<void> {
     while (this.running) {
-      const free = this.concurrency - this.inFlight.size;
       let claimed: ClaimedJob[] = [];
-      if (free > 0) {
-        try {
-          claimed = await this.options.queue.claim(this.workerId, { kinds: [this.options.kind ?? SCAN_JOB], limit: free });
-        } catch (err) {
-          this.options.log?.warn({ err: toPortcullisError(err).message }, 'worker: claiming jobs failed; retrying');
-        }
+      try {
+        claimed = await this.claimFree((backend) => this.busy(backend), this.inFlight.size);
+      } catch (err) {
+        this.options.log?.warn({ err: toPortcullisError(err).message }, 'worker: claiming jobs failed; retrying');
       }
       for (const job of claimed) {
         const abort = new AbortController();
@@ -124,9 +152,10 @@ export class ScanWorker {
           this.inFlight.delete(job.id);
           this.wake();
         });
-        this.inFlight.set(job.id, { abort, done });
+        this.inFlight.set(job.id, { backend: (job.payload as ScanJobPayload).backend, abort, done });
       }
-      if (claimed.length === 0 || this.inFlight.size >= this.concurrency) await this.idle();
+      // Nothing new: wait for a wake-up (a job ended, new jobs were queued) or the poll period.
+      if (claimed.length === 0) await this.idle();
     }
   }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PortcullisError } from '../domain/errors.js';
 import { SCAN_REPORT_SCHEMA_VERSION, type ScanReport } from '../domain/finding.js';
-import { INVENTORY_SCHEMA, isInventory, type Inventory } from '../domain/inventory.js';
+import { parseInventory, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { matchInventory, type AdvisorySource, type OsOwnedMode } from '../matching/matcher.js';
 import { cycloneDxToInventory } from '../sbom/index.js';
@@ -60,8 +60,7 @@ export async function readStoredInventory(reference: string): Promise<Inventory 
     throw new PortcullisError('E_INPUT', `${kind}: ${file} is not complete JSON (truncated?): ${err instanceof Error ? err.message : String(err)}`, { file });
   }
   if (kind === 'sbom') return cycloneDxToInventory(parsed, { file });
-  if (!isInventory(parsed)) throw new PortcullisError('E_INPUT', `inventory: ${file} is not a Portcullis inventory (schema ${INVENTORY_SCHEMA})`, { file });
-  return parsed;
+  return parseInventory(parsed, `inventory: ${file}`, { file });
 }
 
 /**

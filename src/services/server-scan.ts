@@ -9,7 +9,7 @@
 import * as z from 'zod';
 import { ERROR_CATALOG, PortcullisError, type ErrorCode } from '../domain/errors.js';
 import type { ScanReport } from '../domain/finding.js';
-import { isInventory } from '../domain/inventory.js';
+import { parseInventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { hostPlatform, selectPlatforms } from '../image/platform.js';
 import type { Platform, PlatformSelector } from '../image/types.js';
@@ -114,9 +114,14 @@ export async function scanWithServer(request: ServerScanRequest): Promise<ScanOu
       throw new PortcullisError(codeOfReason(reason), `--server: the service's scan of ${request.image} (${image.digest}) failed: ${reason}`, { digest: image.digest, status: embedded.status });
     }
     const answer = parseAnswer(reportAnswerSchema, await api.call('GET', `/api/v1/manifests/${image.digest}/report`), 'report');
-    if (!isInventory(answer.report.inventory)) throw new PortcullisError('E_INTERNAL', `--server: the report of ${image.digest} carries no readable inventory`);
-    // The shape checked above is what the gate and every report format read; the rest passed through as the service wrote it.
-    const report = answer.report as unknown as ScanReport;
+    let inventory: ScanReport['inventory'];
+    try {
+      inventory = parseInventory(answer.report.inventory, `--server: the inventory in the report of ${image.digest}`);
+    } catch (err) {
+      throw new PortcullisError('E_INTERNAL', err instanceof Error ? err.message : String(err));
+    }
+    // The inventory checked above and the report's shape are what the gate and every report format read; the rest passed through as the service wrote it.
+    const report: ScanReport = { ...(answer.report as unknown as ScanReport), inventory };
     // A version-1 report has its evidence in words only (`why`): no structured records to show.
     for (const f of report.findings) f.evidence ??= { package: { file: f.package.path, layer: f.package.layer, layerIndex: f.package.layerIndex }, matches: [] };
     outcomes.push({ report, warnings: answer.warnings.map((w): ScanWarning => ({ ...w })) });

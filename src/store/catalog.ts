@@ -298,4 +298,16 @@ export class CatalogStore {
     }
     return [...out].sort();
   }
+
+  /** How many manifests each backend has in each scan state (`{ embedded: { scanned: 12, failed: 1 } }`). */
+  async scanCountsByBackend(): Promise<Record<string, Partial<Record<ScanStatus, number>>>> {
+    const rows = await this.store.db
+      .selectFrom('scans')
+      .select((eb) => ['backend', 'status', eb.fn.countAll<number | string | bigint>().as('n')])
+      .groupBy(['backend', 'status'])
+      .execute();
+    const out: Record<string, Partial<Record<ScanStatus, number>>> = {};
+    for (const r of rows) (out[r.backend] ??= {})[r.status] = Number(r.n);
+    return out;
+  }
 }

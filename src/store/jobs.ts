@@ -106,9 +106,10 @@ export class JobQueue {
   /**
    * Claims up to `limit` due jobs (oldest first) for `workerId`: ready jobs whose time has come,
    * and running jobs whose lease has passed (their worker is gone). Jobs whose lease passed on
-   * their last attempt are marked failed first. Returns [] when nothing is due.
+   * their last attempt are marked failed first. Returns [] when nothing is due. `keyPrefix` keeps
+   * to jobs whose dedupe key starts with it (`scan:clair:`: one backend's scans).
    */
-  async claim(workerId: string, options: { limit?: number; kinds?: readonly string[] } = {}): Promise<ClaimedJob[]> {
+  async claim(workerId: string, options: { limit?: number; kinds?: readonly string[]; keyPrefix?: string } = {}): Promise<ClaimedJob[]> {
     await this.failExhaustedLeases();
     const now = this.now().toISOString();
     const leaseUntil = new Date(this.now().getTime() + this.leaseMs).toISOString();
@@ -126,6 +127,10 @@ export class JobQueue {
       .orderBy('id')
       .limit(options.limit ?? 1);
     if (kinds !== undefined && kinds.length > 0) due = due.where('kind', 'in', kinds);
+    if (options.keyPrefix !== undefined) {
+      const pattern = `${options.keyPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      due = due.where(sql<boolean>`dedupe_key like ${pattern} escape '\\'`);
+    }
     if (this.store.dialect === 'postgres') due = due.forUpdate().skipLocked();
     const rows = await this.store.db
       .updateTable('jobs')

@@ -1,10 +1,12 @@
 /**
  * Probes: `/healthz` (the process answers) and `/readyz` (it can do its work: the app database
- * answers and the vulnerability DB opens). Both public, so orchestrators need no token.
+ * answers, the vulnerability DB opens, and at least one scanner backend is usable; each backend's
+ * health is in the details). Both public, so orchestrators need no token.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
+import { anyScannerUsable, type BackendHealthMonitor } from '../../service/backend-health.js';
 import { pingStore } from '../../store/health.js';
 import type { Store } from '../../store/open-store.js';
 import { openVulnDb } from '../../vulndb/index.js';
@@ -24,6 +26,12 @@ const readinessSchema = z.object({
       builtAt: z.string().optional(),
       feeds: z.number().int().optional(),
     }),
+    /** Each enabled scanner's probe; not ok only when none of them is usable (see anyScannerUsable). */
+    backends: checkSchema
+      .extend({
+        scanners: z.array(z.object({ name: z.string(), kind: z.enum(['embedded', 'external']), ok: z.boolean(), detail: z.string(), checkedAt: z.string() })),
+      })
+      .optional(),
   }),
 });
 
@@ -31,7 +39,7 @@ const readinessSchema = z.object({
 export type Readiness = z.infer<typeof readinessSchema>;
 
 /** Registers the probes. `vulnDbPath` is the DB the CLI uses too, so `db update` beside the service is seen at once. */
-export function healthRoutes(app: FastifyInstance, options: { store: Store; vulnDbPath: string }): void {
+export function healthRoutes(app: FastifyInstance, options: ReadinessOptions): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.get(
     '/healthz',
@@ -42,7 +50,7 @@ export function healthRoutes(app: FastifyInstance, options: { store: Store; vuln
     '/readyz',
     {
       config: { access: 'public' },
-      schema: { summary: 'The app database answers and the vulnerability DB opens (503 with the failing check otherwise)', tags: ['health'], security: [], response: { 200: readinessSchema, 503: readinessSchema } },
+      schema: { summary: 'The app database answers, the vulnerability DB opens and a scanner backend is usable (503 with the failing check otherwise); each backend\'s health in checks.backends', tags: ['health'], security: [], response: { 200: readinessSchema, 503: readinessSchema } },
     },
     async (_request, reply) => {
       const readiness = await checkReadiness(options);
@@ -51,8 +59,15 @@ export function healthRoutes(app: FastifyInstance, options: { store: Store; vuln
   );
 }
 
-/** Runs both checks; never throws (a failing check is reported, not raised). */
-export async function checkReadiness(options: { store: Store; vulnDbPath: string }): Promise<Readiness> {
+export interface ReadinessOptions {
+  store: Store;
+  vulnDbPath: string;
+  /** The scanner backends' probes (none: no backends check, as for a service without workers' config). */
+  backends?: BackendHealthMonitor;
+}
+
+/** Runs every check; never throws (a failing check is reported, not raised). */
+export async function checkReadiness(options: ReadinessOptions): Promise<Readiness> {
   let database: Readiness['checks']['database'];
   try {
     await pingStore(options.store);
@@ -71,5 +86,11 @@ export async function checkReadiness(options: { store: Store; vulnDbPath: string
   } catch (err) {
     vulnerabilityDb = { ok: false, path: options.vulnDbPath, error: err instanceof Error ? err.message : String(err) };
   }
-  return { status: database.ok && vulnerabilityDb.ok ? 'ready' : 'unavailable', checks: { database, vulnerabilityDb } };
+  let backends: Readiness['checks']['backends'];
+  if (options.backends !== undefined) {
+    const scanners = (await options.backends.statuses()).map(({ name, kind, ok, detail, checkedAt }) => ({ name, kind, ok, detail, checkedAt }));
+    backends = anyScannerUsable(scanners) ? { ok: true, scanners } : { ok: false, error: scanners.length === 0 ? 'no scanner backend is enabled' : 'no scanner backend is usable', scanners };
+  }
+  const ready = database.ok && vulnerabilityDb.ok && (backends?.ok ?? true);
+  return { status: ready ? 'ready' : 'unavailable', checks: { database, vulnerabilityDb, ...(backends !== undefined ? { backends } : {}) } };
 }

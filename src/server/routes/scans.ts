@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
-import { isInventory } from '../../domain/inventory.js';
+import { inventorySchema } from '../../domain/inventory.js';
 import { EMBEDDED_BACKEND } from '../../service/embedded-backend.js';
 import type { ScanRequests } from '../../service/scan-requests.js';
 import { CatalogStore } from '../../store/catalog.js';
@@ -112,11 +112,11 @@ export function scanRoutes(app: FastifyInstance, options: ScanRouteOptions): voi
         if (scan.status !== 'scanned' || scan.report === null) throw new PortcullisError('E_NOT_FOUND', `the embedded scan of ${digest} is ${scan.status}: ${scan.reason ?? 'no reason recorded'}`, { status: scan.status });
         const stored = storedReportSchema.safeParse(JSON.parse(scan.report));
         const inventoryText = await catalog.inventory(digest);
-        const inventory: unknown = inventoryText === undefined ? undefined : JSON.parse(inventoryText.json);
-        if (!stored.success || !isInventory(inventory)) throw new PortcullisError('E_INTERNAL', `the stored report or inventory of ${digest} is not readable`);
+        const inventory = inventoryText === undefined ? undefined : inventorySchema.safeParse(JSON.parse(inventoryText.json));
+        if (!stored.success || inventory?.success !== true) throw new PortcullisError('E_INTERNAL', `the stored report or inventory of ${digest} is not readable`);
         // The inventory is stored once beside the report; a client's reports (CycloneDX) need it back inside.
         const { warnings, ...report } = stored.data;
-        return { digest, backend: EMBEDDED_BACKEND, finishedAt: scan.finishedAt, report: { ...report, inventory }, warnings: warnings ?? [] };
+        return { digest, backend: EMBEDDED_BACKEND, finishedAt: scan.finishedAt, report: { ...report, inventory: inventory.data }, warnings: warnings ?? [] };
       });
     },
   );
