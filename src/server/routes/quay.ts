@@ -14,8 +14,8 @@ import { CatalogStore, type TagRow } from '../../store/catalog.js';
 import type { Store } from '../../store/open-store.js';
 import { errorResponseSchema, withStore } from '../errors.js';
 import { AUTH_ERRORS } from './tokens.js';
+import { nameSchema } from './params.js';
 
-const nameSchema = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/, { message: 'expected a repository path component (lower case, digits, . _ -)' });
 /** Quay's `truthy_bool`: true, 1, yes (any case) are true; anything else false. */
 const truthy = z
   .string()

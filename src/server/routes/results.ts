@@ -21,9 +21,8 @@ import { JobQueue } from '../../store/jobs.js';
 import type { Store } from '../../store/open-store.js';
 import { errorResponseSchema, withStore } from '../errors.js';
 import { AUTH_ERRORS } from './tokens.js';
+import { digestSchema, nameSchema } from './params.js';
 
-const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'expected a sha256:<64 hex> digest' });
-const nameSchema = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/, { message: 'expected a repository path component (lower case, digits, . _ -)' });
 const NOT_FOUND = { 404: errorResponseSchema, 400: errorResponseSchema } as const;
 /** JSON of any shape (findings, reports): validated where they are made, documented loosely here. */
 const anyJson = z.any();

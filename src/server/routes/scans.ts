@@ -19,11 +19,11 @@ import { openVulnDb } from '../../vulndb/open.js';
 import { dbStatus } from '../../vulndb/status.js';
 import { errorResponseSchema, withStore } from '../errors.js';
 import { AUTH_ERRORS } from './tokens.js';
+import { digestSchema } from './params.js';
 
 /** A scan request is one short reference: anything much larger is not one (413 before parsing). */
 export const SCAN_REQUEST_BODY_LIMIT = 4 * 1024;
 
-const digestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: 'expected a sha256:<64 hex> digest' });
 /** JSON of any shape (manifest views, reports): validated where they are made, documented loosely here. */
 const anyJson = z.any();
 const scanStateSchema = z.object({ digest: z.string(), status: z.enum(['queued', 'scanning', 'scanned', 'failed', 'unsupported']), manifest: anyJson, poll: z.string() });
