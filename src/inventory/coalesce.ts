@@ -4,7 +4,7 @@ import type { ScanWarning } from '../domain/warning.js';
 import type { DetectorOutput } from '../detectors/types.js';
 import { relocate } from '../layers/collector.js';
 import type { DetectorLayerResult, FileResult, IndexedEntry, LayerDeletions, LinkRecord } from '../layers/layer-result.js';
-import { parentOf } from '../layers/paths.js';
+import { layerHider } from './hidden-paths.js';
 import { MergedTree, type SourceFile, type TreeLayer } from './merged-tree.js';
 
 /** One layer's analysis, as the walk or the cache gave it. */
@@ -81,7 +81,7 @@ export function coalesceLayers(layers: readonly AnalysedLayer[], linked: Readonl
   const pathOf = (key: string): string => key.slice(key.indexOf('\u0000') + 1);
 
   for (const layer of [...layers].sort((a, b) => a.index - b.index)) {
-    applyDeletions(view, layer.deletions, pathOf);
+    applyDeletions(view, layer, pathOf);
     for (const result of layer.detectors) {
       for (const file of result.files) push(view, keyOf(result.detector, file.path), { layerIndex: layer.index, file });
       for (const link of result.links) push(view, keyOf(result.detector, link.path), { layerIndex: layer.index, link });
@@ -186,20 +186,11 @@ function push(view: Map<string, PathVersion[]>, key: string, version: PathVersio
   else view.set(key, [version]);
 }
 
-/** Removes every tracked path a layer deletes: the path itself, or anything below a deleted or opaque directory. */
-function applyDeletions(view: Map<string, PathVersion[]>, deletions: LayerDeletions, pathOf: (key: string) => string): void {
-  if (deletions.whiteouts.length === 0 && deletions.opaqueDirs.length === 0) return;
-  const removed = new Set(deletions.whiteouts);
-  const opaque = new Set(deletions.opaqueDirs);
-  for (const key of [...view.keys()]) {
-    const path = pathOf(key);
-    let hidden = removed.has(path);
-    for (let dir = parentOf(path); !hidden; dir = parentOf(dir)) {
-      if (removed.has(dir) || opaque.has(dir)) hidden = true;
-      if (dir === '') break;
-    }
-    if (hidden) view.delete(key);
-  }
+/** Removes every tracked path the layer hides (see layerHider). */
+function applyDeletions(view: Map<string, PathVersion[]>, layer: AnalysedLayer, pathOf: (key: string) => string): void {
+  const hides = layerHider(layer.deletions, layer.files);
+  if (hides === undefined) return;
+  for (const key of [...view.keys()]) if (hides(pathOf(key))) view.delete(key);
 }
 
 function identity(p: PackageRecord): string {

@@ -207,6 +207,27 @@ describe('a special file at a wanted path hides the lower file, as overlayfs doe
     assert.deepEqual(inv.warnings, []);
   });
 
+  test('a symlink replacing a directory of an earlier layer hides everything the directory held', async () => {
+    // Layer 1 has the status file under var/lib/dpkg/; layer 2 makes var/lib/dpkg a symlink to an empty place.
+    const inv = await inventoryOf([[{ name: WANTED, content: STATUS }], [{ name: 'srv/empty/', type: 'directory' }, { name: 'var/lib/dpkg', type: 'symlink', linkname: '/srv/empty' }]]);
+    assert.deepEqual(dpkg(inv), []);
+  });
+
+  test('a regular file replacing a directory hides it too; a sibling directory stays', async () => {
+    const inv = await inventoryOf([[{ name: WANTED, content: STATUS }, { name: 'opt/app/node_modules/left-pad/package.json', content: '{"name":"left-pad","version":"1.3.0"}' }], [{ name: 'opt/app', content: 'now a file' }]]);
+    assert.deepEqual(dpkg(inv), EXPECTED, 'the status file is not below opt/app');
+    assert.deepEqual(inv.packages.filter((p) => p.ecosystem === 'npm'), []);
+  });
+
+  test('the same layers read again from the layer cache hide the same', async () => {
+    const reference = await imageOf([[{ name: WANTED, content: STATUS }], [{ name: 'var/lib/dpkg', type: 'symlink', linkname: '/srv/empty' }]]);
+    const cache = join(work, `cache-${n++}`);
+    assert.deepEqual(dpkg(await inventoryOfImage(reference, cache)), []);
+    const warm = await inventoryOfImage(reference, cache);
+    assert.equal(warm.stats.layersFromCache, 2);
+    assert.deepEqual(dpkg(warm), []);
+  });
+
   test('a symlink that leads to a FIFO reads nothing, with a warning', async () => {
     const inv = await inventoryOf([[{ name: 'usr/share/x/status', content: STATUS }, { name: WANTED, type: 'symlink', linkname: '/usr/share/x/status' }], [{ name: 'usr/share/x/status', type: 'fifo' }]]);
     assert.deepEqual(dpkg(inv), []);

@@ -1,6 +1,6 @@
 import { PortcullisError } from '../domain/errors.js';
 import type { IndexedEntry, LayerDeletions } from '../layers/layer-result.js';
-import { parentOf } from '../layers/paths.js';
+import { layerHider } from './hidden-paths.js';
 
 /** A regular file of one layer: where the bytes a path shows in the merged filesystem come from. */
 export interface SourceFile {
@@ -54,7 +54,7 @@ export class MergedTree {
 
   constructor(layers: readonly TreeLayer[]) {
     for (const layer of [...layers].sort((a, b) => a.index - b.index)) {
-      this.applyDeletions(layer.deletions);
+      this.applyDeletions(layer);
       for (const entry of layer.entries) this.nodes.set(entry.path, this.nodeFor(entry, layer.index));
     }
   }
@@ -160,18 +160,11 @@ export class MergedTree {
     }
   }
 
-  private applyDeletions(deletions: LayerDeletions): void {
-    if (deletions.whiteouts.length === 0 && deletions.opaqueDirs.length === 0) return;
-    const removed = new Set(deletions.whiteouts);
-    const opaque = new Set(deletions.opaqueDirs);
-    for (const path of [...this.nodes.keys()]) {
-      let hidden = removed.has(path);
-      for (let dir = parentOf(path); !hidden; dir = parentOf(dir)) {
-        if (removed.has(dir) || opaque.has(dir)) hidden = true;
-        if (dir === '') break;
-      }
-      if (hidden) this.nodes.delete(path);
-    }
+  /** Drops the lower nodes `layer` hides (see layerHider). */
+  private applyDeletions(layer: TreeLayer): void {
+    const hides = layerHider(layer.deletions, layer.entries);
+    if (hides === undefined) return;
+    for (const path of [...this.nodes.keys()]) if (hides(path)) this.nodes.delete(path);
   }
 }
 
