@@ -5,16 +5,19 @@
  * in-process service whose clock the test moves.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { DEFAULT_SERVICE_CONFIG } from '../../src/config/service-config.js';
 import { startService } from '../../src/server/start-service.js';
 import { createUser } from '../../src/store/users.js';
 import { runCli } from '../support/run-cli.js';
 import { startServe, type ServeProcess } from '../support/serve.js';
+import { repoRoot } from '../support/shared-data.js';
 
 const ADMIN_PASSWORD = 'portcullis-admin-pw-1';
 const VIEWER_PASSWORD = 'portcullis-viewer-pw-2';
@@ -100,6 +103,51 @@ describe('sign-in against a real portcullis serve', () => {
     const again = await runCli(['user', 'remove', 'temp'], { env });
     assert.equal(again.code, 2);
     assert.match(again.stderr, /no user named "temp" \(see `portcullis user list`\) \[E_NOT_FOUND\]/);
+  });
+
+  test('user add on a terminal: prompts twice on a pseudo-terminal (util-linux script) and echoes nothing typed', { skip: spawnSync('script', ['--version']).status !== 0 && 'util-linux script(1) is not installed' }, async () => {
+    const password = 'typed on a tty 42';
+    const child = spawn('script', ['-qec', `${process.execPath} --import tsx ${join(repoRoot, 'test', 'support', 'cli.ts')} user add tty-user`, '/dev/null'], { cwd: repoRoot, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const waitFor = async (pattern: RegExp): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!pattern.test(screen)) {
+        if (Date.now() > deadline) throw new Error(`no ${String(pattern)} on the terminal: ${screen}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (screen += d));
+    try {
+      await waitFor(/Password: /);
+      child.stdin.write(`${password}\r`);
+      await waitFor(/Repeat password: /);
+      child.stdin.write(`${password}\r`);
+      await waitFor(/created user "tty-user"/);
+      child.stdin.end();
+      assert.equal(await exited, 0, screen);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.ok(!screen.includes(password), `nothing typed is echoed: ${screen}`);
+    const session = await signIn(serve.url, 'tty-user', password);
+    assert.ok(session.csrfToken);
+    assert.equal((await runCli(['user', 'remove', 'tty-user'], { env })).code, 0);
+  });
+
+  test('the OpenAPI document stays valid and documents the session routes and the cookie scheme', async () => {
+    const res = await fetch(`${serve.url}/api/openapi.json`, { headers: { authorization: `Bearer ${readToken}` } });
+    const raw = (await res.json()) as Record<string, unknown>;
+    const result = await new Validator().validate(raw);
+    assert.equal(result.valid, true, JSON.stringify(result.errors));
+    const doc = raw as { paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown> } };
+    assert.deepEqual(Object.keys(doc.paths['/api/v1/session'] ?? {}).sort(), ['delete', 'get', 'post']);
+    assert.deepEqual(doc.components.securitySchemes.sessionCookie, {
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'portcullis_session',
+      description: 'A sign-in session (POST /api/v1/session): acts as scope read (viewer) or admin (admin); POST/PUT/PATCH/DELETE also need the X-CSRF-Token header.',
+    });
   });
 
   test('sign in: 200 with the user and a CSRF token; the cookie is HttpOnly, SameSite=Strict, Path=/, not Secure over plain HTTP', async () => {

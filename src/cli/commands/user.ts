@@ -27,6 +27,9 @@ async function withStore<T>(opts: ConfigOption, work: (store: Store) => Promise<
 
 const configOption = (): Option => new Option('--config <file>', 'service configuration (YAML) naming the database; PORTCULLIS_* environment variables override it');
 
+/** What was typed past the end of the last line read (a fast typist's or a paste's next line). */
+let typedAhead = '';
+
 /** Reads one line from a terminal with echo off (raw mode); Ctrl-C and Ctrl-D cancel. */
 function readHiddenLine(prompt: string): Promise<string> {
   const input = process.stdin;
@@ -45,14 +48,23 @@ function readHiddenLine(prompt: string): Promise<string> {
       else resolve(line);
     };
     const onData = (chunk: string): void => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') return finish();
+      const chars = [...chunk];
+      for (const [i, ch] of chars.entries()) {
+        if (ch === '\r' || ch === '\n') {
+          typedAhead = chars.slice(i + 1).join('').replace(/^\n/, '');
+          return finish();
+        }
         if (ch === '\u0003' || ch === '\u0004') return finish(new PortcullisError('E_CANCELLED', 'cancelled; no password was set'));
         if (ch === '\u007f' || ch === '\b') line = [...line].slice(0, -1).join('');
         else if (ch >= ' ') line += ch;
       }
     };
     input.on('data', onData);
+    if (typedAhead !== '') {
+      const ahead = typedAhead;
+      typedAhead = '';
+      onData(ahead);
+    }
   });
 }
 
