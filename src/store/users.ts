@@ -136,6 +136,12 @@ export async function setUserDisabled(store: Store, name: string, disabled: bool
 /** A hash of a random password, verified against for unknown names so they cost as long as known ones. */
 let decoyHash: Promise<string> | undefined;
 
+/** Computes the decoy hash ahead (at start), so even the first unknown name costs one scrypt, not two. */
+export function prepareDecoyHash(): Promise<string> {
+  decoyHash ??= hashPassword(randomBytes(32).toString('base64'));
+  return decoyHash;
+}
+
 /**
  * The active user `name`/`password` identify, or undefined: an unknown name, a wrong password and a
  * disabled user look the same to the caller, and each runs one scrypt (no user enumeration by time).
@@ -143,8 +149,7 @@ let decoyHash: Promise<string> | undefined;
 export async function verifyCredentials(store: Store, name: string, password: string): Promise<UserInfo | undefined> {
   if (password.length > MAX_PASSWORD_LENGTH) return undefined;
   const row = USER_NAME.test(name) ? await store.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst() : undefined;
-  decoyHash ??= hashPassword(randomBytes(32).toString('base64'));
-  const matches = await verifyPassword(row?.password_hash ?? (await decoyHash), password);
+  const matches = await verifyPassword(row?.password_hash ?? (await prepareDecoyHash()), password);
   if (row === undefined || !matches || row.disabled !== 0) return undefined;
   return toUserInfo(row);
 }

@@ -285,10 +285,12 @@ describe('auth.anonymous_read on a real portcullis serve', () => {
 });
 
 describe('session expiry by the clock (in-process service, real HTTP)', () => {
-  test('idle 12 h and absolute 7 d by default; an expired cookie is refused', async () => {
+  test('idle 12 h and absolute 7 d by default; an expired cookie is refused; http.secure_cookies marks the cookie Secure on plain HTTP', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-expiry-'));
     let now = Date.parse('2026-12-01T00:00:00.000Z');
-    const service = await startService(structuredClone(DEFAULT_SERVICE_CONFIG), {
+    const config = structuredClone(DEFAULT_SERVICE_CONFIG);
+    config.http.secure_cookies = true;
+    const service = await startService(config, {
       env: { PORTCULLIS_DATA_DIR: dir, HOME: dir },
       listen: '127.0.0.1:0',
       vulnDbPath: join(dir, 'vuln.db'),
@@ -300,6 +302,7 @@ describe('session expiry by the clock (in-process service, real HTTP)', () => {
       await createUser(service.store, 'erin', 'erin password 0123', 'viewer');
       const reads = (who: SignedIn) => fetch(`${service.url}/api/v1/repositories`, { headers: { cookie: who.cookie } }).then((r) => r.status);
       const idle = await signIn(service.url, 'erin', 'erin password 0123');
+      assert.ok(idle.setCookie.split(';').some((a) => a.trim() === 'Secure'), idle.setCookie);
       now += 11 * 3_600_000;
       assert.equal(await reads(idle), 200);
       now += 11 * 3_600_000;
@@ -314,6 +317,7 @@ describe('session expiry by the clock (in-process service, real HTTP)', () => {
       }
       now += 10 * 3_600_000;
       assert.equal(await reads(absolute), 401, 'past 7 days, however busy');
+      assert.equal((await service.store.db.selectFrom('sessions').select('id_hash').execute()).length, 0, 'expired sessions are deleted');
     } finally {
       await service.close();
       rmSync(dir, { recursive: true, force: true });

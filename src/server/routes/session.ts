@@ -13,7 +13,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Store } from '../../store/open-store.js';
-import { createSession, deleteSession, MAX_PASSWORD_LENGTH, USER_ROLES, verifyCredentials } from '../../store/users.js';
+import { createSession, deleteExpiredSessions, deleteSession, MAX_PASSWORD_LENGTH, prepareDecoyHash, USER_ROLES, verifyCredentials } from '../../store/users.js';
 import { checkCsrf, requestSession, SESSION_COOKIE, sessionCookie, type SessionAuthOptions } from '../auth.js';
 import { errorResponseSchema, withStore } from '../errors.js';
 
@@ -74,6 +74,7 @@ export class SignInThrottle {
 export function sessionRoutes(app: FastifyInstance, options: { store: Store; auth: SessionAuthOptions; secureCookies: boolean; throttle?: SignInThrottle }): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const throttle = options.throttle ?? new SignInThrottle();
+  void prepareDecoyHash();
   const cookieOptions = (request: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: options.secureCookies || request.protocol === 'https' });
   const clearCookie = (request: FastifyRequest, reply: FastifyReply): void => void reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
 
@@ -107,7 +108,11 @@ export function sessionRoutes(app: FastifyInstance, options: { store: Store; aut
       // A fresh id on every sign-in (no session fixation); a session the browser still had is ended.
       const previous = sessionCookie(request);
       if (previous !== undefined) await withStore(request, 'ending the previous session', () => deleteSession(options.store, previous));
-      const session = await withStore(request, 'starting a session', () => createSession(options.store, user, now));
+      const session = await withStore(request, 'starting a session', async () => {
+        // Sessions nobody comes back to are deleted here rather than by a timer: sign-ins are rare and cheap to piggyback on.
+        await deleteExpiredSessions(options.store, options.auth.limits, now);
+        return createSession(options.store, user, now);
+      });
       void reply.setCookie(SESSION_COOKIE, session.sessionId, cookieOptions(request));
       request.log.info({ user: user.name }, 'signed in');
       return { user: { name: user.name, role: user.role }, csrfToken: session.csrfToken };
