@@ -7,6 +7,7 @@ import { dbCommand } from './commands/db.js';
 import { scanCommand } from './commands/scan.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
+import { userCommand } from './commands/user.js';
 import { workerCommand } from './commands/worker.js';
 import type { RunContext } from './run-context.js';
 
@@ -60,7 +61,7 @@ function buildProgram(ctx: RunContext, onError: (cmd: Command) => void): Command
   const program = new Command('portcullis')
     .description('Container-image security scanner: package inventory, vulnerability matching and a CI gate')
     .version(TOOL_VERSION, '-V, --version');
-  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand(), serveCommand(), workerCommand(), tokenCommand()]) program.addCommand(cmd);
+  for (const cmd of [sbomCommand(), scanCommand(ctx), versionCommand(), dbCommand(), serveCommand(), workerCommand(), tokenCommand(), userCommand()]) program.addCommand(cmd);
   configureTree(program, onError);
   return program;
 }

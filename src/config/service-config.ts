@@ -27,7 +27,22 @@ const optionalHttpUrl = z.string().refine((s) => s === '' || isHttpUrl(s), { mes
 const portSchema = z.number().int().min(1).max(65535);
 
 const configSchema = z.strictObject({
-  http: z.strictObject({ listen: listenSchema }),
+  http: z.strictObject({
+    listen: listenSchema,
+    /** Mark the session cookie `Secure` even on plain-HTTP requests (a TLS proxy in front that does not say so). */
+    secure_cookies: z.boolean(),
+  }),
+  /** Sign-in of the web UI (local users, sessions) and who may read without credentials. */
+  auth: z.strictObject({
+    /** Read-scope routes answer without credentials (a read-only public instance); everything else still needs them. */
+    anonymous_read: z.boolean(),
+    session: z.strictObject({
+      /** A session unused this long is over. */
+      idle: z.string().refine((s) => parseDurationText(s) !== undefined, { message: 'expected a duration such as 30m or 12h' }),
+      /** A session is over this long after sign-in, used or not. */
+      absolute: z.string().refine((s) => parseDurationText(s) !== undefined, { message: 'expected a duration such as 12h or 7d' }),
+    }),
+  }),
   database: z.strictObject({
     /** "" = SQLite file in the data directory; a file path (SQLite); or a postgres:// URL. */
     url: z.string().refine((s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^postgres(ql)?:\/\//i.test(s), {
@@ -105,7 +120,8 @@ export type ServiceConfig = z.infer<typeof configSchema>;
 
 /** What a configuration with no file and no environment gives: the embedded defaults. */
 export const DEFAULT_SERVICE_CONFIG: ServiceConfig = {
-  http: { listen: '127.0.0.1:8080' },
+  http: { listen: '127.0.0.1:8080', secure_cookies: false },
+  auth: { anonymous_read: false, session: { idle: '12h', absolute: '7d' } },
   database: { url: '' },
   registry: { url: '', username: '', password: '', notification_token: '', catalog_sync: { interval: '10m', strategy: 'initial' } },
   security: {

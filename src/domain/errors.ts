@@ -24,6 +24,8 @@ export const ERROR_CATALOG = {
   E_INPUT: { exitCode: 2, httpStatus: 400 },
   E_PAYLOAD_TOO_LARGE: { exitCode: 2, httpStatus: 413 },
   E_CONTENT_TYPE: { exitCode: 2, httpStatus: 415 },
+  /** Too many attempts (failed sign-ins); the answer says when to try again (Retry-After). */
+  E_RATE_LIMITED: { exitCode: 2, httpStatus: 429 },
   E_DB: { exitCode: 2, httpStatus: 503 },
   E_FEED: { exitCode: 2, httpStatus: 502 },
   E_INTERNAL: { exitCode: 2, httpStatus: 500 },

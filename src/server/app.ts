@@ -3,6 +3,8 @@
  * in the OpenAPI document), the access check, the error mapping, and the routes of this service.
  */
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -11,7 +13,7 @@ import type { Store } from '../store/open-store.js';
 import type { RecordedEvents } from '../store/registry-events.js';
 import type { ScanRequests } from '../service/scan-requests.js';
 import { TOOL_VERSION } from '../version.js';
-import { installAuth } from './auth.js';
+import { DEFAULT_SESSION_AUTH, installAuth, type SessionAuthOptions } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { clairNotificationRoutes } from './routes/clair-notifications.js';
 import type { HarborScanner } from '../service/harbor-scanner.js';
@@ -22,6 +24,7 @@ import { quayRoutes } from './routes/quay.js';
 import { resultRoutes } from './routes/results.js';
 import { scanRoutes } from './routes/scans.js';
 import { metricsRoutes, type ServiceMetrics } from './metrics.js';
+import { sessionRoutes } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes, WEBHOOK_BODY_LIMIT } from './routes/webhook.js';
 
@@ -45,7 +48,28 @@ export interface AppOptions {
   metrics?: ServiceMetrics;
   /** The Harbor scanner adapter API and its base path (none: not served). */
   harbor?: { scanner: HarborScanner; base: string };
+  /** Sign-in sessions (`auth.*`, `http.secure_cookies`); none: the defaults, no anonymous reads. */
+  signIn?: { session: SessionAuthOptions; secureCookies: boolean };
 }
+
+/**
+ * The Content-Security-Policy of every answer (the web UI is served from here): scripts, styles and
+ * fetches only from this origin, no inline scripts, no plugins, no <base>, no framing. Written out
+ * in full (helmet's defaults allow inline styles and add upgrade-insecure-requests, which breaks a
+ * plain-HTTP instance on a LAN address).
+ */
+export const CONTENT_SECURITY_POLICY = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:'],
+  'font-src': ["'self'"],
+  'connect-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+};
 
 /** Builds the application (not listening yet). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -66,7 +90,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  installAuth(app, { store: options.store, notificationToken: options.notificationToken, ...(options.clairNotifications ? { clairPsk: options.clairNotifications.psk } : {}) });
+  // Security headers first, so even a refused request (401, 404) carries them.
+  await app.register(fastifyHelmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  // Parses cookies in an onRequest hook added before the access check's, which reads the session cookie.
+  await app.register(fastifyCookie);
+  installAuth(app, {
+    store: options.store,
+    notificationToken: options.notificationToken,
+    ...(options.clairNotifications ? { clairPsk: options.clairNotifications.psk } : {}),
+    ...(options.signIn ? { session: options.signIn.session } : {}),
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -76,9 +113,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         securitySchemes: {
           apiToken: { type: 'http', scheme: 'bearer', description: 'A token from `portcullis token create NAME --scope read|scan|admin`.' },
           registryNotification: { type: 'http', scheme: 'bearer', description: 'The `registry.notification_token` of the service configuration.' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'portcullis_session',
+            description: 'A sign-in session (POST /api/v1/session): acts as scope read (viewer) or admin (admin); POST/PUT/PATCH/DELETE also need the X-CSRF-Token header.',
+          },
         },
       },
-      security: [{ apiToken: [] }],
+      security: [{ apiToken: [] }, { sessionCookie: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -86,6 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath, ...(options.backends ? { backends: options.backends } : {}) });
   if (options.backends) backendRoutes(app, { store: options.store, backends: options.backends });
   tokenRoutes(app, { store: options.store });
+  sessionRoutes(app, { store: options.store, auth: options.signIn?.session ?? DEFAULT_SESSION_AUTH, secureCookies: options.signIn?.secureCookies ?? false });
   resultRoutes(app, { store: options.store });
   quayRoutes(app, { store: options.store });
   scanRoutes(app, { store: options.store, scanRequests: options.scanRequests, vulnDbPath: options.vulnDbPath });

@@ -5,6 +5,14 @@
  * onRequest, before the body is read, so an unauthenticated client cannot make the service parse
  * anything. Clair v4's notifier webhook (`clair-notifier`) takes the PSK JWT Clair signs it with
  * when `security.clair_v4.psk` is set, else an API token of scope `scan`.
+ *
+ * The web UI signs in instead (routes/session.ts): a valid `portcullis_session` cookie counts as a
+ * token of scope `read` (role viewer) or `admin` (role admin). A bearer token, when sent, wins over
+ * the cookie. A state-changing request (POST/PUT/PATCH/DELETE) authenticated by the cookie must
+ * also carry `X-CSRF-Token` equal to its session's token: the browser attaches the cookie to any
+ * request, a token from the session's answer only the UI's own script can send (synchronizer token
+ * pattern; bearer requests need none: no browser adds a bearer header by itself). With
+ * `auth.anonymous_read`, routes of scope read answer a request with no credentials at all.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PortcullisError } from '../domain/errors.js';
@@ -12,6 +20,52 @@ import type { Store } from '../store/open-store.js';
 import { CLAIR_NOTIFIER_ISSUER, pskTokenProblem } from '../backends/clair-v4/client.js';
 import { withStore } from './errors.js';
 import { authenticateToken, scopeAllows, secretsEqual, type TokenInfo, type TokenScope } from '../store/tokens.js';
+import { findSession, type SessionInfo, type SessionLimits } from '../store/users.js';
+
+/** The cookie that carries the session id (256 random bits, base64url). */
+export const SESSION_COOKIE = 'portcullis_session';
+/** The header a cookie-authenticated state-changing request carries its session's CSRF token in. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** Methods that do not change state (RFC 9110 safe methods): no CSRF token needed. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Sign-in settings of the access check. */
+export interface SessionAuthOptions {
+  /** `auth.anonymous_read`: read-scope routes answer without credentials. */
+  anonymousRead: boolean;
+  limits: SessionLimits;
+  /** The clock sessions expire by (tests move it). */
+  now: () => Date;
+}
+
+/** Default session settings: the configuration's defaults (12 h idle, 7 d absolute), no anonymous reads. */
+export const DEFAULT_SESSION_AUTH: SessionAuthOptions = { anonymousRead: false, limits: { idleMs: 12 * 3_600_000, absoluteMs: 7 * 86_400_000 }, now: () => new Date() };
+
+/** The scope a signed-in user's session acts with. */
+export function sessionScope(session: SessionInfo): TokenScope {
+  return session.user.role === 'admin' ? 'admin' : 'read';
+}
+
+/** The session id the request's cookie carries, or undefined. */
+export function sessionCookie(request: FastifyRequest): string | undefined {
+  const value = request.cookies[SESSION_COOKIE];
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+}
+
+/** The live session of the request's cookie, or undefined. */
+export async function requestSession(request: FastifyRequest, store: Store, auth: SessionAuthOptions): Promise<SessionInfo | undefined> {
+  const id = sessionCookie(request);
+  if (id === undefined) return undefined;
+  return withStore(request, 'checking the session', () => findSession(store, id, auth.limits, auth.now()));
+}
+
+/** E_FORBIDDEN unless a state-changing request carries its session's CSRF token. */
+export function checkCsrf(request: FastifyRequest, session: SessionInfo): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const sent = request.headers[CSRF_HEADER];
+  if (typeof sent !== 'string' || sent === '') throw new PortcullisError('E_FORBIDDEN', `missing ${CSRF_HEADER} header: a request signed in by cookie that changes state must send the session's csrfToken (GET /api/v1/session)`);
+  if (!secretsEqual(sent, session.csrfToken)) throw new PortcullisError('E_FORBIDDEN', `wrong ${CSRF_HEADER}: send the csrfToken of this session (GET /api/v1/session)`);
+}
 
 /** A route's access rule. */
 export type RouteAccess = 'public' | 'registry-webhook' | 'clair-notifier' | 'harbor-adapter' | TokenScope;
@@ -20,10 +74,14 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; absent = `read`. */
     access?: RouteAccess;
+    /** false: `auth.anonymous_read` does not open this read route (e.g. /metrics); absent = true. */
+    anonymousRead?: boolean;
   }
   interface FastifyRequest {
     /** The API token the request was authenticated with (routes of scope read, scan or admin). */
     apiToken?: TokenInfo;
+    /** The sign-in session the request was authenticated with (cookie), when no token was sent. */
+    userSession?: SessionInfo;
   }
 }
 
@@ -53,8 +111,10 @@ export function harborCredential(request: FastifyRequest): string | undefined {
 }
 
 /** Installs the access check. `notificationToken` "" disables the webhook (every call is 401). */
-export function installAuth(app: FastifyInstance, options: { store: Store; notificationToken: string; clairPsk?: { key: string; issuer: string } }): void {
+export function installAuth(app: FastifyInstance, options: { store: Store; notificationToken: string; clairPsk?: { key: string; issuer: string }; session?: SessionAuthOptions }): void {
+  const auth = options.session ?? DEFAULT_SESSION_AUTH;
   app.decorateRequest('apiToken', undefined);
+  app.decorateRequest('userSession', undefined);
   app.addHook('onRequest', async (request) => {
     const access: RouteAccess = request.routeOptions.config.access ?? 'read';
     if (access === 'public') return;
@@ -84,7 +144,19 @@ export function installAuth(app: FastifyInstance, options: { store: Store; notif
       return;
     }
     const needed: TokenScope = access === 'clair-notifier' ? 'scan' : access;
-    if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <token>" (create one with `portcullis token create`)');
+    if (presented === undefined && access !== 'clair-notifier') {
+      const session = await requestSession(request, options.store, auth);
+      if (session !== undefined) {
+        const scope = sessionScope(session);
+        if (!scopeAllows(scope, needed)) throw new PortcullisError('E_FORBIDDEN', `user "${session.user.name}" (role ${session.user.role}) may not do this; this route needs ${needed}`, { needed });
+        checkCsrf(request, session);
+        request.userSession = session;
+        return;
+      }
+      if (auth.anonymousRead && needed === 'read' && request.routeOptions.config.anonymousRead !== false) return;
+      if (sessionCookie(request) !== undefined) throw new PortcullisError('E_AUTH', 'the session has expired or was signed out: sign in again (POST /api/v1/session)');
+    }
+    if (presented === undefined) throw new PortcullisError('E_AUTH', 'missing "Authorization: Bearer <token>" (create one with `portcullis token create`) or a sign-in session');
     const token = await withStore(request, 'checking the token', () => authenticateToken(options.store, presented));
     if (token === undefined) throw new PortcullisError('E_AUTH', 'unknown or revoked token');
     if (!scopeAllows(token.scope, needed)) throw new PortcullisError('E_FORBIDDEN', `token "${token.name}" has scope ${token.scope}; this route needs ${needed}`, { needed });

@@ -38,6 +38,7 @@ const CLIENT_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   404: 'E_NOT_FOUND',
   413: 'E_PAYLOAD_TOO_LARGE',
   415: 'E_CONTENT_TYPE',
+  429: 'E_RATE_LIMITED',
 };
 
 /** Maps anything thrown while handling a request to its answer. */

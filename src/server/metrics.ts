@@ -61,7 +61,7 @@ export function metricsRoutes(app: FastifyInstance, metrics: ServiceMetrics): vo
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     durations.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { config: { access: 'read' }, schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { config: { access: 'read', anonymousRead: false }, schema: { hide: true } }, async (_request, reply) => {
     void reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -21,6 +21,7 @@ import { JobQueue } from '../store/jobs.js';
 import { openStore, type Store } from '../store/open-store.js';
 import { registryEventQueue, type RecordedEvents } from '../store/registry-events.js';
 import { defaultDbPath, openVulnDb } from '../vulndb/index.js';
+import { parseDurationText } from '../util/duration.js';
 import { buildApp } from './app.js';
 import { createMetrics } from './metrics.js';
 
@@ -47,6 +48,8 @@ export interface ServiceOptions {
   cacheDir?: string;
   /** Backend health probes: per-probe timeout and how long answers are reused (default 2 s and 5 s). */
   backendProbes?: { timeoutMs?: number; cacheMs?: number };
+  /** The clock sign-in sessions expire by (default: the system clock; tests move their own). */
+  now?: () => Date;
 }
 
 /** A running service. */
@@ -104,6 +107,14 @@ export async function startService(config: ServiceConfig, options: ServiceOption
         new ScanRequests({ catalog: new CatalogStore(store), queue: new JobQueue(store), registry: config.registry.url !== '' ? registryAccess(config.registry) : undefined, backends: enabledBackendNames(config.security) }),
       backends,
       notificationToken: config.registry.notification_token,
+      signIn: {
+        secureCookies: config.http.secure_cookies,
+        session: {
+          anonymousRead: config.auth.anonymous_read,
+          limits: { idleMs: parseDurationText(config.auth.session.idle) ?? 12 * 3_600_000, absoluteMs: parseDurationText(config.auth.session.absolute) ?? 7 * 86_400_000 },
+          now: options.now ?? (() => new Date()),
+        },
+      },
       ...(config.security.clair_v4.server !== ''
         ? {
             clairNotifications: {

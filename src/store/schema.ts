@@ -171,7 +171,29 @@ export interface HarborScanRequestTable {
   created_at: string;
 }
 
-/** The whole app database. */
+/** A local user of the web UI (sign-in with name and password). */
+export interface UserTable {
+  id: string;
+  name: string;
+  /** `scrypt$N$r$p$<salt b64>$<hash b64>`: the parameters travel with the hash so they can be raised later. */
+  password_hash: string;
+  role: 'admin' | 'viewer';
+  /** 1 = may not sign in (kept for the record), 0 = active. */
+  disabled: ColumnType<number, number | undefined, number>;
+  created_at: string;
+}
+
+/** A sign-in session: only the SHA-256 of the cookie value is stored. */
+export interface SessionTable {
+  /** SHA-256 (hex) of the session id the cookie carries. */
+  id_hash: string;
+  user_id: string;
+  /** The synchronizer CSRF token state-changing requests of this session must send. */
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+}
+
 /** What a scanner backend keeps per manifest between scans (Clair v4: the indexer state it was indexed at, sent as If-None-Match). */
 export interface BackendIndexStateTable {
   manifest_digest: string;
@@ -180,6 +202,7 @@ export interface BackendIndexStateTable {
   updated_at: string;
 }
 
+/** The whole app database. */
 export interface AppDatabase {
   registry_events: RegistryEventTable;
   repositories: RepositoryTable;
@@ -195,6 +218,8 @@ export interface AppDatabase {
   webhook_deliveries: WebhookDeliveryTable;
   backend_index_state: BackendIndexStateTable;
   harbor_scan_requests: HarborScanRequestTable;
+  users: UserTable;
+  sessions: SessionTable;
 }
 
 export type Job = Selectable<JobTable>;

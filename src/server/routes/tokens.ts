@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { PortcullisError } from '../../domain/errors.js';
 import type { Store } from '../../store/open-store.js';
 import { listTokens, TOKEN_SCOPES } from '../../store/tokens.js';
+import { sessionScope } from '../auth.js';
 import { errorResponseSchema, withStore } from '../errors.js';
 
 const tokenInfoSchema = z.object({
@@ -29,8 +30,11 @@ export function tokenRoutes(app: FastifyInstance, options: { store: Store }): vo
     { config: { access: 'read' }, schema: { summary: 'The token this request is authenticated with', tags: ['tokens'], response: { 200: z.object({ name: z.string(), scope: z.enum(TOKEN_SCOPES) }), ...AUTH_ERRORS } } },
     (request) => {
       const token = request.apiToken;
-      if (token === undefined) throw new PortcullisError('E_AUTH', 'not authenticated');
-      return { name: token.name, scope: token.scope };
+      if (token !== undefined) return { name: token.name, scope: token.scope };
+      // Signed in by cookie: the user and the scope the session acts with.
+      const session = request.userSession;
+      if (session !== undefined) return { name: session.user.name, scope: sessionScope(session) };
+      throw new PortcullisError('E_AUTH', 'not authenticated');
     },
   );
   routes.get(

@@ -10,6 +10,7 @@ import { JobQueue, type ClaimedJob } from '../jobs.js';
 import type { Store } from '../open-store.js';
 import { freshEvents, markEvent, recordEvents, registryEventQueue, type NewRegistryEvent } from '../registry-events.js';
 import { authenticateToken, createToken, hashToken, listTokens, revokeToken } from '../tokens.js';
+import { createSession, createUser, deleteExpiredSessions, deleteSession, findSession, hashSessionId, listUsers, removeUser, setPassword, setUserDisabled, verifyCredentials, verifyPassword } from '../users.js';
 
 /** A store factory: each call opens a new connection to the same, already migrated, database. */
 export interface StoreSuiteTarget {
@@ -365,6 +366,89 @@ export function storeSuite(target: StoreSuiteTarget): void {
       await assert.rejects(revokeToken(store, 'nobody'), /no token named "nobody"/);
       assert.equal(await authenticateToken(store, token), undefined, 'a revoked token is refused');
       assert.deepEqual(await listTokens(store), [{ name: 'ci', scope: 'scan', createdAt: '2026-12-01T00:00:00.000Z', lastUsedAt: '2026-12-01T00:10:00.000Z', revokedAt: '2026-12-01T01:00:00.000Z' }]);
+    });
+
+    test('users: scrypt hash with its parameters and a per-user salt; names unique; bad input refused; remove and passwd end sessions', async () => {
+      const created = await createUser(store, 'alice', 'correct horse battery', 'admin', new Date('2026-12-01T00:00:00.000Z'));
+      assert.deepEqual({ ...created, id: '' }, { id: '', name: 'alice', role: 'admin', disabled: false, createdAt: '2026-12-01T00:00:00.000Z' });
+      await createUser(store, 'bob', 'correct horse battery', 'viewer', new Date('2026-12-01T00:01:00.000Z'));
+      const rows = await store.db.selectFrom('users').select(['name', 'password_hash']).orderBy('name').execute();
+      for (const row of rows) assert.match(row.password_hash, /^scrypt\$32768\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+      assert.notEqual(rows[0]?.password_hash, rows[1]?.password_hash, 'the same password under two salts hashes differently');
+      assert.ok(!rows.some((r) => r.password_hash.includes('correct horse')));
+      assert.equal(await verifyPassword(rows[0]?.password_hash ?? '', 'correct horse battery'), true);
+      assert.equal(await verifyPassword(rows[0]?.password_hash ?? '', 'correct horse batterY'), false);
+      assert.equal(await verifyPassword('md5$abc', 'correct horse battery'), false, 'a malformed record matches nothing');
+
+      await assert.rejects(createUser(store, 'alice', 'another long password', 'viewer'), /a user named "alice" already exists/);
+      await assert.rejects(createUser(store, 'carol', 'short', 'viewer'), /too short: use at least 12 characters/);
+      await assert.rejects(createUser(store, 'carol', '', 'viewer'), /the password is empty/);
+      await assert.rejects(createUser(store, 'carol', 'long enough password', 'root'), /user role "root": expected one of admin, viewer/);
+      await assert.rejects(createUser(store, 'bad name', 'long enough password', 'viewer'), /user name "bad name"/);
+      assert.deepEqual((await listUsers(store)).map((u) => [u.name, u.role, u.disabled]), [['alice', 'admin', false], ['bob', 'viewer', false]]);
+
+      assert.equal((await verifyCredentials(store, 'alice', 'correct horse battery'))?.name, 'alice');
+      assert.equal(await verifyCredentials(store, 'alice', 'wrong password!!'), undefined);
+      assert.equal(await verifyCredentials(store, 'nobody', 'correct horse battery'), undefined);
+
+      const limits = { idleMs: 3_600_000, absoluteMs: 86_400_000 };
+      const bob = (await listUsers(store)).find((u) => u.name === 'bob');
+      assert.ok(bob);
+      const session = await createSession(store, bob);
+      assert.ok(await findSession(store, session.sessionId, limits));
+      await setPassword(store, 'bob', 'a brand new password');
+      assert.equal(await findSession(store, session.sessionId, limits), undefined, 'a new password ends the sessions');
+      assert.equal(await verifyCredentials(store, 'bob', 'correct horse battery'), undefined);
+      assert.equal((await verifyCredentials(store, 'bob', 'a brand new password'))?.role, 'viewer');
+
+      await setUserDisabled(store, 'bob', true);
+      assert.equal(await verifyCredentials(store, 'bob', 'a brand new password'), undefined, 'a disabled user cannot sign in');
+      await setUserDisabled(store, 'bob', false);
+      const again = await createSession(store, bob);
+      await removeUser(store, 'bob');
+      assert.equal(await findSession(store, again.sessionId, limits), undefined);
+      assert.equal((await store.db.selectFrom('sessions').select('id_hash').execute()).length, 0);
+      await assert.rejects(removeUser(store, 'bob'), /no user named "bob"/);
+      await assert.rejects(setPassword(store, 'bob', 'a brand new password'), /no user named "bob"/);
+      await removeUser(store, 'alice');
+    });
+
+    test('sessions: only the id hash is stored; idle and absolute expiry by the clock; sign-out ends it', async () => {
+      const clock = manualClock();
+      const user = await createUser(store, 'dora', 'correct horse battery', 'viewer', clock.now());
+      const limits = { idleMs: 12 * 3_600_000, absoluteMs: 7 * 86_400_000 };
+      const { sessionId, csrfToken } = await createSession(store, user, clock.now());
+      assert.match(sessionId, /^[A-Za-z0-9_-]{43}$/, '256 random bits');
+      assert.notEqual(csrfToken, sessionId);
+      const [row] = await store.db.selectFrom('sessions').selectAll().execute();
+      assert.equal(row?.id_hash, hashSessionId(sessionId));
+      assert.ok(!JSON.stringify(row).includes(sessionId), 'the session id itself is not stored');
+
+      // Used every 11 h, it lives on past 12 h from sign-in; the absolute limit still ends it at 7 d.
+      for (let i = 0; i < 15; i++) {
+        clock.advance(11 * 3_600_000);
+        const found = await findSession(store, sessionId, limits, clock.now());
+        assert.equal(found?.user.name, 'dora', `use ${i + 1}`);
+        assert.equal(found.csrfToken, csrfToken);
+      }
+      clock.advance(3 * 3_600_000); // 168 h after sign-in
+      assert.equal(await findSession(store, sessionId, limits, clock.now()), undefined, 'absolute expiry');
+      assert.equal((await store.db.selectFrom('sessions').select('id_hash').execute()).length, 0, 'an expired session is deleted when met');
+
+      const idle = await createSession(store, user, clock.now());
+      clock.advance(12 * 3_600_000 - 1);
+      assert.ok(await findSession(store, idle.sessionId, limits, clock.now()));
+      clock.advance(12 * 3_600_000);
+      assert.equal(await findSession(store, idle.sessionId, limits, clock.now()), undefined, 'idle expiry');
+
+      const live = await createSession(store, user, clock.now());
+      const stale = await createSession(store, user, new Date(clock.now().getTime() - 13 * 3_600_000));
+      assert.equal(await deleteExpiredSessions(store, limits, clock.now()), 1);
+      assert.equal(await findSession(store, stale.sessionId, limits, clock.now()), undefined);
+      await deleteSession(store, live.sessionId);
+      assert.equal(await findSession(store, live.sessionId, limits, clock.now()), undefined, 'sign-out');
+      assert.equal(await findSession(store, 'x'.repeat(43), limits, clock.now()), undefined);
+      await removeUser(store, 'dora');
     });
 
     test('Harbor scan requests: stored by id with what was asked (tag optional), unknown ids undefined', async () => {
