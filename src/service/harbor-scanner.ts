@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import type { Logger } from 'pino';
 import { CONSUMED_MIME_TYPES, SBOM_MEDIA_TYPES, type HarborScanRequestBody } from '../backends/harbor/protocol.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import { PortcullisError } from '../domain/errors.js';
@@ -102,6 +103,8 @@ export interface HarborScannerDeps {
   cacheDir?: string;
   heartbeatMs: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** The pino logger of the engine's work (see ServiceRuntimeOptions.engineLog). */
+  engineLog?: Logger;
 }
 
 export class HarborScanner {
@@ -208,7 +211,13 @@ export class HarborScanner {
       } else {
         access = registryAccess({ url: payload.registryUrl, username: '', password: '' });
       }
-      const scan = embeddedBackend({ registry: access, catalog: this.deps.catalog, vulndb: this.deps.vulndb, ...(this.deps.cacheDir ? { cacheDir: this.deps.cacheDir } : {}) });
+      const scan = embeddedBackend({
+        registry: access,
+        catalog: this.deps.catalog,
+        vulndb: this.deps.vulndb,
+        ...(this.deps.cacheDir ? { cacheDir: this.deps.cacheDir } : {}),
+        ...(this.deps.engineLog ? { logger: this.deps.engineLog } : {}),
+      });
       const result = await scan(payload, signal);
       this.authorizations.release(key);
       return result;

@@ -12,6 +12,7 @@ import type { JobQueue } from '../store/jobs.js';
 import { recordPush } from './event-processor.js';
 import { manifestView, type ManifestView } from './queries.js';
 import type { RegistryAccess } from './registry-access.js';
+import { upstreamFailure } from './upstream.js';
 
 /** An image of the watched registry: a repository and a tag or a digest. */
 export interface WatchedImage {
@@ -106,7 +107,9 @@ export class ScanRequests {
     try {
       pushed = await recordPush(client, image.repository, reference, image.tag, this.deps, { scanUntagged: true });
     } catch (err) {
-      throw registryFailure(err, image.canonical);
+      // The image the caller named, asked of the registry with the service's credentials: the
+      // error table answers a refusal as 502 and a missing tag or manifest as 404 (upstream.ts).
+      throw upstreamFailure(err, { service: 'registry', subject: image.canonical, notFoundIsCallers: true });
     } finally {
       await client.close();
     }
@@ -133,17 +136,4 @@ export class ScanRequests {
             : 'scanned';
     return { digest, status, manifest, poll: scanStatePath(digest) };
   }
-}
-
-/**
- * A registry failure as the caller of the service sees it: the registry refusing the service's
- * own credentials is a fault of the service's side (E_REGISTRY, 502), not the caller's 401/403.
- */
-function registryFailure(err: unknown, image: string): unknown {
-  // The registry client's failures are typed; anything else came from the app database (the route makes it E_DB).
-  if (!(err instanceof PortcullisError)) return err;
-  const error = err;
-  if (error.code === 'E_NOT_FOUND') return new PortcullisError('E_NOT_FOUND', `${image}: no such repository, tag or manifest in the registry (${error.message})`);
-  if (error.code === 'E_AUTH' || error.code === 'E_FORBIDDEN') return new PortcullisError('E_REGISTRY', `${image}: the registry refused the service's credentials (registry.username/password): ${error.message}`, {}, { cause: err });
-  return error;
 }
