@@ -74,6 +74,8 @@ export function cliLogFormat(env: NodeJS.ProcessEnv = process.env): 'json' | 'pr
 export interface DefaultEngineContextOptions {
   /** `--verbose`: debug instead of warn. */
   verbose?: boolean;
+  /** `--quiet`: errors only (it wins over verbose: quiet promises nothing but errors on standard error). */
+  quiet?: boolean;
   signal?: AbortSignal;
   credentials?: CredentialSource;
   /** Default process.env (PORTCULLIS_LOG_FORMAT). */
@@ -84,11 +86,11 @@ export interface DefaultEngineContextOptions {
 
 /**
  * The CLI's context: every transport, the host's credentials, logs on standard error at `warn`
- * (`debug` with --verbose). Lines are JSON with PORTCULLIS_LOG_FORMAT=json; otherwise one short
+ * (`debug` with --verbose, `error` with --quiet). Lines are JSON with PORTCULLIS_LOG_FORMAT=json; otherwise one short
  * human line each (`portcullis: debug: msg key=value`), so the CLI's standard error reads as before.
  */
 export function defaultEngineContext(options: DefaultEngineContextOptions = {}): EngineContext {
-  const level = options.verbose === true ? 'debug' : 'warn';
+  const level = options.quiet === true ? 'error' : options.verbose === true ? 'debug' : 'warn';
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   const json = cliLogFormat(options.env) === 'json';
   const logger = json ? pino({ level, base: { name: 'portcullis' }, redact: REDACTED_LOG_PATHS }, destination) : pino({ level, base: null, timestamp: false, redact: REDACTED_LOG_PATHS }, humanLines(destination));

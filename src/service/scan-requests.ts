@@ -6,6 +6,7 @@
  * ever asked: a reference naming another host is refused before anything goes out.
  */
 import { PortcullisError } from '../domain/errors.js';
+import { assertTransportAllowed, type EngineContext } from '../engine/context.js';
 import { formatRegistryReference, parseRegistryReference } from '../image/reference.js';
 import type { CatalogStore, ScanStatus } from '../store/catalog.js';
 import type { JobQueue } from '../store/jobs.js';
@@ -13,6 +14,9 @@ import { recordPush } from './event-processor.js';
 import { manifestView, type ManifestView } from './queries.js';
 import type { RegistryAccess } from './registry-access.js';
 import { upstreamFailure } from './upstream.js';
+
+/** What engine work for the service may open (see serviceEngineContext). */
+const SERVICE_TRANSPORTS = { allowedTransports: ['registry'] } as const satisfies Pick<EngineContext, 'allowedTransports'>;
 
 /** An image of the watched registry: a repository and a tag or a digest. */
 export interface WatchedImage {
@@ -50,9 +54,13 @@ export interface ScanRequestState {
 /**
  * Reads `text` as an image of the registry at `registryHost`: `repo:tag`, `repo@sha256:...`, or
  * the same prefixed with `registryHost/`. E_REFERENCE for bad syntax; E_INPUT for another registry
- * host (nothing is requested from it).
+ * host (nothing is requested from it); E_FORBIDDEN for a local path (`dir:`, `oci:`, archives).
  */
 export function watchedImage(text: string, registryHost: string): WatchedImage {
+  // A local image path would have the service read its own host's files: refused as the service's
+  // engine context refuses it (E_FORBIDDEN naming the transport), before anything is parsed or read.
+  const local = /^(oci|oci-archive|docker-archive|dir):/.exec(text)?.[1];
+  if (local !== undefined) assertTransportAllowed(SERVICE_TRANSPORTS, local === 'oci-archive' ? 'oci' : local === 'dir' || local === 'oci' ? local : 'docker-archive', text);
   const slash = text.indexOf('/');
   const first = slash >= 0 ? text.slice(0, slash) : '';
   // Docker's rule for whether the first component is a host (see parseRegistryReference).

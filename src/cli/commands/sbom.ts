@@ -34,7 +34,7 @@ export function sbomCommand(): Command {
       inventories = await inventoryReference({
         reference,
         image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
-        context: defaultEngineContext({ credentials: access.credentials }),
+        context: defaultEngineContext({ quiet: opts.quiet === true, credentials: access.credentials }),
         onWalkProgress: (p) => progress.onWalk(p),
         cache: opts.cache === false ? false : (opts.cacheDir ?? true),
         concurrency: positiveInt(opts.concurrency, '--concurrency', 3),

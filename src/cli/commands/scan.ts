@@ -193,7 +193,7 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--exit-code <n>', 'exit code (0-255) when unapproved vulnerabilities are found; 0 reports without failing', '1')
     .option('--offline', 'never touch the network for feeds; fail when the DB is missing or its data older than --max-db-age (default 7d offline)')
     .option('--max-db-age <duration>', 'refuse (offline) or update (online) a DB whose data is older than this (e.g. 24h, 7d); age = that of its freshest live feed')
-    .option('--verbose', 'say why each feed failed when the DB could not be built or updated')
+    .option('--verbose', 'say why each feed failed when the DB could not be built or updated, and log the engine steps (image, layers, matching) on stderr')
     .option('--db <file>', 'vulnerability DB (default: $PORTCULLIS_DB or ~/.cache/portcullis/vuln.db)');
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: ScanOptions) => {
@@ -256,7 +256,7 @@ export function scanCommand(ctx: RunContext): Command {
         clairUrl,
         ip: opts.ip ?? 'localhost',
         image: access.image,
-        context: defaultEngineContext({ verbose: opts.verbose === true, credentials: access.credentials }),
+        context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials }),
         ...(psk ? { clair: { psk } } : {}),
       });
     } else {
@@ -271,7 +271,7 @@ export function scanCommand(ctx: RunContext): Command {
           includeNotAffected: opts.includeNotAffected === true,
           osOwned: opts.osOwned,
           image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
-          context: defaultEngineContext({ verbose: opts.verbose === true, credentials: access.credentials }),
+          context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials }),
           onWalkProgress: (p) => progress.onWalk(p),
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
           concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
