@@ -101,9 +101,10 @@ export class ScanRequests {
 
   /**
    * Resolves `text` in the watched registry, records it as a push would, queues what has no
-   * current result. E_NOT_FOUND for an unknown repository, tag or digest; E_REGISTRY /
-   * E_UNREACHABLE when the registry cannot be asked (its refusal of the service's credentials
-   * included: that is not the caller's 401).
+   * current result. The registry's failures are thrown marked as upstream (upstreamFailure), so
+   * the error table answers them: 404 for an unknown repository, tag or digest; 502 for the
+   * registry refusing the service's credentials (E_REGISTRY: not the caller's 401) or being down
+   * (E_UNREACHABLE). E_FORBIDDEN for a local path, E_INPUT for another registry.
    */
   async request(text: string): Promise<ScanRequestOutcome> {
     const registry = this.deps.registry;
