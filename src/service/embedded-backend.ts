@@ -33,8 +33,8 @@ export interface EmbeddedBackendDeps {
 /** The runner of the embedded backend. */
 export function embeddedBackend(deps: EmbeddedBackendDeps): BackendRunner {
   const logger = deps.logger ?? pino({ level: 'silent' });
-  return async (job, signal) => {
-    const context = deps.registry.engineContext(logger, { job: `${job.backend}:${job.digest}`, digest: job.digest, backend: job.backend }, signal);
+  return async (job, signal, run) => {
+    const context = deps.registry.engineContext(logger, { ...(run ? { job: run.jobId } : {}), digest: job.digest, backend: job.backend }, signal);
     const inventories = await inventoryReference({
       reference: deps.registry.reference(job.repository, job.digest),
       image: deps.registry.imageOptions(),

@@ -198,7 +198,7 @@ export class HarborScanner {
 
   /** The worker's runner: the embedded backend, reading the image from the request's registry with the request's authorization. */
   private runner(): BackendRunner {
-    return async (job, signal) => {
+    return async (job, signal, run) => {
       const payload = harborJobSchema.parse(job);
       const key = secretKey(payload.registryUrl, payload.digest);
       let access: RegistryAccess;
@@ -218,7 +218,7 @@ export class HarborScanner {
         ...(this.deps.cacheDir ? { cacheDir: this.deps.cacheDir } : {}),
         ...(this.deps.engineLog ? { logger: this.deps.engineLog } : {}),
       });
-      const result = await scan(payload, signal);
+      const result = await scan(payload, signal, run);
       this.authorizations.release(key);
       return result;
     };
