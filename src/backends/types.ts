@@ -35,8 +35,8 @@ export interface TargetRegistryAccess {
   authorization(signal: AbortSignal): Promise<string | undefined>;
   /** An engine reference to the manifest (`host/repo@digest`) for backends that read the bytes through the engine (openImage). */
   reference: string;
-  /** openImage options for `reference`: the service's registry credentials only. */
-  imageOptions: Omit<OpenImageOptions, 'signal'>;
+  /** openImage options for `reference` (credentials travel in the engine context, never here). */
+  imageOptions: OpenImageOptions;
 }
 
 /** What one scan is about. */

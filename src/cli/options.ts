@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { PortcullisError } from '../domain/errors.js';
+import type { CredentialSource } from '../engine/context.js';
 import type { OpenImageOptions } from '../image/open-image.js';
 import { parsePlatform } from '../image/platform.js';
 
@@ -29,17 +30,22 @@ export function addImageOptions(cmd: Command): Command {
     .addOption(new Option('--concurrency <n>', 'layers fetched and analysed at once').default('3'));
 }
 
-/** Turns the parsed CLI options into image-source options. */
-export function imageOptionsFrom(opts: ImageCliOptions): Omit<OpenImageOptions, 'signal'> {
+/** What the image options say: how to open the image, and the registry credentials (flags, then the host's environment and docker config). */
+export interface ImageAccess {
+  image: OpenImageOptions;
+  credentials: CredentialSource;
+}
+
+/** Turns the parsed CLI options into image-source options and the credential source of the engine context. */
+export function imageOptionsFrom(opts: ImageCliOptions): ImageAccess {
   let password = opts.password;
   if (opts.passwordStdin) password = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
   if ((opts.username === undefined) !== (password === undefined)) {
     throw new PortcullisError('E_USAGE', 'registry credentials need both --username and a password');
   }
   return {
-    ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
-    ...(opts.insecure ? { insecure: true } : {}),
-    ...(opts.username !== undefined && password !== undefined ? { credentials: { username: opts.username, password } } : {}),
+    image: { ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}), ...(opts.insecure ? { insecure: true } : {}) },
+    credentials: { kind: 'host', ...(opts.username !== undefined && password !== undefined ? { given: { username: opts.username, password } } : {}) },
   };
 }
 

@@ -12,6 +12,8 @@ export const ERROR_CATALOG = {
   E_FORBIDDEN: { exitCode: 2, httpStatus: 403 },
   E_NOT_FOUND: { exitCode: 2, httpStatus: 404 },
   E_REGISTRY: { exitCode: 2, httpStatus: 502 },
+  /** A service the service calls (a scanner backend) refused or failed it: a fault upstream, not the caller's. */
+  E_UPSTREAM: { exitCode: 2, httpStatus: 502 },
   E_UNSUPPORTED: { exitCode: 2, httpStatus: 422 },
   E_MEDIA_TYPE: { exitCode: 2, httpStatus: 422 },
   E_MANIFEST: { exitCode: 2, httpStatus: 422 },

@@ -1,5 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import { PortcullisError } from '../domain/errors.js';
+import { assertTransportAllowed, credentialLookup, silentEngineContext, type EngineContext } from '../engine/context.js';
 import { openArchive } from './docker-archive.js';
 import { directoryFiles } from './layout-files.js';
 import { resolveOciLayout } from './oci-layout.js';
@@ -15,19 +16,11 @@ export interface OpenImageOptions {
   platform?: PlatformSelector;
   /** Allow plain HTTP (after HTTPS fails) and skip TLS verification for registries. */
   insecure?: boolean;
-  /** Registry credentials from CLI flags (they win over environment and docker config). */
-  credentials?: { username: string; password: string };
-  /** Docker config with `auths`; default ~/.docker/config.json or $DOCKER_CONFIG/config.json. */
-  dockerConfigPath?: string;
-  /** Environment for PORTCULLIS_REGISTRY_USERNAME / PORTCULLIS_REGISTRY_PASSWORD (default process.env). */
-  env?: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
   onProgress?: (p: LayerProgress) => void;
   /** Parent directory for decompressing gzip'ed archives; the copy is removed by close(). */
   tempDir?: string;
   /** Default 4 attempts, 200 ms base delay, doubling; Retry-After wins when the registry sends it. */
   retry?: RetryPolicy;
-  logger?: { debug(obj: object, msg: string): void };
 }
 
 /** Opened images and the clean-up of what opening them holds (connections, temporary files). */
@@ -45,18 +38,24 @@ export interface OpenedImage {
  * PortcullisError: E_REFERENCE (bad reference), E_NOT_FOUND, E_AUTH, E_FORBIDDEN, E_UNREACHABLE,
  * E_REGISTRY, E_PLATFORM, E_MANIFEST, E_MEDIA_TYPE, E_UNSUPPORTED, E_DIGEST_MISMATCH, E_TOO_LARGE,
  * E_INPUT. Nothing stays open when it fails.
+ *
+ * The context decides what may be opened (E_FORBIDDEN for a transport it does not allow, before
+ * any file or host is touched), which registry credentials are used, where logs go and when to stop.
  */
-export async function openImage(reference: string, options: OpenImageOptions = {}): Promise<OpenedImage> {
+export async function openImage(reference: string, options: OpenImageOptions = {}, context: EngineContext = silentEngineContext()): Promise<OpenedImage> {
   const ref = parseReference(reference);
+  const transport = ref.transport === 'oci-archive' ? 'oci' : ref.transport;
+  assertTransportAllowed(context, transport, reference);
+  const { logger, signal } = context;
   const ctx: Omit<ResolveContext, 'store'> = {
     reference,
-    transport: ref.transport === 'oci-archive' ? 'oci' : ref.transport,
+    transport,
     selector: options.platform ?? hostPlatform(),
     explicitPlatform: options.platform !== undefined,
+    logger,
   };
   if (options.onProgress) ctx.onProgress = options.onProgress;
-  if (options.signal) ctx.signal = options.signal;
-  if (options.logger) ctx.logger = options.logger;
+  if (signal) ctx.signal = signal;
 
   const cleanups: (() => Promise<void>)[] = [];
   let closed = false;
@@ -90,8 +89,8 @@ export async function openImage(reference: string, options: OpenImageOptions = {
         const name = ref.transport === 'docker-archive' ? ref.image : ref.tag;
         const archiveOptions: Parameters<typeof openArchive>[4] = {};
         if (options.tempDir) archiveOptions.tempDir = options.tempDir;
-        if (options.signal) archiveOptions.signal = options.signal;
-        if (options.logger) archiveOptions.logger = options.logger;
+        if (signal) archiveOptions.signal = signal;
+        archiveOptions.logger = logger;
         const opened = await openArchive(ref.path, name, ref.transport === 'oci-archive' ? 'oci' : 'docker', ctx, archiveOptions);
         cleanups.push(opened.cleanup);
         images = opened.images;
@@ -102,16 +101,22 @@ export async function openImage(reference: string, options: OpenImageOptions = {
         const [{ createRegistryClient }, { resolveRegistryImages }] = await Promise.all([import('./registry/client.js'), import('./registry/source.js')]);
         const client = await createRegistryClient(ref.registry, {
           insecure: options.insecure === true,
-          ...(options.credentials ? { credentials: options.credentials } : {}),
-          ...(options.env ? { env: options.env } : {}),
-          ...(options.dockerConfigPath ? { dockerConfigPath: options.dockerConfigPath } : {}),
+          ...credentialLookup(context.credentials),
           ...(options.retry ? { retry: options.retry } : {}),
-          ...(options.logger ? { logger: options.logger } : {}),
+          logger,
         });
         cleanups.push(() => client.close());
         images = await resolveRegistryImages(client, ref, ctx);
         break;
       }
+    }
+    for (const image of images) {
+      logger.info(
+        image.transport === 'dir'
+          ? { reference, transport: image.transport }
+          : { reference, transport: image.transport, digest: image.manifestDigest, platform: image.platform, layers: image.layers.length },
+        'image resolved',
+      );
     }
     return { images, close };
   } catch (err) {

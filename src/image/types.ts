@@ -1,3 +1,4 @@
+import type { ImageTransport } from '../engine/context.js';
 import type { Readable } from 'node:stream';
 import type { Platform } from '../domain/platform.js';
 
@@ -66,7 +67,7 @@ export interface RootfsImage {
   root: string;
 }
 
-export type ImageTransport = 'registry' | 'oci' | 'docker-archive' | 'dir';
+export type { ImageTransport };
 
 /** Progress events for a download bar (bytes of one layer blob). */
 export interface LayerProgress {

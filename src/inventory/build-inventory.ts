@@ -1,4 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory, type InventoryLayer } from '../domain/inventory.js';
 import type { Distro } from '../domain/distro.js';
@@ -31,6 +33,8 @@ export interface InventoryOptions {
   concurrency?: number;
   limits?: WalkLimits;
   signal?: AbortSignal;
+  /** Debug lines per layer (read or from the cache, bytes, ms) and per single-flight join. */
+  logger?: Pick<Logger, 'debug'>;
   /** Called as each layer is done, from the blob or from the cache. */
   onLayerDone?: (layer: LayerDescriptor, from: 'blob' | 'cache') => void;
   /** `dir:` images only: running totals of the walk. */
@@ -59,7 +63,12 @@ export async function buildInventory(image: ResolvedImage | RootfsImage, options
     resolved.layers,
     options.concurrency ?? 3,
     async (layer, signal) => {
+      const started = performance.now();
       const outcome = await analyseLayerOnce(resolved, layer, { ...options, signal }, limits);
+      options.logger?.debug(
+        { digest: layer.digest, from: outcome.readFrom, bytes: layer.size, tarBytes: outcome.tarBytes, ms: Math.round(performance.now() - started) },
+        outcome.readFrom === 'blob' ? 'layer read' : 'layer from cache',
+      );
       options.onLayerDone?.(layer, outcome.readFrom);
       return outcome;
     },
@@ -144,6 +153,7 @@ async function analyseLayerOnce(image: ResolvedImage, layer: LayerDescriptor, op
   const key = [layer.digest, options.detectors.map((d) => `${d.id}@${d.version}`).join(','), limits.maxLayerBytes, limits.maxEntries].join('|');
   const running = analysesInFlight.get(key);
   if (running !== undefined) {
+    options.logger?.debug({ digest: layer.digest }, 'layer read joined: another scan is reading this layer');
     try {
       const shared = await untilAborted(running, options.signal);
       // The follower did not read the blob: to it, the layer came from the leader as from a cache.

@@ -6,7 +6,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { pino } from 'pino';
 import * as z from 'zod';
 import { ERROR_CATALOG, PortcullisError } from '../domain/errors.js';
-import { installErrorHandlers } from './errors.js';
+import { upstreamFailure } from '../service/upstream.js';
+import { installErrorHandlers, toHttpError } from './errors.js';
 
 /** A real Fastify app with the service's error handling and routes that fail in each way. */
 async function appWithFailures(logLines: string[]) {
@@ -66,4 +67,35 @@ test('framework client errors get catalog codes: validation 400, bad JSON 400, u
   const wrongType = await app.inject({ method: 'POST', url: '/validated', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
   assert.deepEqual([wrongType.statusCode, wrongType.json<{ error: { code: string } }>().error.code], [415, 'E_CONTENT_TYPE']);
   await app.close();
+});
+
+test('failures of a service the service called (marked upstreamFailure) follow one rule: 401/403 and a foreign 404 are 502, the caller\'s missing manifest stays 404', () => {
+  const registry401 = new PortcullisError('E_AUTH', 'registry: r:5000 refused the manifest (401 unauthorized)', { host: 'r:5000', status: 401 });
+  const registry403 = new PortcullisError('E_FORBIDDEN', 'registry: r:5000 forbids the manifest (403)', { host: 'r:5000', status: 403 });
+  const registry404 = new PortcullisError('E_NOT_FOUND', 'registry: r:5000 has no manifest team/app:9', { host: 'r:5000', status: 404 });
+  const asked = { service: 'registry', subject: 'r:5000/team/app:9', notFoundIsCallers: true };
+
+  for (const [err, status] of [[registry401, 401], [registry403, 403]] as const) {
+    const answer = toHttpError(upstreamFailure(err, asked), 'req-1');
+    assert.equal(answer.status, 502);
+    assert.equal(answer.body.error.code, 'E_REGISTRY');
+    assert.deepEqual(answer.body.error.upstream, { service: 'registry', status });
+    assert.match(answer.body.error.message, /^r:5000\/team\/app:9: the registry refused the service's own credentials/);
+    // Unmarked, the same failure is the caller's own (the CLI and routes that act for the caller).
+    assert.equal(toHttpError(err, 'req-1').status, status);
+  }
+  const missing = toHttpError(upstreamFailure(registry404, asked), 'req-1');
+  assert.deepEqual([missing.status, missing.body.error.code, missing.body.error.upstream], [404, 'E_NOT_FOUND', undefined]);
+
+  // A backend that lost what the service gave it, or refuses the service's key: 502 E_UPSTREAM.
+  const backend404 = new PortcullisError('E_NOT_FOUND', 'clair: no index report', { status: 404 });
+  const lost = toHttpError(upstreamFailure(backend404, { service: 'clair', subject: 'sha256:aa', notFoundIsCallers: false }), 'req-1');
+  assert.deepEqual([lost.status, lost.body.error.code, lost.body.error.upstream], [502, 'E_UPSTREAM', { service: 'clair', status: 404 }]);
+
+  // Other codes keep their own status (a registry that is down is already 502 E_UNREACHABLE).
+  const down = toHttpError(upstreamFailure(new PortcullisError('E_UNREACHABLE', 'registry: r:5000 unreachable'), asked), 'req-1');
+  assert.deepEqual([down.status, down.body.error.code], [502, 'E_UNREACHABLE']);
+  // Anything that is not a typed error (an app database failure) passes unmarked.
+  const dbFailure = new Error('SQLITE_BUSY');
+  assert.equal(upstreamFailure(dbFailure, asked), dbFailure);
 });

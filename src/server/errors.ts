@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import * as z from 'zod';
 import { ERROR_CATALOG, PortcullisError, type ErrorCode } from '../domain/errors.js';
+import { upstreamOf, upstreamStatus } from '../service/upstream.js';
 
 /** The body of every error answer. */
 export const errorResponseSchema = z.object({
@@ -16,6 +17,8 @@ export const errorResponseSchema = z.object({
     code: z.string(),
     /** For people. */
     message: z.string(),
+    /** For 502 answers about a service the service called: which one, and the status it answered with. */
+    upstream: z.object({ service: z.string(), status: z.number().int().optional() }).optional(),
   }),
 });
 
@@ -44,6 +47,8 @@ const CLIENT_STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
 /** Maps anything thrown while handling a request to its answer. */
 export function toHttpError(err: unknown, requestId: string): HttpError {
   if (err instanceof PortcullisError && err.code !== 'E_INTERNAL') {
+    const upstream = upstreamOf(err);
+    if (upstream !== undefined) return upstreamAnswer(err, upstream);
     return { status: err.httpStatus, body: { error: { code: err.code, message: err.message } }, internal: err.httpStatus >= 500 };
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
@@ -59,6 +64,31 @@ export function toHttpError(err: unknown, requestId: string): HttpError {
     body: { error: { code: 'E_INTERNAL', message: `internal error; the service log has the details (request id ${requestId})` } },
     internal: true,
   };
+}
+
+/** Codes whose HTTP status would name the caller's own problem (401, 403, 404). */
+const CALLER_FACING: ReadonlySet<ErrorCode> = new Set(['E_AUTH', 'E_FORBIDDEN', 'E_NOT_FOUND']);
+
+/**
+ * The one rule for failures of services the service called on its own behalf (marked with
+ * upstreamFailure): their 401/403, and a 404 that is not about what the caller named, are the
+ * service's problem, so the caller gets 502 (E_REGISTRY for the registry, E_UPSTREAM for a
+ * backend) with the upstream and its status; a missing manifest the caller asked about stays
+ * 404; every other code keeps its own status.
+ */
+function upstreamAnswer(err: PortcullisError, upstream: { service: string; subject: string; notFoundIsCallers: boolean }): HttpError {
+  const status = upstreamStatus(err);
+  const about = { service: upstream.service, ...(status !== undefined ? { status } : {}) };
+  if (err.code === 'E_NOT_FOUND' && upstream.notFoundIsCallers) {
+    return { status: 404, body: { error: { code: 'E_NOT_FOUND', message: `${upstream.subject}: no such repository, tag or manifest in the ${upstream.service} (${err.message})` } }, internal: false };
+  }
+  if (!CALLER_FACING.has(err.code)) {
+    return { status: err.httpStatus, body: { error: { code: err.code, message: err.message, upstream: about } }, internal: err.httpStatus >= 500 };
+  }
+  const code: ErrorCode = upstream.service === 'registry' ? 'E_REGISTRY' : 'E_UPSTREAM';
+  const refused = err.code === 'E_NOT_FOUND' ? 'could not find what the service needs' : `refused the service's own credentials${upstream.service === 'registry' ? ' (registry.username/password)' : ''}`;
+  const message = `${upstream.subject}: the ${upstream.service} ${refused}${status !== undefined ? ` (it answered ${status})` : ''}: ${err.message}`;
+  return { status: ERROR_CATALOG[code].httpStatus, body: { error: { code, message, upstream: about } }, internal: true };
 }
 
 /**

@@ -87,7 +87,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   const runtime =
     options.workers === false
       ? undefined
-      : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, dbPath: vulnDbPath, onScanDone: metrics.scanDone, harborScanner: true, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
+      : new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, engineLog: logger, dbPath: vulnDbPath, onScanDone: metrics.scanDone, harborScanner: true, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
   // Without in-process workers the backends are still probed: /readyz and the API show what the config enables.
   const backends = new BackendHealthMonitor(runtime?.scanners ?? configuredBackends(config.security), {
     ...options.backendProbes,

@@ -4,6 +4,7 @@
  * the inventory with its package index for later re-matching, and matches it against the
  * vulnerability DB current at the time.
  */
+import { pino, type Logger } from 'pino';
 import { PortcullisError } from '../domain/errors.js';
 import type { Finding } from '../domain/finding.js';
 import type { Inventory } from '../domain/inventory.js';
@@ -25,24 +26,28 @@ export interface EmbeddedBackendDeps {
   cacheDir?: string;
   /** Layers read at once per image. */
   concurrency?: number;
+  /** The service's logger; the engine logs to a child with the job's digest and backend bound. Default: silent. */
+  logger?: Logger;
 }
 
 /** The runner of the embedded backend. */
 export function embeddedBackend(deps: EmbeddedBackendDeps): BackendRunner {
-  return async (job, signal) => {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  return async (job, signal, run) => {
+    const context = deps.registry.engineContext(logger, { ...(run ? { job: run.jobId } : {}), digest: job.digest, backend: job.backend }, signal);
     const inventories = await inventoryReference({
       reference: deps.registry.reference(job.repository, job.digest),
       image: deps.registry.imageOptions(),
       cache: deps.cacheDir ?? true,
-      signal,
+      context,
       ...(deps.concurrency !== undefined ? { concurrency: deps.concurrency } : {}),
     });
     const inventory = inventories[0];
     if (inventory === undefined || inventories.length !== 1) throw new PortcullisError('E_INTERNAL', `embedded: ${job.digest} resolved to ${inventories.length} images, expected one`);
     await deps.catalog.saveInventory(job.digest, inventory.schemaVersion, JSON.stringify(inventory), packageKeys(inventory));
     signal.throwIfAborted();
-    const db = deps.vulndb.current();
-    const { report, warnings } = reportFor(inventory, db);
+    const db = deps.vulndb.current(context.logger);
+    const { report, warnings } = reportFor(inventory, db, {}, context);
     // The inventory is stored once, beside the report, not inside every report.
     const { inventory: _stored, ...rest } = report;
     return { report: { ...rest, warnings }, counts: severityCounts(report.findings), matchedDb: db.builtAt };

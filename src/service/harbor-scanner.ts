@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import type { Logger } from 'pino';
 import { CONSUMED_MIME_TYPES, SBOM_MEDIA_TYPES, type HarborScanRequestBody } from '../backends/harbor/protocol.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import { PortcullisError } from '../domain/errors.js';
@@ -102,6 +103,8 @@ export interface HarborScannerDeps {
   cacheDir?: string;
   heartbeatMs: number;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** The pino logger of the engine's work (see ServiceRuntimeOptions.engineLog). */
+  engineLog?: Logger;
 }
 
 export class HarborScanner {
@@ -195,7 +198,7 @@ export class HarborScanner {
 
   /** The worker's runner: the embedded backend, reading the image from the request's registry with the request's authorization. */
   private runner(): BackendRunner {
-    return async (job, signal) => {
+    return async (job, signal, run) => {
       const payload = harborJobSchema.parse(job);
       const key = secretKey(payload.registryUrl, payload.digest);
       let access: RegistryAccess;
@@ -208,8 +211,14 @@ export class HarborScanner {
       } else {
         access = registryAccess({ url: payload.registryUrl, username: '', password: '' });
       }
-      const scan = embeddedBackend({ registry: access, catalog: this.deps.catalog, vulndb: this.deps.vulndb, ...(this.deps.cacheDir ? { cacheDir: this.deps.cacheDir } : {}) });
-      const result = await scan(payload, signal);
+      const scan = embeddedBackend({
+        registry: access,
+        catalog: this.deps.catalog,
+        vulndb: this.deps.vulndb,
+        ...(this.deps.cacheDir ? { cacheDir: this.deps.cacheDir } : {}),
+        ...(this.deps.engineLog ? { logger: this.deps.engineLog } : {}),
+      });
+      const result = await scan(payload, signal, run);
       this.authorizations.release(key);
       return result;
     };

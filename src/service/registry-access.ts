@@ -3,7 +3,9 @@
  * configured credentials (basic, or the token flow when the registry asks for it), and image
  * references the engine can open. Plain-HTTP registries (`http://` URL) are allowed explicitly.
  */
+import type { Logger } from 'pino';
 import { PortcullisError } from '../domain/errors.js';
+import { credentialLookup, serviceEngineContext, type EngineContext, type RegistrySecret } from '../engine/context.js';
 import type { OpenImageOptions } from '../image/open-image.js';
 import { createRegistryClient, type RegistryClient } from '../image/registry/client.js';
 
@@ -12,8 +14,13 @@ export interface RegistryAccess {
   readonly host: string;
   /** An engine reference to one manifest of a repository: `host/repo@digest`. */
   reference(repository: string, digest: string): string;
-  /** Options for openImage: credentials from the config only (never the host's docker config or environment). */
-  imageOptions(): Omit<OpenImageOptions, 'signal'>;
+  /** Options for openImage (plain HTTP for an `http://` registry URL). */
+  imageOptions(): OpenImageOptions;
+  /**
+   * The engine context of work for the service: registry references only, the configured
+   * credentials only (never the host's docker config or environment), `logger` with `bindings`.
+   */
+  engineContext(logger: Logger, bindings: { job?: string | number; digest?: string; backend?: string }, signal?: AbortSignal): EngineContext;
   /** A new client; the caller closes it. */
   client(): Promise<RegistryClient>;
 }
@@ -28,15 +35,14 @@ export function registryAccess(registry: { url: string; username: string; passwo
   }
   const host = url.host;
   const insecure = url.protocol === 'http:';
-  const credentials =
+  const credentials: RegistrySecret | undefined =
     registry.registryToken !== undefined ? { username: '', password: '', registryToken: registry.registryToken } : registry.username !== '' ? { username: registry.username, password: registry.password } : undefined;
-  // An empty environment and a docker config path that cannot exist: the service uses the
-  // credentials its configuration names, not whatever the host it runs on has lying around.
-  const isolation = { env: {}, dockerConfigPath: '/nonexistent/portcullis-service/config.json' };
   return {
     host,
     reference: (repository, digest) => `${host}/${repository}@${digest}`,
-    imageOptions: () => ({ insecure, ...isolation, ...(credentials ? { credentials } : {}) }),
-    client: () => createRegistryClient(host, { insecure, ...isolation, ...(credentials ? { credentials } : {}) }),
+    imageOptions: () => ({ insecure }),
+    engineContext: (logger, bindings, signal) => serviceEngineContext({ logger, bindings, ...(credentials ? { credentials } : {}), ...(signal ? { signal } : {}) }),
+    // The same lookup as the engine context's: the configured credentials, not whatever the host it runs on has lying around.
+    client: () => createRegistryClient(host, { insecure, ...credentialLookup(credentials ? { kind: 'given', credentials } : { kind: 'none' }) }),
   };
 }

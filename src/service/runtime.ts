@@ -6,6 +6,7 @@
  * the webhook deliverer. `portcullis serve` runs it beside the HTTP server; `portcullis worker`
  * runs it alone (several such processes share one PostgreSQL store).
  */
+import type { Logger } from 'pino';
 import { intervalMs, type ServiceConfig } from '../config/service-config.js';
 import { toPortcullisError, type ErrorCode } from '../domain/errors.js';
 import { CatalogStore } from '../store/catalog.js';
@@ -49,6 +50,11 @@ export interface ServiceRuntimeOptions {
   store: Store;
   events?: RegistryEventSource;
   log: RuntimeLogger;
+  /**
+   * The pino logger the engine's work for the service logs to (a child per job, with its digest
+   * and backend bound): image resolved, layers read, matching done. Default: silent.
+   */
+  engineLog?: Logger;
   /** Vulnerability DB file (default: the CLI's, $PORTCULLIS_DB). */
   dbPath?: string;
   /** Layer cache directory (default: the engine's). */
@@ -95,14 +101,14 @@ export class ServiceRuntime {
     this.scanners = configuredBackends(config.security, { store });
     this.harbor =
       options.harborScanner === true && config.harbor_scanner.enabled
-      ? new HarborScanner({ config, store, catalog: this.catalog, queue: this.queue, vulndb: this.vulndb, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) })
+      ? new HarborScanner({ config, store, catalog: this.catalog, queue: this.queue, vulndb: this.vulndb, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), log: options.log, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.engineLog ? { engineLog: options.engineLog } : {}) })
       : undefined;
     const backends = enabledBackendNames(config.security, this.scanners);
     if (config.registry.url !== '') {
       const registry = registryAccess(config.registry);
       this.deps = { catalog: this.catalog, queue: this.queue, registry, backends };
       const runners = new Map<string, BackendRunner>();
-      if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) }));
+      if (config.security.embedded.enabled) runners.set(EMBEDDED_BACKEND, embeddedBackend({ registry, catalog: this.catalog, vulndb: this.vulndb, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.engineLog ? { logger: options.engineLog } : {}) }));
       for (const scanner of this.scanners) runners.set(scanner.name, backendRunner(scanner, { registry, catalog: this.catalog, webhooks: { targets: config.webhooks, store: this.webhooks } }));
       this.worker = new ScanWorker({ queue: this.queue, catalog: this.catalog, runners, concurrency: options.concurrency ?? config.workers.concurrency, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)), maxPendingMs: (backend) => (backend === CLAIR_BACKEND ? config.security.clair.timeout * 1000 : DEFAULT_MAX_PENDING_MS), log: options.log, ...(options.onScanDone ? { onScanDone: options.onScanDone } : {}) });
     }

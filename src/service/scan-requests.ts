@@ -6,12 +6,17 @@
  * ever asked: a reference naming another host is refused before anything goes out.
  */
 import { PortcullisError } from '../domain/errors.js';
+import { assertTransportAllowed, type EngineContext } from '../engine/context.js';
 import { formatRegistryReference, parseRegistryReference } from '../image/reference.js';
 import type { CatalogStore, ScanStatus } from '../store/catalog.js';
 import type { JobQueue } from '../store/jobs.js';
 import { recordPush } from './event-processor.js';
 import { manifestView, type ManifestView } from './queries.js';
 import type { RegistryAccess } from './registry-access.js';
+import { upstreamFailure } from './upstream.js';
+
+/** What engine work for the service may open (see serviceEngineContext). */
+const SERVICE_TRANSPORTS = { allowedTransports: ['registry'] } as const satisfies Pick<EngineContext, 'allowedTransports'>;
 
 /** An image of the watched registry: a repository and a tag or a digest. */
 export interface WatchedImage {
@@ -49,9 +54,13 @@ export interface ScanRequestState {
 /**
  * Reads `text` as an image of the registry at `registryHost`: `repo:tag`, `repo@sha256:...`, or
  * the same prefixed with `registryHost/`. E_REFERENCE for bad syntax; E_INPUT for another registry
- * host (nothing is requested from it).
+ * host (nothing is requested from it); E_FORBIDDEN for a local path (`dir:`, `oci:`, archives).
  */
 export function watchedImage(text: string, registryHost: string): WatchedImage {
+  // A local image path would have the service read its own host's files: refused as the service's
+  // engine context refuses it (E_FORBIDDEN naming the transport), before anything is parsed or read.
+  const local = /^(oci|oci-archive|docker-archive|dir):/.exec(text)?.[1];
+  if (local !== undefined) assertTransportAllowed(SERVICE_TRANSPORTS, local === 'oci-archive' ? 'oci' : local === 'dir' || local === 'oci' ? local : 'docker-archive', text);
   const slash = text.indexOf('/');
   const first = slash >= 0 ? text.slice(0, slash) : '';
   // Docker's rule for whether the first component is a host (see parseRegistryReference).
@@ -92,9 +101,10 @@ export class ScanRequests {
 
   /**
    * Resolves `text` in the watched registry, records it as a push would, queues what has no
-   * current result. E_NOT_FOUND for an unknown repository, tag or digest; E_REGISTRY /
-   * E_UNREACHABLE when the registry cannot be asked (its refusal of the service's credentials
-   * included: that is not the caller's 401).
+   * current result. The registry's failures are thrown marked as upstream (upstreamFailure), so
+   * the error table answers them: 404 for an unknown repository, tag or digest; 502 for the
+   * registry refusing the service's credentials (E_REGISTRY: not the caller's 401) or being down
+   * (E_UNREACHABLE). E_FORBIDDEN for a local path, E_INPUT for another registry.
    */
   async request(text: string): Promise<ScanRequestOutcome> {
     const registry = this.deps.registry;
@@ -106,7 +116,9 @@ export class ScanRequests {
     try {
       pushed = await recordPush(client, image.repository, reference, image.tag, this.deps, { scanUntagged: true });
     } catch (err) {
-      throw registryFailure(err, image.canonical);
+      // The image the caller named, asked of the registry with the service's credentials: the
+      // error table answers a refusal as 502 and a missing tag or manifest as 404 (upstream.ts).
+      throw upstreamFailure(err, { service: 'registry', subject: image.canonical, notFoundIsCallers: true });
     } finally {
       await client.close();
     }
@@ -133,17 +145,4 @@ export class ScanRequests {
             : 'scanned';
     return { digest, status, manifest, poll: scanStatePath(digest) };
   }
-}
-
-/**
- * A registry failure as the caller of the service sees it: the registry refusing the service's
- * own credentials is a fault of the service's side (E_REGISTRY, 502), not the caller's 401/403.
- */
-function registryFailure(err: unknown, image: string): unknown {
-  // The registry client's failures are typed; anything else came from the app database (the route makes it E_DB).
-  if (!(err instanceof PortcullisError)) return err;
-  const error = err;
-  if (error.code === 'E_NOT_FOUND') return new PortcullisError('E_NOT_FOUND', `${image}: no such repository, tag or manifest in the registry (${error.message})`);
-  if (error.code === 'E_AUTH' || error.code === 'E_FORBIDDEN') return new PortcullisError('E_REGISTRY', `${image}: the registry refused the service's credentials (registry.username/password): ${error.message}`, {}, { cause: err });
-  return error;
 }

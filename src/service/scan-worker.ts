@@ -22,8 +22,8 @@ export interface BackendScanResult {
   matchedDb?: string;
 }
 
-/** Runs one backend's scan of one image manifest; throws a PortcullisError on failure. */
-export type BackendRunner = (job: ScanJobPayload, signal: AbortSignal) => Promise<BackendScanResult>;
+/** Runs one backend's scan of one image manifest; throws a PortcullisError on failure. `run.jobId` is the queue's id of the job (for logs). */
+export type BackendRunner = (job: ScanJobPayload, signal: AbortSignal, run?: { jobId: number }) => Promise<BackendScanResult>;
 
 export interface ScanWorkerOptions {
   queue: JobQueue;
@@ -196,7 +196,7 @@ export class ScanWorker {
     const done = (outcome: 'scanned' | 'retry' | 'failed' | 'unsupported' | 'lost'): void => this.options.onScanDone?.({ backend: payload.backend, outcome, seconds: (performance.now() - started) / 1000 });
     try {
       await catalog.startScan(payload.digest, payload.backend);
-      const result = await runner(payload, abort.signal);
+      const result = await runner(payload, abort.signal, { jobId: job.id });
       abort.signal.throwIfAborted();
       await catalog.finishScan(payload.digest, payload.backend, result.report, result.counts, result.matchedDb);
       for (const tag of await catalog.tagsOfDigest(payload.digest)) await catalog.recordHistory(tag.repository, tag.name, payload.digest, result.counts);

@@ -4,6 +4,7 @@
  * which gives the path a new inode. Matching a job always uses the DB current when it starts.
  */
 import { statSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { openVulnDb, type VulnDb } from '../vulndb/index.js';
 
 export class VulnDbHandle {
@@ -13,10 +14,11 @@ export class VulnDbHandle {
   constructor(readonly path: string) {}
 
   /** The DB as the file is now; E_DB when there is none. Reopens after a swap. */
-  current(): VulnDb {
+  current(logger?: Pick<Logger, 'info'>): VulnDb {
     const now = fileIdentity(this.path);
     if (this.db !== undefined && now === this.identity) return this.db;
     const fresh = openVulnDb(this.path);
+    logger?.info({ path: this.path, builtAt: fresh.builtAt }, this.db === undefined ? 'vulnerability DB opened' : 'vulnerability DB reopened after a swap');
     // Matching is synchronous (better-sqlite3), so no match is using the old handle now.
     this.db?.close();
     this.db = fresh;

@@ -6,6 +6,7 @@ import { vulnerabilityReportToFindings } from '../backends/clair-v4/convert.js';
 import type { ClairManifest } from '../backends/clair-v4/schemas.js';
 import { PortcullisError } from '../domain/errors.js';
 import { SCAN_REPORT_SCHEMA_VERSION, type ScanReport } from '../domain/finding.js';
+import { silentEngineContext, type EngineContext } from '../engine/context.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import type { LayerDescriptor, ResolvedImage } from '../image/types.js';
 import { TOOL_VERSION } from '../version.js';
@@ -18,7 +19,9 @@ export interface ClairScanRequest {
   ip: string;
   /** Port of the layer server; 0 picks a free one. */
   port?: number;
-  image?: Omit<OpenImageOptions, 'signal'>;
+  image?: OpenImageOptions;
+  /** Logger, cancellation, credentials and allowed transports; default a silent, unrestricted context. */
+  context?: EngineContext;
   clair?: Partial<ConstructorParameters<typeof ClairV4Client>[0]>;
 }
 
@@ -60,7 +63,8 @@ async function serveLayers(images: ResolvedImage[], ip: string, port: number): P
  * its vulnerability report becomes our findings.
  */
 export async function scanWithClair(request: ClairScanRequest): Promise<ScanOutcome[]> {
-  const opened = await openImage(request.reference, request.image ?? {});
+  const context = request.context ?? silentEngineContext();
+  const opened = await openImage(request.reference, request.image ?? {}, context);
   try {
     const images = opened.images.filter((i): i is ResolvedImage => i.transport !== 'dir');
     if (images.length !== opened.images.length) {
@@ -83,7 +87,7 @@ export async function scanWithClair(request: ClairScanRequest): Promise<ScanOutc
           schema: 'https://portcullis.dev/schemas/scan-report/v1',
           schemaVersion: SCAN_REPORT_SCHEMA_VERSION,
           tool: { name: 'portcullis', version: TOOL_VERSION },
-          createdAt: new Date().toISOString(),
+          createdAt: context.now().toISOString(),
           image: {
             reference: image.reference,
             transport: image.transport,

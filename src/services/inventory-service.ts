@@ -2,6 +2,7 @@ import type { Inventory } from '../domain/inventory.js';
 import { LayerCache, defaultCacheDir } from '../cache/layer-cache.js';
 import { DETECTORS } from '../inventory/detector-registry.js';
 import type { Detector } from '../detectors/types.js';
+import { silentEngineContext, type EngineContext } from '../engine/context.js';
 import { openImage, type OpenImageOptions } from '../image/open-image.js';
 import type { LayerDescriptor } from '../image/types.js';
 import { buildInventory } from '../inventory/build-inventory.js';
@@ -9,12 +10,13 @@ import type { WalkProgress } from '../layers/walk-rootfs.js';
 
 export interface InventoryRequest {
   reference: string;
-  image?: Omit<OpenImageOptions, 'signal'>;
+  image?: OpenImageOptions;
+  /** Logger, cancellation, credentials and allowed transports; default a silent, unrestricted context. */
+  context?: EngineContext;
   /** false disables the layer cache; a string names its directory. Default: the default cache dir. */
   cache?: boolean | string;
   concurrency?: number;
   detectors?: readonly Detector[];
-  signal?: AbortSignal;
   onLayerDone?: (layer: LayerDescriptor, from: 'blob' | 'cache') => void;
   /** `dir:` references only: running totals of the filesystem walk (files, bytes). */
   onWalkProgress?: (p: WalkProgress) => void;
@@ -25,8 +27,9 @@ export interface InventoryRequest {
  * The image source is always closed, also on failure, so temporary files never outlive the call.
  */
 export async function inventoryReference(request: InventoryRequest): Promise<Inventory[]> {
+  const context = request.context ?? silentEngineContext();
   const cache = request.cache === false ? undefined : new LayerCache(typeof request.cache === 'string' ? request.cache : defaultCacheDir());
-  const opened = await openImage(request.reference, { ...request.image, ...(request.signal ? { signal: request.signal } : {}) });
+  const opened = await openImage(request.reference, request.image ?? {}, context);
   try {
     const inventories: Inventory[] = [];
     for (const image of opened.images) {
@@ -35,7 +38,8 @@ export async function inventoryReference(request: InventoryRequest): Promise<Inv
           detectors: request.detectors ?? DETECTORS,
           ...(cache ? { cache } : {}),
           ...(request.concurrency ? { concurrency: request.concurrency } : {}),
-          ...(request.signal ? { signal: request.signal } : {}),
+          ...(context.signal ? { signal: context.signal } : {}),
+          logger: context.logger,
           ...(request.onLayerDone ? { onLayerDone: request.onLayerDone } : {}),
           ...(request.onWalkProgress ? { onWalkProgress: request.onWalkProgress } : {}),
         }),

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { readFile } from 'node:fs/promises';
 import { PortcullisError } from '../domain/errors.js';
 import { SCAN_REPORT_SCHEMA_VERSION, type ScanReport } from '../domain/finding.js';
@@ -13,6 +14,7 @@ import { openVulnDb, type VulnDb } from '../vulndb/open.js';
 import { defaultDbPath } from '../vulndb/paths.js';
 import type { FeedFailure } from '../vulndb/update.js';
 import { TOOL_VERSION } from '../version.js';
+import { silentEngineContext, type EngineContext } from '../engine/context.js';
 import { inventoryReference, type InventoryRequest } from './inventory-service.js';
 
 export interface ScanRequest extends InventoryRequest {
@@ -120,10 +122,11 @@ export function dbTooOldError(path: string, check: DbAgeCheck): PortcullisError 
  * Opens the vulnerability DB for matching, failing clearly when it is missing or, with
  * `maxDbAgeHours`, when its data is older than that (see checkDbAge).
  */
-export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number): VulnDb {
+export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number, context: Pick<EngineContext, 'logger'> = silentEngineContext()): VulnDb {
   const path = dbPath ?? defaultDbPath();
   if (!existsSync(path)) throw dbUnavailableError(path, `no vulnerability database at ${path}`);
   const db = openVulnDb(path);
+  context.logger.debug({ path, builtAt: db.builtAt }, 'vulnerability DB opened');
   if (maxDbAgeHours !== undefined) {
     const age = checkDbAge(db, maxDbAgeHours);
     if (age.tooOld) {
@@ -134,17 +137,30 @@ export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number
   return db;
 }
 
-/** Matches one inventory and wraps the findings in a report that names the DB's feeds and dates. */
-export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: string }, options: { includeNotAffected?: boolean; osOwned?: OsOwnedMode } = {}): ScanOutcome {
+/**
+ * Matches one inventory and wraps the findings in a report that names the DB's feeds and dates.
+ * The context gives the report's time and takes a `match done` line (packages, findings, ms).
+ */
+export function reportFor(
+  inventory: Inventory,
+  db: AdvisorySource & { builtAt: string },
+  options: { includeNotAffected?: boolean; osOwned?: OsOwnedMode } = {},
+  context: Pick<EngineContext, 'logger' | 'now'> = silentEngineContext(),
+): ScanOutcome {
+  const started = performance.now();
   const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, {
     includeNotAffected: options.includeNotAffected === true,
     ...(options.osOwned ? { osOwned: options.osOwned } : {}),
   });
+  context.logger.info(
+    { digest: inventory.image.manifestDigest, packages: inventory.packages.length, findings: findings.length, ms: Math.round(performance.now() - started) },
+    'match done',
+  );
   const report: ScanReport = {
     schema: 'https://portcullis.dev/schemas/scan-report/v1',
     schemaVersion: SCAN_REPORT_SCHEMA_VERSION,
     tool: { name: 'portcullis', version: TOOL_VERSION },
-    createdAt: new Date().toISOString(),
+    createdAt: context.now().toISOString(),
     image: inventory.image,
     ...(inventory.distro ? { distro: inventory.distro } : {}),
     packageCount: inventory.packages.length,
@@ -163,11 +179,12 @@ export function reportFor(inventory: Inventory, db: AdvisorySource & { builtAt: 
  * fails fast.
  */
 export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]> {
-  const db = openDbForScan(request.dbPath, request.maxDbAgeHours);
+  const context = request.context ?? silentEngineContext();
+  const db = openDbForScan(request.dbPath, request.maxDbAgeHours, context);
   try {
     const stored = request.stored ?? (await readStoredInventory(request.reference));
-    const inventories = stored ? [stored] : await inventoryReference(request);
-    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }));
+    const inventories = stored ? [stored] : await inventoryReference({ ...request, context });
+    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }, context));
   } finally {
     db.close();
   }

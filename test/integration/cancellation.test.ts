@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Detector, FileInfo } from '../../src/detectors/types.js';
 import { isPortcullisError } from '../../src/domain/errors.js';
+import { silentEngineContext } from '../../src/engine/context.js';
 import { inventoryReference } from '../../src/services/inventory-service.js';
 import { testImages } from '../harness/images.js';
 
@@ -53,7 +54,7 @@ describe('cancelling a scan of a real image', () => {
         cache: false,
         concurrency: 1,
         detectors: [detector],
-        signal: controller.signal,
+        context: silentEngineContext({ signal: controller.signal }),
         onLayerDone: (layer) => done.push(layer.digest),
       }),
       (err) => isPortcullisError(err, 'E_CANCELLED') && /cancelled \(stopped by the test\)/.test(err.message),

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Inventory } from '../../src/domain/inventory.js';
+import { silentEngineContext } from '../../src/engine/context.js';
 import { DETECTORS } from '../../src/inventory/detector-registry.js';
 import type { Detector } from '../../src/detectors/types.js';
 import { inventoryReference } from '../../src/services/inventory-service.js';
@@ -191,7 +192,7 @@ describe('registry sources and the layer cache', () => {
   test('basic and token auth registries give the same inventory as the OCI layout', async () => {
     const local = await inventory(minbase.ociReference);
     for (const reg of [basic, token]) {
-      const remote = await inventory(`${reg.host}/team/minbase:1`, { image: { platform, insecure: true, credentials: creds(reg) } });
+      const remote = await inventory(`${reg.host}/team/minbase:1`, { image: { platform, insecure: true }, context: silentEngineContext({ credentials: { kind: 'given', credentials: creds(reg) } }) });
       assert.deepEqual(
         remote.packages.map((p) => `${p.purl} ${p.layer}`),
         local.packages.map((p) => `${p.purl} ${p.layer}`),
@@ -202,7 +203,7 @@ describe('registry sources and the layer cache', () => {
 
   test('a second scan reads no layer: the inventory says so and the registry served no blob', async () => {
     const ref = `${basic.host}/team/minbase:1`;
-    const opts = { image: { platform, insecure: true, credentials: creds(basic) }, cache: cacheDir };
+    const opts = { image: { platform, insecure: true }, context: silentEngineContext({ credentials: { kind: 'given', credentials: creds(basic) } }), cache: cacheDir };
     const first = await inventory(ref, opts);
     assert.equal(first.stats.layersRead, minbase.layers.length);
     const layerGets = async () => (await basic.blobGets()).filter((uri) => minbase.layers.some((l) => uri.endsWith(l.digest)));

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { isPortcullisError } from '../../src/domain/errors.js';
 import { openImage, type OpenImageOptions } from '../../src/image/open-image.js';
+import { silentEngineContext, type CredentialSource, type EngineContext, type RegistrySecret } from '../../src/engine/context.js';
 import { listRepositories, listTags, RegistryClient } from '../../src/image/registry/client.js';
 import type { ResolvedImage } from '../../src/image/types.js';
 import { freePort, pushImage, putBlob, putManifest, startRegistry, type RunningRegistry } from '../harness/registry.js';
@@ -20,13 +21,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Options that keep the test independent of the machine's docker config and environment. */
-function isolated(extra: OpenImageOptions = {}): OpenImageOptions {
-  return { insecure: true, env: {}, dockerConfigPath: '/nonexistent/config.json', retry: { attempts: 2, baseDelayMs: 10 }, ...extra };
+/** Options and a context that keep the test independent of the machine's docker config and environment. */
+function isolated(extra: OpenImageOptions & { credentials?: RegistrySecret; env?: NodeJS.ProcessEnv; dockerConfigPath?: string } = {}): [OpenImageOptions, EngineContext] {
+  const { credentials: given, env, dockerConfigPath, ...options } = extra;
+  const credentials: CredentialSource = { kind: 'host', env: env ?? {}, dockerConfigPath: dockerConfigPath ?? '/nonexistent/config.json', ...(given ? { given } : {}) };
+  return [{ insecure: true, retry: { attempts: 2, baseDelayMs: 10 }, ...options }, silentEngineContext({ credentials })];
 }
 
-async function pullAll(ref: string, options: OpenImageOptions): Promise<ResolvedImage> {
-  const opened = await openImage(ref, options);
+async function pullAll(ref: string, options: OpenImageOptions, context: EngineContext): Promise<ResolvedImage> {
+  const opened = await openImage(ref, options, context);
   try {
     assert.equal(opened.images.length, 1);
     const img = opened.images[0] as ResolvedImage;
@@ -84,7 +87,7 @@ describe('registry source against a real registry', () => {
 
     test('pulls manifest, config and layers, verified, reading each blob once', async () => {
       const before = (await reg.blobGets()).length;
-      const opened = await openImage(`${reg.host}/tiny/app:v1`, isolated());
+      const opened = await openImage(`${reg.host}/tiny/app:v1`, ...isolated());
       const img = opened.images[0] as ResolvedImage;
       assert.equal(img.transport, 'registry');
       assert.equal(img.registry, reg.host);
@@ -106,19 +109,19 @@ describe('registry source against a real registry', () => {
     });
 
     test('by digest and through docker://', async () => {
-      const img = await pullAll(`docker://${reg.host}/tiny/app@${written.manifest.digest}`, isolated());
+      const img = await pullAll(`docker://${reg.host}/tiny/app@${written.manifest.digest}`, ...isolated());
       assert.equal(img.manifestDigest, written.manifest.digest);
       assert.equal(img.tag, undefined);
     });
 
     test('unknown repository or tag is E_NOT_FOUND', async () => {
-      await assert.rejects(openImage(`${reg.host}/no/such:v1`, isolated()), (err: unknown) => isPortcullisError(err, 'E_NOT_FOUND'));
-      await assert.rejects(openImage(`${reg.host}/tiny/app:nope`, isolated()), (err: unknown) => isPortcullisError(err, 'E_NOT_FOUND'));
+      await assert.rejects(openImage(`${reg.host}/no/such:v1`, ...isolated()), (err: unknown) => isPortcullisError(err, 'E_NOT_FOUND'));
+      await assert.rejects(openImage(`${reg.host}/tiny/app:nope`, ...isolated()), (err: unknown) => isPortcullisError(err, 'E_NOT_FOUND'));
     });
 
     test('a closed port is E_UNREACHABLE', async () => {
       const port = await freePort();
-      await assert.rejects(openImage(`127.0.0.1:${port}/tiny/app:v1`, isolated()), (err: unknown) => isPortcullisError(err, 'E_UNREACHABLE'));
+      await assert.rejects(openImage(`127.0.0.1:${port}/tiny/app:v1`, ...isolated()), (err: unknown) => isPortcullisError(err, 'E_UNREACHABLE'));
     });
 
     test('a manifest list pushed with skopeo --all: one platform, all platforms, a missing platform', async () => {
@@ -131,12 +134,12 @@ describe('registry source against a real registry', () => {
       await w.finish();
       await pushImage(`oci:${dir}:multi`, `${reg.host}/tiny/multi:1`, undefined, { all: true });
 
-      const arm = await pullAll(`${reg.host}/tiny/multi:1`, isolated({ platform: { os: 'linux', architecture: 'arm64' } }));
+      const arm = await pullAll(`${reg.host}/tiny/multi:1`, ...isolated({ platform: { os: 'linux', architecture: 'arm64' } }));
       assert.equal(arm.manifestDigest, arm64.manifest.digest);
       assert.equal(arm.indexDigest, index.digest);
       assert.deepEqual(arm.platform, { os: 'linux', architecture: 'arm64', variant: 'v8' });
 
-      const all = await openImage(`${reg.host}/tiny/multi:1`, isolated({ platform: 'all' }));
+      const all = await openImage(`${reg.host}/tiny/multi:1`, ...isolated({ platform: 'all' }));
       assert.deepEqual(
         (all.images as ResolvedImage[]).map((i) => [i.manifestDigest, i.platform?.architecture]),
         [
@@ -146,7 +149,7 @@ describe('registry source against a real registry', () => {
       );
       await all.close();
 
-      await assert.rejects(openImage(`${reg.host}/tiny/multi:1`, isolated({ platform: { os: 'linux', architecture: 'ppc64le' } })), (err: unknown) => {
+      await assert.rejects(openImage(`${reg.host}/tiny/multi:1`, ...isolated({ platform: { os: 'linux', architecture: 'ppc64le' } })), (err: unknown) => {
         assert.ok(isPortcullisError(err, 'E_PLATFORM'));
         assert.match(err.message, /available: linux\/amd64, linux\/arm64\/v8$/);
         return true;
@@ -158,7 +161,7 @@ describe('registry source against a real registry', () => {
       // unique content: blobs are shared by digest across repositories
       const img = await writeTinyLayout(dir, { layers: [[{ path: 'corrupt/me', content: 'x'.repeat(2000) }]], compression: 'none', labels: { unique: 'corrupt' } });
       await pushImage(`oci:${dir}:latest`, `${reg.host}/tiny/corrupt:1`, undefined, { format: 'oci' });
-      const pushed = await openImage(`${reg.host}/tiny/corrupt:1`, isolated());
+      const pushed = await openImage(`${reg.host}/tiny/corrupt:1`, ...isolated());
       const resolved = pushed.images[0] as ResolvedImage;
       await pushed.close();
       const layerPath = reg.blobDataPath(resolved.layers[0]!.digest);
@@ -166,7 +169,7 @@ describe('registry source against a real registry', () => {
       const at = Math.floor(bytes.length / 2);
       bytes[at] = bytes[at]! ^ 0xff;
       await writeFile(layerPath, bytes);
-      const opened = await openImage(`${reg.host}/tiny/corrupt:1`, isolated());
+      const opened = await openImage(`${reg.host}/tiny/corrupt:1`, ...isolated());
       const image = opened.images[0] as ResolvedImage;
       await assert.rejects(readAll(await image.openLayer(image.layers[0]!)), (err: unknown) => isPortcullisError(err, 'E_DIGEST_MISMATCH'));
       await opened.close();
@@ -174,7 +177,7 @@ describe('registry source against a real registry', () => {
       const configPath = reg.blobDataPath(img.config.digest);
       const config = await readFile(configPath, 'utf8');
       await writeFile(configPath, config.replace('"corrupt"', '"CORRUPT"'));
-      await assert.rejects(openImage(`${reg.host}/tiny/corrupt:1`, isolated()), (err: unknown) => isPortcullisError(err, 'E_DIGEST_MISMATCH'));
+      await assert.rejects(openImage(`${reg.host}/tiny/corrupt:1`, ...isolated()), (err: unknown) => isPortcullisError(err, 'E_DIGEST_MISMATCH'));
     });
 
     test('an image whose layer has an unknown media type is E_MEDIA_TYPE', async () => {
@@ -191,7 +194,7 @@ describe('registry source against a real registry', () => {
         }),
       );
       await putManifest(reg, 'tiny/weird', '1', manifest, 'application/vnd.oci.image.manifest.v1+json');
-      await assert.rejects(openImage(`${reg.host}/tiny/weird:1`, isolated()), (err: unknown) => {
+      await assert.rejects(openImage(`${reg.host}/tiny/weird:1`, ...isolated()), (err: unknown) => {
         assert.ok(isPortcullisError(err, 'E_MEDIA_TYPE'));
         assert.match(err.message, /application\/vnd\.example\.strange\.layer/);
         return true;
@@ -231,15 +234,15 @@ describe('registry source against a real registry', () => {
 
     test('credentials from options, environment or docker config', async () => {
       const creds = { username: reg.username!, password: reg.password! };
-      assert.equal((await pullAll(`${reg.host}/tiny/app:v1`, isolated({ credentials: creds }))).manifestDigest, written.manifest.digest);
+      assert.equal((await pullAll(`${reg.host}/tiny/app:v1`, ...isolated({ credentials: creds }))).manifestDigest, written.manifest.digest);
       const env = { PORTCULLIS_REGISTRY_USERNAME: creds.username, PORTCULLIS_REGISTRY_PASSWORD: creds.password };
-      assert.equal((await pullAll(`${reg.host}/tiny/app:v1`, isolated({ env }))).manifestDigest, written.manifest.digest);
+      assert.equal((await pullAll(`${reg.host}/tiny/app:v1`, ...isolated({ env }))).manifestDigest, written.manifest.digest);
       const config = join(work, 'docker-config.json');
       await writeFile(config, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${creds.username}:${creds.password}`).toString('base64') } } }));
-      assert.equal((await pullAll(`${reg.host}/tiny/app:v1`, isolated({ dockerConfigPath: config }))).manifestDigest, written.manifest.digest);
+      assert.equal((await pullAll(`${reg.host}/tiny/app:v1`, ...isolated({ dockerConfigPath: config }))).manifestDigest, written.manifest.digest);
       // options win over a wrong environment
       const wrongEnv = { PORTCULLIS_REGISTRY_USERNAME: creds.username, PORTCULLIS_REGISTRY_PASSWORD: 'wrong' };
-      await pullAll(`${reg.host}/tiny/app:v1`, isolated({ env: wrongEnv, credentials: creds }));
+      await pullAll(`${reg.host}/tiny/app:v1`, ...isolated({ env: wrongEnv, credentials: creds }));
     });
 
     test('pullAuthorization: the Basic credentials, which let a third party fetch the blobs', async () => {
@@ -249,10 +252,10 @@ describe('registry source against a real registry', () => {
     });
 
     test('a wrong password or no credentials is E_AUTH', async () => {
-      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, isolated({ credentials: { username: reg.username!, password: 'wrong' } })), (err: unknown) =>
+      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, ...isolated({ credentials: { username: reg.username!, password: 'wrong' } })), (err: unknown) =>
         isPortcullisError(err, 'E_AUTH'),
       );
-      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, isolated()), (err: unknown) => {
+      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, ...isolated()), (err: unknown) => {
         assert.ok(isPortcullisError(err, 'E_AUTH'));
         assert.match(err.message, /no credentials were found/);
         return true;
@@ -273,7 +276,7 @@ describe('registry source against a real registry', () => {
     test('pulls with a bearer token fetched once per scope', async () => {
       const creds = { username: reg.username!, password: reg.password! };
       const issuedBefore = reg.tokensIssued();
-      const img = await pullAll(`${reg.host}/tiny/app:v1`, isolated({ credentials: creds }));
+      const img = await pullAll(`${reg.host}/tiny/app:v1`, ...isolated({ credentials: creds }));
       assert.equal(img.manifestDigest, written.manifest.digest);
       assert.equal(reg.tokensIssued() - issuedBefore, 1);
       assert.deepEqual(await listTags(`${reg.host}/tiny/app`, { insecure: true, credentials: creds }), ['v1']);
@@ -291,12 +294,12 @@ describe('registry source against a real registry', () => {
     });
 
     test('a wrong password or no credentials is E_AUTH', async () => {
-      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, isolated({ credentials: { username: reg.username!, password: 'wrong' } })), (err: unknown) => {
+      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, ...isolated({ credentials: { username: reg.username!, password: 'wrong' } })), (err: unknown) => {
         assert.ok(isPortcullisError(err, 'E_AUTH'));
         assert.match(err.message, /rejected the credentials/);
         return true;
       });
-      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, isolated()), (err: unknown) => isPortcullisError(err, 'E_AUTH'));
+      await assert.rejects(openImage(`${reg.host}/tiny/app:v1`, ...isolated()), (err: unknown) => isPortcullisError(err, 'E_AUTH'));
     });
   });
 });

@@ -101,6 +101,9 @@ describe('portcullis scan --server against a real service and registry', () => {
       if (Date.now() > deadline) assert.fail(`not scanned in time: ${serve?.stderr().slice(-2000) ?? ''}`);
       await new Promise((r) => setTimeout(r, 250));
     }
+    // The scan's engine lines are in the service log, with the job's id, digest and backend bound.
+    const engineLines = (serve?.stderr() ?? '').split('\n').filter((l) => l.includes(minbase.manifestDigest) && l.includes('"backend":"embedded"') && /"job":\d+/.test(l));
+    for (const msg of ['image resolved', 'match done']) assert.ok(engineLines.some((l) => l.includes(`"msg":"${msg}"`)), `no "${msg}" line in the service log`);
     const again = await post(JSON.stringify({ image: `${registry.host}/team/minbase@${minbase.manifestDigest}` }), scanToken);
     assert.equal(again.status, 200, 'a current result exists: nothing is queued again');
     assert.equal((again.body as { status: string }).status, 'scanned');

@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
+import * as z from 'zod';
+import { silentEngineContext } from '../../src/engine/context.js';
 import { inventoryReference } from '../../src/services/inventory-service.js';
 import { testImages } from '../harness/images.js';
 import { pushImage, startRegistry, type RunningRegistry } from '../harness/registry.js';
@@ -28,10 +31,17 @@ describe('two scans of one image at once read each layer once', () => {
   after(() => registry.stop());
 
   test('concurrent scans share the layer reads and get the same inventory; a later scan reads again (no cache)', async () => {
-    const scan = (tag: string) => inventoryReference({ reference: `${registry.host}/team/lang:${tag}`, cache: false, image: { platform, insecure: true } });
+    const LayerLine = z.object({ msg: z.string(), digest: z.string().optional(), from: z.string().optional() });
+    const lines: z.infer<typeof LayerLine>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(LayerLine.parse(JSON.parse(line))) });
+    const scan = (tag: string) => inventoryReference({ reference: `${registry.host}/team/lang:${tag}`, cache: false, image: { platform, insecure: true }, context: silentEngineContext({ logger }) });
     const [[a], [b]] = await Promise.all([scan('1'), scan('also')]);
     assert.ok(a !== undefined && b !== undefined);
     assert.deepEqual(await layerFetches(registry), lang.layers.map(() => 1), 'each layer blob fetched once for both scans');
+    // The logs say the same: each layer read from its blob by one scan, joined by the other.
+    const layerDigests = lang.layers.map((l) => l.digest).sort();
+    assert.deepEqual(lines.filter((l) => l.msg === 'layer read').map((l) => l.digest).sort(), layerDigests);
+    assert.deepEqual(lines.filter((l) => l.msg.startsWith('layer read joined')).map((l) => l.digest).sort(), layerDigests);
     assert.deepEqual(b.packages, a.packages);
     assert.ok(a.packages.length > 100, `${a.packages.length} packages`);
     assert.deepEqual(

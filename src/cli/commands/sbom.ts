@@ -21,17 +21,20 @@ export function sbomCommand(): Command {
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: SbomOptions) => {
     // The engine is loaded only when the command runs, so `--help` and other commands start fast.
-    const [{ inventoryReference }, { createProgress, progressMode, writeRunSummary }] = await Promise.all([
+    const [{ inventoryReference }, { createProgress, progressMode, writeRunSummary }, { defaultEngineContext }] = await Promise.all([
       import('../../services/inventory-service.js'),
       import('../progress.js'),
+      import('../../engine/context.js'),
     ]);
+    const access = imageOptionsFrom(opts);
     const mode = progressMode(opts.quiet === true);
     const progress = createProgress(mode);
     let inventories;
     try {
       inventories = await inventoryReference({
         reference,
-        image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
+        image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
+        context: defaultEngineContext({ quiet: opts.quiet === true, credentials: access.credentials }),
         onWalkProgress: (p) => progress.onWalk(p),
         cache: opts.cache === false ? false : (opts.cacheDir ?? true),
         concurrency: positiveInt(opts.concurrency, '--concurrency', 3),

@@ -193,7 +193,7 @@ export function scanCommand(ctx: RunContext): Command {
     .option('--exit-code <n>', 'exit code (0-255) when unapproved vulnerabilities are found; 0 reports without failing', '1')
     .option('--offline', 'never touch the network for feeds; fail when the DB is missing or its data older than --max-db-age (default 7d offline)')
     .option('--max-db-age <duration>', 'refuse (offline) or update (online) a DB whose data is older than this (e.g. 24h, 7d); age = that of its freshest live feed')
-    .option('--verbose', 'say why each feed failed when the DB could not be built or updated')
+    .option('--verbose', 'say why each feed failed when the DB could not be built or updated, and log the engine steps (image, layers, matching) on stderr')
     .option('--db <file>', 'vulnerability DB (default: $PORTCULLIS_DB or ~/.cache/portcullis/vuln.db)');
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: ScanOptions) => {
@@ -250,10 +250,19 @@ export function scanCommand(ctx: RunContext): Command {
       const { scanWithClair } = await import('../../services/clair-scan.js');
       // Clair's pre-shared-key auth (its `auth.psk` config), from the environment so the key never sits in a command line.
       const psk = process.env.CLAIR_PSK ? { key: process.env.CLAIR_PSK, issuer: process.env.CLAIR_PSK_ISSUER ?? 'portcullis' } : undefined;
-      outcomes = await scanWithClair({ reference, clairUrl, ip: opts.ip ?? 'localhost', image: imageOptionsFrom(opts), ...(psk ? { clair: { psk } } : {}) });
+      const [{ defaultEngineContext }, access] = [await import('../../engine/context.js'), imageOptionsFrom(opts)];
+      outcomes = await scanWithClair({
+        reference,
+        clairUrl,
+        ip: opts.ip ?? 'localhost',
+        image: access.image,
+        context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials }),
+        ...(psk ? { clair: { psk } } : {}),
+      });
     } else {
       const dbPath = opts.db ?? defaultDbPath();
       await ensureDb(dbPath, { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true });
+      const [{ defaultEngineContext }, access] = [await import('../../engine/context.js'), imageOptionsFrom(opts)];
       try {
         outcomes = await scanReference({
           reference,
@@ -261,7 +270,8 @@ export function scanCommand(ctx: RunContext): Command {
           ...(stored ? { stored } : {}),
           includeNotAffected: opts.includeNotAffected === true,
           osOwned: opts.osOwned,
-          image: { ...imageOptionsFrom(opts), onProgress: (p) => progress.onProgress(p) },
+          image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
+          context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials }),
           onWalkProgress: (p) => progress.onWalk(p),
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
           concurrency: positiveInt(opts.concurrency, '--concurrency', 3),

@@ -28,7 +28,7 @@ export function workerCommand(): Command {
       const concurrency = positiveInt(opts.concurrency, '--concurrency', config.workers.concurrency);
       const logger = pino({ base: { service: 'portcullis-worker' } }, pino.destination(2));
       const store = await openStore(resolveDatabase(config));
-      const runtime = new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, concurrency, pollMs: 1_000 });
+      const runtime = new ServiceRuntime({ config, store, events: registryEventQueue(store), log: logger, engineLog: logger, concurrency, pollMs: 1_000 });
       await runtime.start();
       logger.info({ worker: runtime.worker?.workerId, concurrency }, 'worker started');
       await new Promise<void>((resolve) => {

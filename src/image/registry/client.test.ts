@@ -7,7 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { freePort } from '../../../test/harness/registry.js';
 import { layerTar, SAMPLE_LAYERS, sha256 } from '../../../test/harness/tiny-image.js';
+import { pino } from 'pino';
+import * as z from 'zod';
 import { isPortcullisError } from '../../domain/errors.js';
+import { silentEngineContext } from '../../engine/context.js';
 import { MEDIA_TYPES } from '../media-types.js';
 import { openImage } from '../open-image.js';
 import type { ResolvedImage } from '../types.js';
@@ -132,8 +135,14 @@ describe('registry client error paths (local fake servers)', () => {
       return false;
     });
     const delays: number[] = [];
-    const logger = { debug: (obj: object, msg: string) => msg.startsWith('registry: retrying') && delays.push((obj as { delayMs: number }).delayMs) };
-    const opened = await openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST, logger });
+    const retryLine = z.object({ msg: z.string().startsWith('registry: retrying'), delayMs: z.number() });
+    const logger = pino({ level: 'debug' }, {
+      write: (line: string) => {
+        const retry = retryLine.safeParse(JSON.parse(line));
+        if (retry.success) delays.push(retry.data.delayMs);
+      },
+    });
+    const opened = await openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST }, silentEngineContext({ logger, credentials: { kind: 'none' } }));
     const img = opened.images[0] as ResolvedImage;
     assert.equal(img.manifestDigest, tiny.manifestDigest);
     assert.equal(calls, 3);
@@ -217,7 +226,7 @@ describe('registry client error paths (local fake servers)', () => {
         res.writeHead(status, status === 401 ? { 'www-authenticate': 'Basic realm="fake"' } : {}).end('{"errors":[{"code":"DENIED","message":"no"}]}');
         return true;
       });
-      await assert.rejects(openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST, env: {}, dockerConfigPath: '/nonexistent' }), (err: unknown) =>
+      await assert.rejects(openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST }, silentEngineContext({ credentials: { kind: 'none' } })), (err: unknown) =>
         isPortcullisError(err, code),
       );
     }
@@ -233,7 +242,7 @@ describe('registry client error paths (local fake servers)', () => {
       if (m && tiny.layerDigests.includes(m[1]!)) return reply(res.writeHead(307, { location: `${storage.url}/v2/storage/blobs/${m[1]}?signed=1` }).end());
       return false;
     });
-    const opened = await openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST, credentials: { username: 'u', password: 'p' } });
+    const opened = await openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST }, silentEngineContext({ credentials: { kind: 'given', credentials: { username: 'u', password: 'p' } } }));
     const img = opened.images[0] as ResolvedImage;
     for (const layer of img.layers) assert.equal(sha256(await readAll(await img.openLayer(layer))), layer.digest);
     assert.deepEqual(
@@ -343,7 +352,7 @@ describe('registry client error paths (local fake servers)', () => {
       if (!req.headers.authorization?.startsWith('Bearer tok-')) return reply(res.writeHead(401, { 'www-authenticate': challenge }).end());
       return false;
     });
-    const opened = await openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST, env: {}, dockerConfigPath: '/nonexistent' });
+    const opened = await openImage(`${fake.host}/ns/app:tag`, { insecure: true, retry: FAST }, silentEngineContext({ credentials: { kind: 'none' } }));
     const img = opened.images[0] as ResolvedImage;
     for (const layer of img.layers) await readAll(await img.openLayer(layer));
     assert.equal(issued, 1);

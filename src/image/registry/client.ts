@@ -376,7 +376,7 @@ export class RegistryClient {
           throw networkError(err, url.host, this.options.insecure === true);
         }
         const delayMs = backoffDelay(this.retry, attempt);
-        this.log({ url: url.href, attempt, delayMs, error: (err as Error).message }, 'registry: network error, retrying');
+        this.log({ url: loggableUrl(url), attempt, delayMs, error: (err as Error).message }, 'registry: network error, retrying');
         await sleep(delayMs, signal);
         continue;
       }
@@ -386,7 +386,7 @@ export class RegistryClient {
       const retryAfter = parseRetryAfter(res.headers['retry-after']);
       const delayMs = retryAfter !== undefined ? Math.min(retryAfter, MAX_RETRY_AFTER_MS) : backoffDelay(this.retry, attempt);
       await res.body.dump().catch(() => undefined);
-      this.log({ url: url.href, status, attempt, delayMs, retryAfter: retryAfter !== undefined }, 'registry: retrying after status');
+      this.log({ url: loggableUrl(url), status, attempt, delayMs, retryAfter: retryAfter !== undefined }, 'registry: retrying after status');
       await sleep(delayMs, signal);
     }
   }
@@ -500,4 +500,9 @@ async function* skipBytes(body: AsyncIterable<Buffer>, skip: number): AsyncGener
     yield remaining > 0 ? chunk.subarray(remaining) : chunk;
     remaining = 0;
   }
+}
+
+/** A URL as logs may show it: no query (a redirect's signed storage URL carries its signature there), no user info. */
+function loggableUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
 }
