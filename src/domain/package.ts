@@ -4,7 +4,7 @@
  */
 
 /** Package kinds, named after their purl type. */
-export const ECOSYSTEMS = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'golang', 'maven', 'gem', 'cargo'] as const;
+export const ECOSYSTEMS = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'golang', 'maven', 'gem', 'cargo', 'nuget'] as const;
 export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
 /**

@@ -16,14 +16,15 @@ describe('ecosystem registry', () => {
 
   test('language namespaces are the OSV ecosystem names the matcher used', () => {
     const namespaces = Object.fromEntries(ECOSYSTEMS.map((e) => [e, languageNamespace(e)]));
-    assert.deepEqual(namespaces, { deb: undefined, apk: undefined, rpm: undefined, npm: 'npm', pypi: 'PyPI', golang: 'Go', maven: 'Maven', gem: 'RubyGems', cargo: 'crates.io' });
+    assert.deepEqual(namespaces, { deb: undefined, apk: undefined, rpm: undefined, npm: 'npm', pypi: 'PyPI', golang: 'Go', maven: 'Maven', gem: 'RubyGems', cargo: 'crates.io', nuget: 'NuGet' });
   });
 
   test('OSV names map back to the ecosystem and its scheme', () => {
     assert.deepEqual(mapOsvEcosystem('PyPI'), { ecosystem: 'pypi', namespace: 'PyPI', scheme: 'pep440', nameKind: 'binary' });
     assert.deepEqual(mapOsvEcosystem('crates.io'), { ecosystem: 'cargo', namespace: 'crates.io', scheme: 'cargo', nameKind: 'binary' });
+    assert.deepEqual(mapOsvEcosystem('NuGet'), { ecosystem: 'nuget', namespace: 'NuGet', scheme: 'nuget', nameKind: 'binary' });
     assert.equal(mapOsvEcosystem('Hex'), undefined);
-    assert.deepEqual([...DEFAULT_OSV_ECOSYSTEMS].sort(), ['AlmaLinux', 'Go', 'Maven', 'PyPI', 'Rocky Linux', 'RubyGems', 'crates.io', 'npm'].sort());
+    assert.deepEqual([...DEFAULT_OSV_ECOSYSTEMS].sort(), ['AlmaLinux', 'Go', 'Maven', 'NuGet', 'PyPI', 'Rocky Linux', 'RubyGems', 'crates.io', 'npm'].sort());
   });
 
   test('name keys: PEP 503 for PyPI only', () => {
@@ -31,6 +32,7 @@ describe('ecosystem registry', () => {
     assert.equal(packageNameKey('pypi', 'zope.interface'), 'zope-interface');
     assert.equal(packageNameKey('npm', 'Foo_Bar'), 'Foo_Bar');
     assert.equal(packageNameKey('maven', 'org.Foo:bar'), 'org.Foo:bar');
+    assert.equal(packageNameKey('nuget', 'Newtonsoft.Json'), 'newtonsoft.json');
   });
 
   test('match version: the Go toolchain spelling becomes semver, other versions stay', () => {

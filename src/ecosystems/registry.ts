@@ -14,6 +14,7 @@ import { gemEcosystem } from './gem/index.js';
 import { golangEcosystem } from './golang/index.js';
 import { mavenEcosystem } from './maven/index.js';
 import { npmEcosystem } from './npm/index.js';
+import { nugetEcosystem } from './nuget/index.js';
 import { pypiEcosystem } from './pypi/index.js';
 import { rpmEcosystem } from './rpm/index.js';
 
@@ -27,6 +28,7 @@ export const ECOSYSTEM_REGISTRY = {
   maven: mavenEcosystem,
   gem: gemEcosystem,
   cargo: cargoEcosystem,
+  nuget: nugetEcosystem,
 } as const satisfies EcosystemRegistry;
 
 const registry: EcosystemRegistry = ECOSYSTEM_REGISTRY;

@@ -4,7 +4,7 @@
  * Language ecosystems (from the ecosystem registry, src/ecosystems/registry.ts) keep the OSV name as namespace (`npm`, `PyPI`, `Go`, `crates.io`, `Maven`,
  * `RubyGems`); distribution ecosystems become `<distro>:<release>` (`debian:12`, `ubuntu:22.04`,
  * `ubuntu:22.04:esm` for Ubuntu Pro, `almalinux:9`, `rocky:9`, `alpine:3.20`, `wolfi:rolling`). Ecosystems we have no package kind or
- * version scheme for (Packagist, NuGet, Hex, Pub, SUSE, Red Hat's own OSV, ...) map to undefined and
+ * version scheme for (Packagist, Hex, Pub, SUSE, Red Hat's own OSV, ...) map to undefined and
  * their affected entries are left out.
  */
 import type { Ecosystem } from '../../domain/package.js';
