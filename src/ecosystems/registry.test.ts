@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { ECOSYSTEMS, OS_ECOSYSTEM_IDS } from '../domain/package.js';
 import { DEFAULT_OSV_ECOSYSTEMS, mapOsvEcosystem } from '../feeds/osv/ecosystems.js';
 import { DECLARING_DETECTORS, DETECTORS } from '../inventory/detector-registry.js';
+import type { EcosystemRegistry, LanguageEcosystemDescriptor } from './descriptor.js';
 import { ECOSYSTEM_DESCRIPTORS, ECOSYSTEM_REGISTRY, isEcosystem, languageNamespace, matchVersionOf, packageNameKey } from './registry.js';
 
 // The tables below were repeated across the engine before the registry; they pin what is derived
@@ -49,5 +50,20 @@ describe('ecosystem registry', () => {
   test('isEcosystem', () => {
     assert.equal(isEcosystem('pypi'), true);
     assert.equal(isEcosystem('PyPI'), false);
+  });
+
+  test('a missing ecosystem, a missing piece or a wrong kind does not compile (checked by tsc)', () => {
+    const { nuget, ...withoutNuget } = ECOSYSTEM_REGISTRY;
+    // @ts-expect-error: every Ecosystem needs its descriptor
+    const incomplete: EcosystemRegistry = withoutNuget;
+    const { osvEcosystem, ...withoutOsvName } = nuget;
+    // @ts-expect-error: a language descriptor needs its OSV name
+    const pieceMissing: LanguageEcosystemDescriptor<'nuget'> = withoutOsvName;
+    // @ts-expect-error: deb is an OS ecosystem, so its descriptor must be an OS one
+    const wrongKind: EcosystemRegistry = { ...ECOSYSTEM_REGISTRY, deb: { ...nuget, id: 'deb' } };
+    assert.equal(osvEcosystem, 'NuGet');
+    assert.equal(Object.keys(incomplete).length, ECOSYSTEMS.length - 1);
+    assert.equal(pieceMissing.id, 'nuget');
+    assert.equal(wrongKind.deb.kind, 'language');
   });
 });

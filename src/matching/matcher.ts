@@ -596,9 +596,9 @@ function hitPackageText(p: InventoryPackage, version: string, scheme: VersionSch
   if (known !== undefined) return known;
   const source = p.sourceName && (p.sourceName !== p.name || (p.sourceVersion ?? p.version) !== p.version) ? `, source ${p.sourceName} ${p.sourceVersion ?? p.version}` : '';
   // A language package judged under another spelling of its version (Go's `go1.21.5` as `v1.21.5`) says so.
-  const goVersion = !isOsEcosystem(p.ecosystem) && version !== p.version ? ` (${scheme} ${version})` : '';
+  const judgedAs = !isOsEcosystem(p.ecosystem) && version !== p.version ? ` (${scheme} ${version})` : '';
   const owner = p.osOwner ? `, installed by ${describeOwner(p.osOwner)}` : '';
-  const text = `${p.ecosystem} ${p.name} ${p.version}${goVersion}${source} from ${p.path}${owner} (layer ${p.layerIndex} ${p.layer})`;
+  const text = `${p.ecosystem} ${p.name} ${p.version}${judgedAs}${source} from ${p.path}${owner} (layer ${p.layerIndex} ${p.layer})`;
   cache.set(version, text);
   return text;
 }
