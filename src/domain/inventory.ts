@@ -4,7 +4,7 @@ import type { ScanWarning } from './warning.js';
 import type { Platform } from './platform.js';
 import * as z from 'zod';
 import { PortcullisError } from './errors.js';
-import { ECOSYSTEMS } from './package.js';
+import { ECOSYSTEMS, OS_ECOSYSTEM_IDS } from './package.js';
 
 export const INVENTORY_SCHEMA = 'https://portcullis.dev/schemas/inventory/v1' as const;
 export const INVENTORY_SCHEMA_VERSION = 1 as const;
@@ -52,7 +52,7 @@ export interface Inventory {
 
 
 const osOwnerSchema = z.object({
-  ecosystem: z.enum(['deb', 'rpm', 'apk']),
+  ecosystem: z.enum(OS_ECOSYSTEM_IDS),
   name: z.string(),
   version: z.string(),
   sourceName: z.string().optional(),

@@ -4,11 +4,23 @@
  */
 
 /** Package kinds, named after their purl type. */
-export const ECOSYSTEMS = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'golang', 'maven', 'gem', 'cargo'] as const;
+export const ECOSYSTEMS = ['deb', 'apk', 'rpm', 'npm', 'pypi', 'golang', 'maven', 'gem', 'cargo', 'nuget'] as const;
 export type Ecosystem = (typeof ECOSYSTEMS)[number];
 
-/** The ecosystems of OS package managers (their packages come from the distribution, not a language registry). */
-export const OS_ECOSYSTEMS: ReadonlySet<string> = new Set<Ecosystem>(['deb', 'rpm', 'apk']);
+/**
+ * The ecosystems of OS package managers (their packages come from the distribution, not a language
+ * registry, and their package managers list the files each package installed). The one list: the
+ * ecosystem registry (src/ecosystems/registry.ts) requires an OS descriptor for exactly these.
+ */
+export const OS_ECOSYSTEM_IDS = ['deb', 'rpm', 'apk'] as const satisfies readonly Ecosystem[];
+export type OsEcosystem = (typeof OS_ECOSYSTEM_IDS)[number];
+
+export const OS_ECOSYSTEMS: ReadonlySet<string> = new Set<string>(OS_ECOSYSTEM_IDS);
+
+/** True for the ecosystems of OS package managers (deb, rpm, apk). */
+export function isOsEcosystem(ecosystem: string): ecosystem is OsEcosystem {
+  return OS_ECOSYSTEMS.has(ecosystem);
+}
 
 export interface PackageRecord {
   ecosystem: Ecosystem;
@@ -67,9 +79,6 @@ export interface InventoryProject {
   layer: string;
   layerIndex: number;
 }
-
-/** The OS package kinds whose package manager keeps a list of the files each package installed. */
-export type OsEcosystem = 'deb' | 'rpm' | 'apk';
 
 /**
  * The files one OS package installed, as its package manager's database lists them (dpkg

@@ -4,7 +4,7 @@ import { languageDetectors } from './index.js';
 
 describe('languageDetectors registry', () => {
   test('ids are unique, versions positive integers, caps set', () => {
-    assert.equal(languageDetectors.length, 11);
+    assert.equal(languageDetectors.length, 14);
     assert.equal(new Set(languageDetectors.map((d) => d.id)).size, languageDetectors.length);
     for (const d of languageDetectors) {
       assert.ok(/^[a-z0-9-]+$/.test(d.id), d.id);
@@ -27,6 +27,10 @@ describe('languageDetectors registry', () => {
       ['srv/app/pnpm-lock.yaml', 0o644, ['npm-pnpm-lock']],
       ['etc/passwd', 0o644, []],
       ['srv/app/package.json', 0o644, ['npm-project-manifest']],
+      ['app/MyApp.deps.json', 0o644, ['nuget-deps-json']],
+      ['src/MyApp/packages.lock.json', 0o644, ['nuget-packages-lock']],
+      ['root/.nuget/packages/newtonsoft.json/13.0.1/newtonsoft.json.nuspec', 0o644, ['nuget-nuspec']],
+      ['src/MyLib/MyLib.nuspec', 0o644, []],
     ];
     for (const [path, mode, ids] of routes) {
       const wanting = languageDetectors.filter((d) => d.wants({ path, size: 4096, mode })).map((d) => d.id);

@@ -335,7 +335,8 @@ async function buildRootfsInventory(
 
 /**
  * Drops lockfile records of packages that are also installed under the lockfile's directory: the
- * installed `node_modules/<name>/package.json` says the same thing with more certainty, and
+ * installed record (npm: `node_modules/<name>/package.json`, the install directory its ecosystem's
+ * descriptor names) says the same thing with more certainty, and
  * reporting both would double every finding.
  */
 function preferInstalled(placed: PlacedPackage[]): PlacedPackage[] {
@@ -353,9 +354,10 @@ function preferInstalled(placed: PlacedPackage[]): PlacedPackage[] {
     installedDirs.set(idOf(p.record), dirs);
   }
   return placed.filter((p) => {
-    if (!DECLARING_DETECTORS.has(p.detector)) return true;
+    const installDir = DECLARING_DETECTORS.get(p.detector);
+    if (installDir === undefined) return true;
     const base = dirOf(p.record.path);
-    const prefix = base === '' ? 'node_modules/' : `${base}/node_modules/`;
+    const prefix = base === '' ? `${installDir}/` : `${base}/${installDir}/`;
     return !(installedDirs.get(idOf(p.record)) ?? []).some((dir) => dir.startsWith(prefix));
   });
 }

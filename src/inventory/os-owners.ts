@@ -1,4 +1,4 @@
-import { OS_ECOSYSTEMS, type InventoryPackage, type OsOwner, type OwnedFiles } from '../domain/package.js';
+import { isOsEcosystem, type InventoryPackage, type OsOwner, type OwnedFiles } from '../domain/package.js';
 
 
 /**
@@ -22,12 +22,12 @@ const USR_MERGED = /^(bin|sbin|lib|lib32|lib64|libx32)\//;
 export function attachOsOwners(packages: InventoryPackage[], ownedFiles: readonly OwnedFiles[]): InventoryPackage[] {
   if (ownedFiles.length === 0) return packages;
   const languagePaths = new Set<string>();
-  for (const p of packages) if (!OS_ECOSYSTEMS.has(p.ecosystem)) languagePaths.add(p.path);
+  for (const p of packages) if (!isOsEcosystem(p.ecosystem)) languagePaths.add(p.path);
   if (languagePaths.size === 0) return packages;
 
   const installed = new Map<string, InventoryPackage[]>();
   for (const p of packages) {
-    if (!OS_ECOSYSTEMS.has(p.ecosystem)) continue;
+    if (!isOsEcosystem(p.ecosystem)) continue;
     const key = `${p.ecosystem}\u0000${p.name}`;
     const list = installed.get(key);
     if (list) list.push(p);
@@ -47,7 +47,7 @@ export function attachOsOwners(packages: InventoryPackage[], ownedFiles: readonl
   }
 
   return packages.map((p) => {
-    if (OS_ECOSYSTEMS.has(p.ecosystem)) return p;
+    if (isOsEcosystem(p.ecosystem)) return p;
     const owner = ownerOf.get(p.path);
     const heuristic = p.attributes?.['distroPackaged'] !== undefined;
     if (owner === undefined && !heuristic) return p;

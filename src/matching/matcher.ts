@@ -8,14 +8,14 @@
 import type { Advisory, AffectedPackage, FeedMetadata, SeverityRating } from '../domain/advisory.js';
 import type { Finding, MatchRecord } from '../domain/finding.js';
 import type { Inventory } from '../domain/inventory.js';
-import { describeOwner, OS_ECOSYSTEMS, type Ecosystem, type InventoryPackage, type OsEcosystem, type OsOwner } from '../domain/package.js';
+import { describeOwner, isOsEcosystem, type Ecosystem, type InventoryPackage, type OsEcosystem, type OsOwner } from '../domain/package.js';
 import { SEVERITIES, type Severity } from '../domain/severity.js';
 import type { ScanWarning } from '../domain/warning.js';
 import { distroNamespace } from '../distro/index.js';
-import { goVersionToSemver } from '../ecosystems/golang/go-binary-detector.js';
 import { severityFromScore, type CvssVersion } from '../feeds/severity.js';
 import type { EnrichmentRecord } from '../feeds/types.js';
 import { schemeForEcosystem } from '../ecosystems/version-schemes.js';
+import { ecosystemDescriptor, languageNamespace, matchVersionOf } from '../ecosystems/registry.js';
 import type { VersionScheme, VersionSchemeId } from '../versioning/types.js';
 import { judgeStatement, prepareStatement, type AffectedVerdict, type PreparedStatement } from './ranges.js';
 
@@ -33,15 +33,6 @@ export interface AdvisorySource {
   namespaces(ecosystem: Ecosystem): string[];
 }
 
-/** OSV ecosystem names of the language package kinds: the namespace their advisories are filed under. */
-export const LANGUAGE_NAMESPACES: Partial<Record<Ecosystem, string>> = {
-  npm: 'npm',
-  pypi: 'PyPI',
-  golang: 'Go',
-  maven: 'Maven',
-  gem: 'RubyGems',
-  cargo: 'crates.io',
-};
 
 
 import type { OsOwnedMode } from './os-owned.js';
@@ -89,25 +80,26 @@ export interface MatchResult {
   coverage: NamespaceCoverage[];
 }
 
-/** PEP 503 name normalization: PyPI advisories and installed metadata spell names differently. */
-export function normalizePypiName(name: string): string {
-  return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
-}
-
-/** The name an ecosystem compares package names by (PyPI normalized, all others exact). */
+/** The name an ecosystem compares package names by (its descriptor's normalisation; exact when it has none). */
 function nameKey(ecosystem: Ecosystem, name: string): string {
-  if (ecosystem !== 'pypi') return name;
-  // Every statement a PyPI package meets is keyed again on each match: remember the normalized
-  // names (bounded, emptied when full, like the version schemes' parse memo).
-  let key = pypiKeys.get(name);
+  const normalize = ecosystemDescriptor(ecosystem).normalizeName;
+  if (normalize === undefined) return name;
+  // Every statement a package of such an ecosystem meets is keyed again on each match: remember the
+  // normalized names (bounded, emptied when full, like the version schemes' parse memo).
+  let memo = normalizedKeys.get(ecosystem);
+  if (memo === undefined) {
+    memo = new Map();
+    normalizedKeys.set(ecosystem, memo);
+  }
+  let key = memo.get(name);
   if (key === undefined) {
-    key = normalizePypiName(name);
-    if (pypiKeys.size >= 50_000) pypiKeys.clear();
-    pypiKeys.set(name, key);
+    key = normalize(name);
+    if (memo.size >= 50_000) memo.clear();
+    memo.set(name, key);
   }
   return key;
 }
-const pypiKeys = new Map<string, string>();
+const normalizedKeys = new Map<Ecosystem, Map<string, string>>();
 
 const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
 /** CVE_ID.test, with a cheap first look (most ids of a large match are GHSA, PYSEC ...). */
@@ -162,11 +154,8 @@ export function isNonSecurityAdvisory(advisory: Advisory): boolean {
 
 /** The version of `p` that a statement about its binary or source package is judged against. */
 function versionFor(p: InventoryPackage, kind: AffectedPackage['nameKind']): string {
-  if (OS_ECOSYSTEMS.has(p.ecosystem)) return kind === 'source' ? (p.sourceVersion ?? p.version) : p.version;
-  // The Go vulnerability data names the toolchain as module `stdlib` in semver (`v1.19.8`); an
-  // inventory may carry the toolchain's own spelling (`go1.19.8`, from an SBOM).
-  if (p.ecosystem === 'golang' && p.name === 'stdlib' && /^go\d/.test(p.version)) return goVersionToSemver(p.version) ?? p.version;
-  return p.version;
+  if (isOsEcosystem(p.ecosystem)) return kind === 'source' ? (p.sourceVersion ?? p.version) : p.version;
+  return matchVersionOf(p);
 }
 
 /** One statement an AdvisorySource found for a package name, with its advisory. */
@@ -231,8 +220,8 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
   const groups = new Map<string, { ecosystem: Ecosystem; namespace: string; packages: InventoryPackage[]; distroPackaged: number }>();
   const unplaced = new Map<Ecosystem, InventoryPackage[]>();
   for (const p of inventory.packages) {
-    const isOs = OS_ECOSYSTEMS.has(p.ecosystem);
-    const namespace = isOs ? osNamespace : LANGUAGE_NAMESPACES[p.ecosystem];
+    const isOs = isOsEcosystem(p.ecosystem);
+    const namespace = isOs ? osNamespace : languageNamespace(p.ecosystem);
     if (namespace === undefined) {
       const list = unplaced.get(p.ecosystem) ?? [];
       list.push(p);
@@ -414,7 +403,7 @@ function distroVerdict(f: Finding, owner: OsOwner, byName: Map<string, Candidate
 
 function matchGroup(ecosystem: Ecosystem, namespace: string, packages: InventoryPackage[], source: AdvisorySource, options: MatchOptions, out: Folded, warnings: ScanWarning[]): void {
   const scheme = schemeForEcosystem(ecosystem);
-  const isOs = OS_ECOSYSTEMS.has(ecosystem);
+  const isOs = isOsEcosystem(ecosystem);
   const names = new Set<string>();
   for (const p of packages) {
     names.add(p.name);
@@ -606,9 +595,10 @@ function hitPackageText(p: InventoryPackage, version: string, scheme: VersionSch
   const known = cache.get(version);
   if (known !== undefined) return known;
   const source = p.sourceName && (p.sourceName !== p.name || (p.sourceVersion ?? p.version) !== p.version) ? `, source ${p.sourceName} ${p.sourceVersion ?? p.version}` : '';
-  const goVersion = p.ecosystem === 'golang' && version !== p.version ? ` (${scheme} ${version})` : '';
+  // A language package judged under another spelling of its version (Go's `go1.21.5` as `v1.21.5`) says so.
+  const judgedAs = !isOsEcosystem(p.ecosystem) && version !== p.version ? ` (${scheme} ${version})` : '';
   const owner = p.osOwner ? `, installed by ${describeOwner(p.osOwner)}` : '';
-  const text = `${p.ecosystem} ${p.name} ${p.version}${goVersion}${source} from ${p.path}${owner} (layer ${p.layerIndex} ${p.layer})`;
+  const text = `${p.ecosystem} ${p.name} ${p.version}${judgedAs}${source} from ${p.path}${owner} (layer ${p.layerIndex} ${p.layer})`;
   cache.set(version, text);
   return text;
 }

@@ -16,7 +16,7 @@
  */
 import type { SeverityRating } from '../domain/advisory.js';
 import type { Inventory } from '../domain/inventory.js';
-import { OS_ECOSYSTEMS } from '../domain/package.js';
+import { isOsEcosystem } from '../domain/package.js';
 
 /**
  * What the Quay view reads of a finding: an engine finding, or an aggregated one (src/service/
@@ -168,7 +168,7 @@ function vulnerability(f: QuayInputFinding, inventory: Pick<Inventory, 'distro'>
   const nvd = cvss3(f);
   // Quay names the distribution only for OS packages (a PyPI finding has DistroName ""); a backend's
   // finding without an ecosystem is an OS package when its namespace is a distribution's (`debian:12`).
-  const osPackage = f.package.ecosystem !== undefined ? OS_ECOSYSTEMS.has(f.package.ecosystem) : /^[a-z]+:[0-9.]+$/i.test(f.namespace ?? '');
+  const osPackage = f.package.ecosystem !== undefined ? isOsEcosystem(f.package.ecosystem) : /^[a-z]+:[0-9.]+$/i.test(f.namespace ?? '');
   const distro = osPackage ? inventory.distro : undefined;
   return {
     Severity: f.severity,

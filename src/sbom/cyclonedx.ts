@@ -21,8 +21,9 @@ import * as z from 'zod';
 import type { Distro } from '../domain/distro.js';
 import { PortcullisError } from '../domain/errors.js';
 import { INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION, type Inventory } from '../domain/inventory.js';
-import { ECOSYSTEMS, type Ecosystem, type InventoryPackage, type InventoryProject, type OsEcosystem, type OsOwner } from '../domain/package.js';
+import { ECOSYSTEMS, isOsEcosystem, type Ecosystem, type InventoryPackage, type InventoryProject, type OsOwner } from '../domain/package.js';
 import type { ScanWarning } from '../domain/warning.js';
+import { ECOSYSTEM_DESCRIPTORS, languageDescriptor, OS_ECOSYSTEM_DESCRIPTORS } from '../ecosystems/registry.js';
 import { StreamedArray } from '../util/json-stream.js';
 
 const MODULE = 'sbom';
@@ -388,16 +389,14 @@ function ourPackage(c: CdxComponent, props: Map<string, string>, file: string): 
   return pkg;
 }
 
-const OS_OWNER_ECOSYSTEMS: readonly string[] = ['deb', 'rpm', 'apk'] satisfies OsEcosystem[];
-
 /** The `portcullis:os-owner:*` properties back into an owner; undefined when absent or incomplete. */
 function osOwnerOf(props: Map<string, string>): OsOwner | undefined {
   const get = (suffix: string): string | undefined => props.get(`${SBOM_PROPERTIES.osOwnerPrefix}${suffix}`);
   const ecosystem = get('ecosystem');
   const name = get('name');
   const version = get('version');
-  if (ecosystem === undefined || !OS_OWNER_ECOSYSTEMS.includes(ecosystem) || name === undefined || version === undefined) return undefined;
-  const owner: OsOwner = { ecosystem: ecosystem as OsEcosystem, name, version };
+  if (ecosystem === undefined || !isOsEcosystem(ecosystem) || name === undefined || version === undefined) return undefined;
+  const owner: OsOwner = { ecosystem, name, version };
   for (const [field, suffix] of OS_OWNER_FIELDS) {
     const value = get(suffix);
     if (value !== undefined && (field === 'sourceName' || field === 'sourceVersion' || field === 'arch')) owner[field] = value;
@@ -432,8 +431,8 @@ function ourProject(c: CdxComponent, props: Map<string, string>, file: string): 
   return project;
 }
 
-const PURL_TYPES: Record<string, Ecosystem> = { deb: 'deb', apk: 'apk', rpm: 'rpm', npm: 'npm', pypi: 'pypi', golang: 'golang', maven: 'maven', gem: 'gem', cargo: 'cargo' };
-const DEFAULT_DB_PATH: Partial<Record<Ecosystem, string>> = { deb: 'var/lib/dpkg/status', apk: 'lib/apk/db/installed', rpm: 'var/lib/rpm' };
+const PURL_TYPES: Record<string, Ecosystem> = Object.fromEntries(ECOSYSTEM_DESCRIPTORS.map((d) => [d.purlType, d.id]));
+const DEFAULT_DB_PATH: Partial<Record<Ecosystem, string>> = Object.fromEntries(OS_ECOSYSTEM_DESCRIPTORS.map((d) => [d.id, d.databasePath]));
 
 /** `debian-11`, `ubuntu-22.04`, `alpine-3.18.4`, `rhel-8.9` -> Distro; undefined for anything else. */
 function distroFromQualifier(value: string | undefined): Distro | undefined {
@@ -458,8 +457,8 @@ function foreignPackage(c: CdxComponent, purl: PackageURL, ecosystem: Ecosystem,
   const props = propsOf(c);
   const ns = purl.namespace;
   let name = purl.name;
-  if (ns && (ecosystem === 'npm' || ecosystem === 'golang')) name = `${ns}/${purl.name}`;
-  else if (ns && ecosystem === 'maven') name = `${ns}:${purl.name}`;
+  const separator = languageDescriptor(ecosystem)?.purlNamespaceSeparator;
+  if (ns && separator !== undefined) name = `${ns}${separator}${purl.name}`;
   let version = purl.version ?? c.version ?? '';
   const epoch = q.epoch;
   if (ecosystem === 'rpm' && epoch && epoch !== '0' && !version.includes(':')) version = `${epoch}:${version}`;

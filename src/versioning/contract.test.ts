@@ -21,6 +21,9 @@ const REAL_STRINGS: Record<VersionSchemeId, () => string[]> = {
   go: () => tableStrings(readVersionTable('go-semver.tsv')),
   gem: () => rubysecVersions(),
   cargo: () => cratesVersions(),
+  // The shared corpus has no NuGet feed: the documented strings, plus crates.io's real SemVer 2.0
+  // versions, every one of which is a NuGet version too.
+  nuget: () => [...tableStrings(readVersionTable('nuget-docs.tsv')), ...cratesVersions()],
 };
 
 /** Strings each reference tool rejects (checked against the tools: dpkg, x/mod, Gem::Version ...). */
@@ -34,6 +37,7 @@ const INVALID: Record<VersionSchemeId, string[]> = {
   go: ['', '1.2.3', 'v', 'v01.2.3', 'v1.2-pre', 'v1.2.3-01', 'v1.2.3+', 'V1.2.3'],
   gem: ['1.0-', '.1', 'a', '1..0', '1.0 2'],
   cargo: ['', '1.0', 'v1.0.0', ' 1.0.0', '1.0.0-', '01.0.0', '1.0.0-01', '18446744073709551616.0.0'],
+  nuget: ['', 'a', '1.0.0.0.0', 'v1.0', '1.0-', '1.0+', '1..0'],
 };
 
 const SAMPLE = 140;

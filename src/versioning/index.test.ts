@@ -26,7 +26,7 @@ describe('version scheme registry', () => {
   test('schemes with a range syntax offer satisfies, the others do not', () => {
     assert.deepEqual(
       VERSION_SCHEMES.filter((s) => s.satisfies !== undefined).map((s) => s.id).sort(),
-      ['cargo', 'gem', 'maven', 'npm', 'pep440'],
+      ['cargo', 'gem', 'maven', 'npm', 'nuget', 'pep440'],
     );
   });
 });

@@ -10,6 +10,7 @@ import { gemScheme } from './gem/index.js';
 import { goScheme } from './go/index.js';
 import { mavenScheme } from './maven/index.js';
 import { npmScheme } from './npm/index.js';
+import { nugetScheme } from './nuget/index.js';
 import { pep440Scheme } from './pep440/index.js';
 import { rpmScheme } from './rpm/index.js';
 import { VERSION_SCHEME_IDS, type VersionScheme, type VersionSchemeId } from './types.js';
@@ -25,6 +26,7 @@ export const VERSION_SCHEMES: readonly VersionScheme[] = [
   goScheme,
   gemScheme,
   cargoScheme,
+  nugetScheme,
 ];
 
 /**

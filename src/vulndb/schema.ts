@@ -3,6 +3,7 @@
  * kept in them; a DB of another version is refused on open (E_DB) and rebuilt by `db update`.
  */
 import type { Ecosystem } from '../domain/package.js';
+import { isEcosystem, packageNameKey } from '../ecosystems/registry.js';
 
 /** Version of the tables and stored JSON below. */
 export const SCHEMA_VERSION = 1;
@@ -91,6 +92,5 @@ CREATE INDEX advisories_feed ON advisories (feed);
  * are exact (Go module paths and Maven coordinates are case-sensitive; deb/rpm/apk names are exact).
  */
 export function packageKey(ecosystem: Ecosystem | string, name: string): string {
-  if (ecosystem === 'pypi') return name.trim().toLowerCase().replace(/[-_.]+/g, '-');
-  return name.trim();
+  return isEcosystem(ecosystem) ? packageNameKey(ecosystem, name.trim()) : name.trim();
 }

@@ -20,7 +20,8 @@
 import { PackageURL } from 'packageurl-js';
 import type { SeverityRating } from '../../domain/advisory.js';
 import type { Finding } from '../../domain/finding.js';
-import type { Ecosystem } from '../../domain/package.js';
+import { isOsEcosystem, type Ecosystem } from '../../domain/package.js';
+import { languageNamespace } from '../../ecosystems/registry.js';
 import { SEVERITIES, severityRank, type Severity } from '../../domain/severity.js';
 import type { ClairDistribution, ClairPackage, ClairVulnerability, ClairVulnerabilityReport } from './schemas.js';
 
@@ -44,7 +45,6 @@ export function clairIds(v: Pick<ClairVulnerability, 'name' | 'links'>): { id: s
   return { id, aliases: inText.filter((x) => x !== id) };
 }
 
-const OSV_ECOSYSTEM: Partial<Record<Ecosystem, string>> = { golang: 'Go', pypi: 'PyPI', npm: 'npm', maven: 'Maven', gem: 'RubyGems', cargo: 'crates.io' };
 const REPOSITORY_ECOSYSTEM: Record<string, Ecosystem> = { go: 'golang', pypi: 'pypi', npm: 'npm', maven: 'maven', rubygems: 'gem', 'crates.io': 'cargo' };
 const DISTRO_ECOSYSTEM: Record<string, Ecosystem> = {
   debian: 'deb', ubuntu: 'deb', alpine: 'apk', wolfi: 'apk', chainguard: 'apk',
@@ -115,7 +115,7 @@ function purlOf(ecosystem: Ecosystem, pkg: ClairPackage, distro: ClairDistributi
   let version = pkg.version;
   // Same conventions as the inventory's OS purls (src/inventory/os-purl.ts): namespace = distro id,
   // source package in `upstream`.
-  if (ecosystem === 'deb' || ecosystem === 'rpm' || ecosystem === 'apk') namespace = did || undefined;
+  if (isOsEcosystem(ecosystem)) namespace = did || undefined;
   if (pkg.source?.name && pkg.source.name !== pkg.name) q.upstream = pkg.source.version ? `${pkg.source.name}@${pkg.source.version}` : pkg.source.name;
   if (ecosystem === 'rpm') {
     const m = /^(\d+):(.*)$/.exec(version);
@@ -172,7 +172,7 @@ export function vulnerabilityReportToFindings(report: ClairVulnerabilityReport, 
       const { path } = dbPath(env?.package_db ?? '');
       const layer = env?.introduced_in ?? '';
       const did = vDistro?.did ?? '';
-      const namespace = did ? `${did}:${vDistro?.version_id || vDistro?.version || ''}`.replace(/:$/, '') : (OSV_ECOSYSTEM[ecosystem] ?? v.repository?.name ?? '');
+      const namespace = did ? `${did}:${vDistro?.version_id || vDistro?.version || ''}`.replace(/:$/, '') : (languageNamespace(ecosystem) ?? v.repository?.name ?? '');
       const fixed = v.fixed_in_version;
       const finding: Finding = {
         id,

@@ -26,7 +26,7 @@ function openInput(path: string | undefined): Readable {
  * prints one answer per line: -1, 0, 1 or `invalid`. Exit 0 unless the input cannot be read.
  */
 export function versionCommand(): Command {
-  const version = new Command('version').description('version-scheme tools (dpkg, rpm, apk, npm, pep440, maven, go, gem, cargo)');
+  const version = new Command('version').description(`version-scheme tools (${VERSION_SCHEME_IDS.join(', ')})`);
   const compare = new Command('compare')
     .description('compare two versions, or a stream of tab-separated version pairs, with an ecosystem version scheme')
     .addOption(new Option('-s, --scheme <scheme>', 'version scheme').choices(VERSION_SCHEME_IDS).makeOptionMandatory())

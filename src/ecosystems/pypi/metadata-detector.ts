@@ -1,14 +1,9 @@
 import { PortcullisError } from '../../domain/errors.js';
 import type { Detector, DetectorOutput } from '../../detectors/types.js';
 import type { PackageRecord } from '../../domain/package.js';
+import { normalizePythonName } from './name.js';
 
-/**
- * PEP 503 normalized project name: runs of `-`, `_`, `.` become one `-`, lower-cased. This is the
- * form package indexes and advisory feeds key projects by (`Typing_Extensions` -> `typing-extensions`).
- */
-export function normalizePythonName(name: string): string {
-  return name.replace(/[-_.]+/g, '-').toLowerCase();
-}
+export { normalizePythonName } from './name.js';
 
 /**
  * Parses the RFC 822-style header block of a core-metadata file (METADATA, PKG-INFO): `Key: value`

@@ -1,13 +1,14 @@
 /**
  * OSV ecosystem names -> our ecosystem, namespace and version scheme.
  *
- * Language ecosystems keep the OSV name as namespace (`npm`, `PyPI`, `Go`, `crates.io`, `Maven`,
+ * Language ecosystems (from the ecosystem registry, src/ecosystems/registry.ts) keep the OSV name as namespace (`npm`, `PyPI`, `Go`, `crates.io`, `Maven`,
  * `RubyGems`); distribution ecosystems become `<distro>:<release>` (`debian:12`, `ubuntu:22.04`,
  * `ubuntu:22.04:esm` for Ubuntu Pro, `almalinux:9`, `rocky:9`, `alpine:3.20`, `wolfi:rolling`). Ecosystems we have no package kind or
- * version scheme for (Packagist, NuGet, Hex, Pub, SUSE, Red Hat's own OSV, ...) map to undefined and
+ * version scheme for (Packagist, Hex, Pub, SUSE, Red Hat's own OSV, ...) map to undefined and
  * their affected entries are left out.
  */
 import type { Ecosystem } from '../../domain/package.js';
+import { LANGUAGE_ECOSYSTEM_DESCRIPTORS, languageEcosystemOfOsv } from '../../ecosystems/registry.js';
 import type { VersionSchemeId } from '../../versioning/types.js';
 
 export interface OsvEcosystemMapping {
@@ -17,22 +18,14 @@ export interface OsvEcosystemMapping {
   nameKind: 'source' | 'binary';
 }
 
-const LANGUAGE: Readonly<Record<string, Omit<OsvEcosystemMapping, 'namespace'>>> = {
-  npm: { ecosystem: 'npm', scheme: 'npm', nameKind: 'binary' },
-  PyPI: { ecosystem: 'pypi', scheme: 'pep440', nameKind: 'binary' },
-  Go: { ecosystem: 'golang', scheme: 'go', nameKind: 'binary' },
-  'crates.io': { ecosystem: 'cargo', scheme: 'cargo', nameKind: 'binary' },
-  Maven: { ecosystem: 'maven', scheme: 'maven', nameKind: 'binary' },
-  RubyGems: { ecosystem: 'gem', scheme: 'gem', nameKind: 'binary' },
-};
-
 /**
  * Maps an OSV `affected[].package.ecosystem` value. Returns undefined for ecosystems we do not scan
  * and for malformed distribution ecosystems (`Debian` without a release).
  */
 export function mapOsvEcosystem(osv: string): OsvEcosystemMapping | undefined {
-  const language = LANGUAGE[osv];
-  if (language !== undefined) return { ...language, namespace: osv };
+  // Language ecosystems come from the ecosystem registry: OSV's name is the namespace, names are binary package names.
+  const language = languageEcosystemOfOsv(osv);
+  if (language !== undefined) return { ecosystem: language.id, namespace: osv, scheme: language.scheme, nameKind: 'binary' };
 
   const [base, ...rest] = osv.split(':');
   switch (base) {
@@ -83,4 +76,4 @@ export function mapOsvEcosystem(osv: string): OsvEcosystemMapping | undefined {
  * primary source and would otherwise report every CVE twice; the parser still reads their OSV
  * records when imported or configured.
  */
-export const DEFAULT_OSV_ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'crates.io', 'Maven', 'RubyGems', 'AlmaLinux', 'Rocky Linux'] as const;
+export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = [...LANGUAGE_ECOSYSTEM_DESCRIPTORS.filter((d) => d.osvFetchedByDefault).map((d) => d.osvEcosystem), 'AlmaLinux', 'Rocky Linux'];

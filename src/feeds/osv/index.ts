@@ -1,5 +1,5 @@
 /**
- * The OSV feed: every OSV-format database we scan (Go, PyPI, crates.io, npm, Maven, RubyGems,
+ * The OSV feed: every OSV-format database we scan (Go, PyPI, crates.io, npm, Maven, RubyGems, NuGet,
  * AlmaLinux, Rocky Linux; Ubuntu, Debian and Alpine when imported or configured) through one parser.
  */
 import type { AdvisoryFeed, FeedFile, FeedUpstream } from '../types.js';
@@ -56,7 +56,7 @@ export const osvFeed: AdvisoryFeed = {
   id: 'osv',
   // 2: a module build of a record naming several module streams is stated once per stream.
   version: 2,
-  description: 'OSV databases (Go, PyPI, crates.io, npm, Maven, RubyGems, AlmaLinux, Rocky Linux; Ubuntu/Debian/Alpine OSV on import)',
+  description: 'OSV databases (Go, PyPI, crates.io, npm, Maven, RubyGems, NuGet, AlmaLinux, Rocky Linux; Ubuntu/Debian/Alpine OSV on import)',
   upstream: DEFAULT_OSV_ECOSYSTEMS.map((e): FeedUpstream => ({ url: osvEcosystemUrl(e), format: 'zip' })),
   recognizes: isOsvFile,
   parse: (files) => parseOsvFiles(files, 'osv'),

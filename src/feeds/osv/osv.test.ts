@@ -282,7 +282,7 @@ describe('osv: ecosystem mapping', () => {
     ['Wolfi', ['apk', 'wolfi:rolling', 'apk']],
     ['Debian', undefined],
     ['Packagist', undefined],
-    ['NuGet', undefined],
+    ['NuGet', ['nuget', 'NuGet', 'nuget']],
   ];
   for (const [osv, expected] of cases) {
     test(osv, () => {

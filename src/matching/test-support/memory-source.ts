@@ -1,5 +1,6 @@
 import type { Advisory, AffectedPackage, FeedMetadata } from '../../domain/advisory.js';
 import type { Ecosystem } from '../../domain/package.js';
+import { isEcosystem, packageNameKey } from '../../ecosystems/registry.js';
 import type { EnrichmentRecord } from '../../feeds/types.js';
 import type { AdvisorySource } from '../matcher.js';
 
@@ -8,7 +9,7 @@ import type { AdvisorySource } from '../matcher.js';
  * DB it returns withdrawn advisories too, so the matcher's own guard is what keeps them out.
  */
 export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecord[] = [], feeds: FeedMetadata[] = []): AdvisorySource & { queries: number } {
-  const key = (ecosystem: string, name: string): string => (ecosystem === 'pypi' ? name.toLowerCase().replace(/[-_.]+/g, '-') : name);
+  const key = (ecosystem: string, name: string): string => (isEcosystem(ecosystem) ? packageNameKey(ecosystem, name) : name);
   const index = new Map<string, { advisory: Advisory; affected: AffectedPackage }[]>();
   for (const advisory of advisories) {
     for (const affected of advisory.affected) {
