@@ -5,27 +5,10 @@
  * goes to stderr. The store is imported inside the actions so `--help` stays fast.
  */
 import { Command, Option } from 'commander';
-import type { Store } from '../../store/open-store.js';
-
-interface ConfigOption {
-  config?: string;
-}
+import { configOption, withServiceStore, type ConfigOption } from '../service-store.js';
 
 const SCOPES = ['read', 'scan', 'admin'];
 
-async function withStore<T>(opts: ConfigOption, work: (store: Store) => Promise<T>): Promise<T> {
-  const { loadServiceConfig, resolveDatabase } = await import('../../config/service-config.js');
-  const { openStore } = await import('../../store/open-store.js');
-  const config = loadServiceConfig(opts.config !== undefined ? { file: opts.config } : {});
-  const store = await openStore(resolveDatabase(config));
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
-
-const configOption = (): Option => new Option('--config <file>', 'service configuration (YAML) naming the database; PORTCULLIS_* environment variables override it');
 
 /** The `token` command with its `create`, `list` and `revoke` subcommands. */
 export function tokenCommand(): Command {
@@ -38,7 +21,7 @@ export function tokenCommand(): Command {
     .addOption(configOption())
     .action(async (name: string, opts: ConfigOption & { scope: string }) => {
       const { createToken } = await import('../../store/tokens.js');
-      const secret = await withStore(opts, (store) => createToken(store, name, opts.scope));
+      const secret = await withServiceStore(opts, (store) => createToken(store, name, opts.scope));
       process.stdout.write(`${secret}\n`);
       process.stderr.write(`created token "${name}" (scope ${opts.scope}); it is shown only this once\n`);
     });
@@ -48,7 +31,7 @@ export function tokenCommand(): Command {
     .addOption(configOption())
     .action(async (opts: ConfigOption) => {
       const { listTokens } = await import('../../store/tokens.js');
-      const tokens = await withStore(opts, (store) => listTokens(store));
+      const tokens = await withServiceStore(opts, (store) => listTokens(store));
       if (tokens.length === 0) {
         process.stderr.write('no tokens (create one with `portcullis token create NAME --scope read|scan|admin`)\n');
         return;
@@ -64,7 +47,7 @@ export function tokenCommand(): Command {
     .addOption(configOption())
     .action(async (name: string, opts: ConfigOption) => {
       const { revokeToken } = await import('../../store/tokens.js');
-      const changed = await withStore(opts, (store) => revokeToken(store, name));
+      const changed = await withServiceStore(opts, (store) => revokeToken(store, name));
       process.stderr.write(changed ? `revoked token "${name}"\n` : `token "${name}" was already revoked\n`);
     });
   // Usage errors of the subcommands reach main() (exit 2) instead of exiting from inside commander.

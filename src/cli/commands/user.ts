@@ -5,27 +5,10 @@
  * twice, on a terminal; the first line of piped input otherwise, so scripts can create the first
  * admin. Nothing secret is printed. The store is imported inside the actions so `--help` stays fast.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { PortcullisError } from '../../domain/errors.js';
-import type { Store } from '../../store/open-store.js';
+import { configOption, withServiceStore, type ConfigOption } from '../service-store.js';
 
-interface ConfigOption {
-  config?: string;
-}
-
-async function withStore<T>(opts: ConfigOption, work: (store: Store) => Promise<T>): Promise<T> {
-  const { loadServiceConfig, resolveDatabase } = await import('../../config/service-config.js');
-  const { openStore } = await import('../../store/open-store.js');
-  const config = loadServiceConfig(opts.config !== undefined ? { file: opts.config } : {});
-  const store = await openStore(resolveDatabase(config));
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
-
-const configOption = (): Option => new Option('--config <file>', 'service configuration (YAML) naming the database; PORTCULLIS_* environment variables override it');
 
 /** What was typed past the end of the last line read (a fast typist's or a paste's next line). */
 let typedAhead = '';
@@ -108,7 +91,7 @@ export function userCommand(): Command {
       const { createUser } = await import('../../store/users.js');
       const password = await readNewPassword();
       const role = opts.admin === true ? 'admin' : 'viewer';
-      await withStore(opts, (store) => createUser(store, name, password, role));
+      await withServiceStore(opts, (store) => createUser(store, name, password, role));
       process.stderr.write(`created user "${name}" (role ${role})\n`);
     });
   user
@@ -117,7 +100,7 @@ export function userCommand(): Command {
     .addOption(configOption())
     .action(async (opts: ConfigOption) => {
       const { listUsers } = await import('../../store/users.js');
-      const users = await withStore(opts, (store) => listUsers(store));
+      const users = await withServiceStore(opts, (store) => listUsers(store));
       if (users.length === 0) {
         process.stderr.write('no users (create the first admin with `portcullis user add NAME --admin`)\n');
         return;
@@ -133,7 +116,7 @@ export function userCommand(): Command {
     .addOption(configOption())
     .action(async (name: string, opts: ConfigOption) => {
       const { removeUser } = await import('../../store/users.js');
-      await withStore(opts, (store) => removeUser(store, name));
+      await withServiceStore(opts, (store) => removeUser(store, name));
       process.stderr.write(`removed user "${name}"\n`);
     });
   user
@@ -144,7 +127,7 @@ export function userCommand(): Command {
     .action(async (name: string, opts: ConfigOption) => {
       const { setPassword } = await import('../../store/users.js');
       const password = await readNewPassword();
-      await withStore(opts, (store) => setPassword(store, name, password));
+      await withServiceStore(opts, (store) => setPassword(store, name, password));
       process.stderr.write(`changed the password of "${name}"; their sessions were ended\n`);
     });
   // Usage errors of the subcommands reach main() (exit 2) instead of exiting from inside commander.
