@@ -16,6 +16,7 @@ import { formatRegistryReference, parseRegistryReference } from './reference.js'
 import { buildImage, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, type BlobStore, type ResolveContext } from './resolve.js';
 import { TarIndex } from './tar-index.js';
 import type { ResolvedImage } from './types.js';
+import { cancelled } from '../util/concurrency.js';
 
 /** The `manifest.json` that `docker save` (and skopeo's docker-archive) writes. */
 const DockerSaveManifestSchema = z.array(
@@ -110,7 +111,8 @@ export async function openArchive(
         const cap = options.maxGunzippedBytes ?? gunzipCap((await stat(path)).size);
         await pipeline(createReadStream(path), createGunzip(), capAt(cap, path, transport), createWriteStream(tarFile), options.signal ? { signal: options.signal } : {});
       } catch (err) {
-        if (options.signal?.aborted || isPortcullisError(err, 'E_TOO_LARGE')) throw err;
+        if (options.signal?.aborted) throw cancelled(options.signal, `${transport}: unpacking ${path}`);
+        if (isPortcullisError(err, 'E_TOO_LARGE')) throw err;
         const reason = (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated (the gzip stream ends early)' : (err as Error).message;
         throw new PortcullisError('E_INPUT', `${transport}: ${path} is not a valid gzip file: ${reason}`, { path }, { cause: err });
       }

@@ -4,6 +4,9 @@
  * E_CANCELLED (not E_INTERNAL), and the gunzipped copy of a docker-archive.tar.gz is removed.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { isPortcullisError } from '../../src/domain/errors.js';
 import { silentEngineContext } from '../../src/engine/context.js';
 import { inventoryReference } from '../../src/services/inventory-service.js';
 import { testImages } from '../harness/images.js';
+import { repoRoot } from '../support/shared-data.js';
 
 const { lang } = testImages().images;
 
@@ -72,5 +76,30 @@ describe('cancelling a scan of a real image', () => {
     await inventoryReference({ reference: `docker-archive:${lang.dockerArchiveGzip}`, image: { tempDir: temp }, cache: false, concurrency: 1, detectors: [detector], onLayerDone: (layer) => done.push(layer.digest) });
     assert.equal(done.length, lang.layers.length);
     assert.ok(detector.seen.length > 1000, `${detector.seen.length} entries`);
+  });
+  test('Ctrl-C during `portcullis sbom`: exit 130 with E_CANCELLED, no output file, the gunzipped copy removed', async () => {
+    const runTmp = mkdtempSync(join(temp, 'cli-'));
+    const output = join(temp, 'never-written.json');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'cli.ts'), 'sbom', `docker-archive:${lang.dockerArchiveGzip}`, '--no-cache', '-q', '-o', output], {
+      env: { ...process.env, TMPDIR: runTmp },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+    // Interrupt once the command is at work: its gunzipped copy of the archive exists.
+    const deadline = Date.now() + 120_000;
+    while (!readdirSync(runTmp).some((e) => e.startsWith('portcullis-archive-'))) {
+      assert.ok(Date.now() < deadline, `the command never started its work; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill('SIGINT');
+    const [code, signal] = await closed;
+    assert.equal(signal, null, 'it exits by itself, not killed by the signal');
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /cancelled \(interrupted by SIGINT\)[^\n]*\[E_CANCELLED\]/);
+    assert.equal(existsSync(output), false);
+    // tsx keeps its compile cache in TMPDIR; nothing of ours may stay.
+    assert.deepEqual(readdirSync(runTmp).filter((e) => !e.startsWith('tsx-')), []);
   });
 });

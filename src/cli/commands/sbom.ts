@@ -3,6 +3,7 @@ import { PortcullisError } from '../../domain/errors.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeJson } from '../../util/json-stream.js';
 import { writeOutputStream } from '../output.js';
+import { interruptOnSignals } from '../interrupt.js';
 
 interface SbomOptions extends ImageCliOptions {
   format: 'json' | 'cyclonedx';
@@ -30,16 +31,18 @@ export function sbomCommand(): Command {
     const mode = progressMode(opts.quiet === true);
     const progress = createProgress(mode);
     let inventories;
+    const interrupt = interruptOnSignals();
     try {
       inventories = await inventoryReference({
         reference,
         image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
-        context: defaultEngineContext({ quiet: opts.quiet === true, credentials: access.credentials }),
+        context: defaultEngineContext({ quiet: opts.quiet === true, credentials: access.credentials, signal: interrupt.signal }),
         onWalkProgress: (p) => progress.onWalk(p),
         cache: opts.cache === false ? false : (opts.cacheDir ?? true),
         concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
       });
     } finally {
+      interrupt.dispose();
       progress.stop();
     }
     // Written piece by piece: the document of a 200,000-package image is never one string.

@@ -13,6 +13,7 @@ import type { FeedFailure, UpdateSummary } from '../../vulndb/index.js';
 import type { RunContext } from '../run-context.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
+import { interruptOnSignals } from '../interrupt.js';
 
 interface ScanOptions extends ImageCliOptions {
   whitelist?: string;
@@ -263,6 +264,7 @@ export function scanCommand(ctx: RunContext): Command {
       const dbPath = opts.db ?? defaultDbPath();
       await ensureDb(dbPath, { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true });
       const [{ defaultEngineContext }, access] = [await import('../../engine/context.js'), imageOptionsFrom(opts)];
+      const interrupt = interruptOnSignals();
       try {
         outcomes = await scanReference({
           reference,
@@ -271,12 +273,13 @@ export function scanCommand(ctx: RunContext): Command {
           includeNotAffected: opts.includeNotAffected === true,
           osOwned: opts.osOwned,
           image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
-          context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials }),
+          context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials, signal: interrupt.signal }),
           onWalkProgress: (p) => progress.onWalk(p),
           cache: opts.cache === false ? false : (opts.cacheDir ?? true),
           concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
         });
       } finally {
+        interrupt.dispose();
         progress.stop();
       }
     }
