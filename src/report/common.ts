@@ -70,7 +70,7 @@ export function whyText(f: Finding): string {
 }
 
 /** Highest CVSS base score among the finding's ratings, if any. */
-export function maxCvssScore(finding: Finding): number | undefined {
+export function maxCvssScore(finding: Pick<Finding, 'ratings'>): number | undefined {
   let best: number | undefined;
   for (const r of finding.ratings) {
     if (r.type === 'vendor' || r.score === undefined) continue;

@@ -29,8 +29,13 @@ const BAND: Record<Severity, [number, number] | undefined> = {
 };
 const REPRESENTATIVE: Record<Severity, number | undefined> = { Critical: 9.5, High: 8.0, Medium: 5.5, Low: 2.0, Negligible: 0.5, Unknown: undefined };
 
+/** The SARIF level of a severity. */
+export function sarifLevel(severity: Severity): Level {
+  return LEVEL[severity];
+}
+
 /** The security-severity score of one finding, or undefined for Unknown severity. */
-export function securitySeverity(finding: Finding): number | undefined {
+export function securitySeverity(finding: Pick<Finding, 'severity' | 'ratings'>): number | undefined {
   const band = BAND[finding.severity];
   if (!band) return undefined;
   const score = maxCvssScore(finding);
@@ -38,14 +43,14 @@ export function securitySeverity(finding: Finding): number | undefined {
   return REPRESENTATIVE[finding.severity];
 }
 
-function fingerprint(f: Finding): string {
-  return createHash('sha256').update(`${f.id}\u0000${f.package.purl}\u0000${f.package.path}`).digest('hex');
-}
+/** What a SARIF rule is made of: the advisory side of a finding (a scan's or an aggregated one). */
+export type RuleSource = Pick<Finding, 'id' | 'aliases' | 'severity' | 'title' | 'description' | 'links'> & { ratings: Finding['ratings']; package: { name: string; sourceName?: string } };
 
-/** Builds the SARIF log object. An empty report gives one run with no rules and no results. */
-export function toSarif(ctx: ReportContext): Record<string, unknown> {
-  const decided = decisions(ctx);
-  const findings = [...shownFindings(ctx), ...ctx.policy.suppressed.map((s) => s.finding)];
+/**
+ * One rule per advisory id over `findings`, in first-seen order, with the highest security-severity
+ * of its findings; `ruleIndex` maps an id to its rule's position.
+ */
+export function sarifRules(findings: readonly RuleSource[]): { rules: Record<string, unknown>[]; ruleIndex: Map<string, number> } {
   const ruleIndex = new Map<string, number>();
   const rules: Record<string, unknown>[] = [];
   const ruleScore: (number | undefined)[] = [];
@@ -78,6 +83,34 @@ export function toSarif(ctx: ReportContext): Record<string, unknown> {
     const score = ruleScore[i];
     if (score !== undefined) (rule.properties as Record<string, unknown>)['security-severity'] = score.toFixed(1);
   });
+  return { rules, ruleIndex };
+}
+
+/** The SARIF 2.1.0 log around one run of Portcullis. */
+export function sarifLog(run: { version: string; automationId: string; rules: Record<string, unknown>[]; results: Record<string, unknown>[]; properties: Record<string, unknown> }): Record<string, unknown> {
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: 'portcullis', version: run.version, informationUri: 'https://portcullis.dev', rules: run.rules } },
+        automationDetails: { id: run.automationId },
+        results: run.results,
+        properties: run.properties,
+      },
+    ],
+  };
+}
+
+function fingerprint(f: Finding): string {
+  return createHash('sha256').update(`${f.id}\u0000${f.package.purl}\u0000${f.package.path}`).digest('hex');
+}
+
+/** Builds the SARIF log object. An empty report gives one run with no rules and no results. */
+export function toSarif(ctx: ReportContext): Record<string, unknown> {
+  const decided = decisions(ctx);
+  const findings = [...shownFindings(ctx), ...ctx.policy.suppressed.map((s) => s.finding)];
+  const { rules, ruleIndex } = sarifRules(findings);
 
   const results = findings.map((f) => {
     const d = decided.get(f);
@@ -115,18 +148,7 @@ export function toSarif(ctx: ReportContext): Record<string, unknown> {
     return result;
   });
 
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: { driver: { name: 'portcullis', version: ctx.report.tool.version, informationUri: 'https://portcullis.dev', rules } },
-        automationDetails: { id: `portcullis/${ctx.imageName}/` },
-        results,
-        properties: { imageName: ctx.imageName, imageDigest: ctx.report.image.manifestDigest, verdict: ctx.policy.verdict },
-      },
-    ],
-  };
+  return sarifLog({ version: ctx.report.tool.version, automationId: `portcullis/${ctx.imageName}/`, rules, results, properties: { imageName: ctx.imageName, imageDigest: ctx.report.image.manifestDigest, verdict: ctx.policy.verdict } });
 }
 
 /** The `sarif` report format. */

@@ -7,7 +7,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { BackendHealthMonitor } from '../service/backend-health.js';
 import type { Store } from '../store/open-store.js';
 import type { RecordedEvents } from '../store/registry-events.js';
@@ -71,6 +71,27 @@ export const CONTENT_SECURITY_POLICY = {
   'frame-ancestors': ["'none'"],
 };
 
+/**
+ * fastify-type-provider-zod names two components per registered schema, `X` (as answered) and
+ * `XInput` (as accepted); the response schemas are never accepted, so their `XInput` twins are
+ * unreferenced noise in the document and in the client types generated from it. Drops every
+ * `XInput` that has an `X` beside it and that no path reaches (directly or through other components).
+ */
+function withoutUnusedInputVariants<T extends { paths?: unknown; components?: { schemas?: Record<string, unknown> } }>(document: T): T {
+  const schemas = document.components?.schemas;
+  if (schemas === undefined) return document;
+  const refs = (value: unknown): string[] => [...JSON.stringify(value ?? null).matchAll(/"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? '');
+  const reached = new Set<string>();
+  const pending = refs(document.paths);
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (reached.has(name)) continue;
+    reached.add(name);
+    pending.push(...refs(schemas[name]));
+  }
+  const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => !(name.endsWith('Input') && name.slice(0, -'Input'.length) in schemas && !reached.has(name))));
+  return { ...document, components: { ...document.components, schemas: kept } };
+}
+
 /** Builds the application (not listening yet). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -124,6 +145,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ apiToken: [] }, { sessionCookie: [] }],
     },
     transform: jsonSchemaTransform,
+    // Schemas registered with an id (`.meta({ id })`, src/server/routes/response-schemas.ts) become named components.
+    transformObject: (document) => withoutUnusedInputVariants(jsonSchemaTransformObject(document)),
   });
 
   healthRoutes(app, { store: options.store, vulnDbPath: options.vulnDbPath, ...(options.backends ? { backends: options.backends } : {}) });

@@ -27,6 +27,13 @@
  *   version scheme), else every fixed version a backend gave, in backend order.
  * Every backend's own word stays in `foundBy`, and each disagreement is listed in `disagreements`.
  *
+ * Status of an aggregated finding (`status`): the embedded scanner's word when it found the advisory
+ * (its matched record's state: `fixed` when the vendor published a fix; `unfixed` with a vendor word
+ * that says no fix will come, `will-not-fix`, Red Hat's `Will not fix` / `Out of support scope`,
+ * Ubuntu's and Debian's `ignored`, `end-of-life`, is `wont-fix`, see WONT_FIX_WORDS; any other
+ * unfixed word, `postponed`, `needed`, `deferred`, stays `unfixed`). Without an embedded finding
+ * external backends give no state: `fixed` when some backend names a fixed version, else `unfixed`.
+ *
  * A backend that did not complete (queued, scanning, failed, unsupported) is listed with its state
  * in `backends`, and the aggregate is `complete: false`: it never reads as clean because a backend
  * did not run.
@@ -34,7 +41,7 @@
 import * as z from 'zod';
 import { PortcullisError } from '../domain/errors.js';
 import type { BackendPackageFindings, SeenPackage } from '../backends/types.js';
-import type { MatchEvidence, Finding } from '../domain/finding.js';
+import type { FindingEvidence, MatchEvidence, Finding } from '../domain/finding.js';
 import type { SeverityRating } from '../domain/advisory.js';
 import type { Inventory } from '../domain/inventory.js';
 import type { InventoryPackage } from '../domain/package.js';
@@ -103,6 +110,27 @@ export interface ImagePackageRef {
   layer: string;
 }
 
+/** Whether a fix exists: `fixed`, `unfixed` (none yet), `wont-fix` (the vendor says none will come); see the module comment. */
+export const FINDING_STATUSES = ['fixed', 'unfixed', 'wont-fix'] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
+/**
+ * Vendor words (an unfixed record's vendorStatus, case-insensitive) that mean no fix will be
+ * published: Ubuntu's `ignored` and Debian's `ignored` (no-dsa, not to be fixed), Red Hat's
+ * `Will not fix` and `Out of support scope`, and `end-of-life` as the Debian DSA list writes it.
+ */
+const WONT_FIX_WORDS = /^(?:<?ignored>?|will[-_ ]not[-_ ]fix|won'?t[-_ ]fix|wontfix|out of support scope|<?end-of-life>?|no[-_ ]fix[-_ ]planned)$/i;
+
+/** The status of an aggregated finding (see the module comment). */
+export function findingStatus(embedded: Pick<Finding, 'state' | 'vendorStatus'> | undefined, fixedVersions: readonly string[]): FindingStatus {
+  if (embedded !== undefined) {
+    if (embedded.state === 'fixed') return 'fixed';
+    if (embedded.vendorStatus !== undefined && WONT_FIX_WORDS.test(embedded.vendorStatus.trim())) return 'wont-fix';
+    if (embedded.state === 'unfixed') return 'unfixed';
+  }
+  return fixedVersions.length > 0 ? 'fixed' : 'unfixed';
+}
+
 export interface AggregatedFinding {
   id: string;
   aliases: string[];
@@ -111,6 +139,7 @@ export interface AggregatedFinding {
   /** Who the shown severity comes from and why (see the module comment). */
   severitySource: string;
   fixedVersions: string[];
+  status: FindingStatus;
   namespace?: string;
   title?: string;
   description?: string;
@@ -119,6 +148,8 @@ export interface AggregatedFinding {
   ratings?: SeverityRating[];
   feed?: Finding['feed'];
   why?: MatchEvidence;
+  /** The same evidence as data (reports of schema version 2 on; absent from older stored reports). */
+  evidence?: FindingEvidence;
   foundBy: FoundBy[];
   notFoundBy: NotFoundBy[];
   disagreements: Disagreement[];
@@ -352,6 +383,7 @@ function finish(item: Working, results: readonly BackendResult[], inventory: Pic
       severity,
       severitySource,
       fixedVersions,
+      status: findingStatus(f, fixedVersions),
       namespace: f.namespace,
       ...(f.title !== undefined ? { title: f.title } : {}),
       ...(f.description !== undefined ? { description: f.description } : {}),
@@ -359,6 +391,7 @@ function finish(item: Working, results: readonly BackendResult[], inventory: Pic
       ratings: f.ratings,
       feed: f.feed,
       why: f.why,
+      ...(f.evidence !== undefined ? { evidence: f.evidence } : {}),
       foundBy: item.foundBy,
       notFoundBy,
       disagreements,
@@ -374,6 +407,7 @@ function finish(item: Working, results: readonly BackendResult[], inventory: Pic
     severity,
     severitySource,
     fixedVersions,
+    status: findingStatus(undefined, fixedVersions),
     ...(external.namespace !== undefined ? { namespace: external.namespace } : {}),
     ...(description !== undefined ? { description } : {}),
     links,

@@ -6,10 +6,12 @@
  * over the backends that scanned the manifest (src/service/aggregate.ts). Read-only over the catalog.
  */
 import { PortcullisError } from '../domain/errors.js';
-import { SEVERITIES, type Severity } from '../domain/severity.js';
+import { SEVERITIES, severityRank, type Severity } from '../domain/severity.js';
 import type { CatalogStore, ScanRow, ScanStatus } from '../store/catalog.js';
-import { aggregateStatus, manifestAggregate, type AggregatedFinding, type BackendState, type SeverityCounts } from './aggregate.js';
+import { aggregateStatus, manifestAggregate, type AggregatedFinding, type BackendState, type FindingStatus, type ManifestAggregate, type SeverityCounts } from './aggregate.js';
+import type { Distro } from '../domain/distro.js';
 import { diffFindings, type FindingSummary } from './rematch.js';
+import { storedInventory } from './stored-results.js';
 
 export type { SeverityCounts } from './aggregate.js';
 
@@ -42,7 +44,8 @@ export interface TagGroup {
   digest: string;
   tags: string[];
   pushedAt: string;
-  manifest: ManifestView | undefined;
+  /** Absent when the manifest is not (yet) recorded. */
+  manifest?: ManifestView;
 }
 
 export interface RepositoryView {
@@ -142,9 +145,12 @@ export async function tagGroups(catalog: CatalogStore, repository: string): Prom
     if (g) {
       g.tags.push(t.name);
       if (t.pushedAt > g.pushedAt) g.pushedAt = t.pushedAt;
-    } else groups.set(t.digest, { digest: t.digest, tags: [t.name], pushedAt: t.pushedAt, manifest: undefined });
+    } else groups.set(t.digest, { digest: t.digest, tags: [t.name], pushedAt: t.pushedAt });
   }
-  for (const g of groups.values()) g.manifest = await manifestView(catalog, g.digest);
+  for (const g of groups.values()) {
+    const manifest = await manifestView(catalog, g.digest);
+    if (manifest !== undefined) g.manifest = manifest;
+  }
   return [...groups.values()].sort((a, b) => (a.pushedAt < b.pushedAt ? 1 : a.pushedAt > b.pushedAt ? -1 : a.digest.localeCompare(b.digest)));
 }
 
@@ -157,6 +163,69 @@ export interface FindingFilter {
   /** Advisory id or alias, exact (case-insensitive). */
   id?: string;
   backend?: string;
+  /** Free text: a case-insensitive substring of the id, an alias, the package name, the title or the description. */
+  q?: string;
+  /** Only findings with one of these statuses. */
+  statuses?: readonly FindingStatus[];
+}
+
+/** The orders findings can be listed in; see FindingOrder. */
+export const FINDING_SORT_KEYS = ['severity', 'id', 'package', 'version', 'fixed', 'status'] as const;
+export type FindingSortKey = (typeof FINDING_SORT_KEYS)[number];
+/**
+ * A key and a direction. `severity` ascending is most severe first (the default order, as every
+ * report lists findings); every other key ascends A to Z. `descending` reverses the key only: ties
+ * are always broken by id, then package name, then the aggregate's own order.
+ */
+export interface FindingOrder {
+  key: FindingSortKey;
+  descending: boolean;
+}
+
+/** Status rank for sorting: most actionable first (a fix exists, then none yet, then none coming). */
+const STATUS_ORDER: Record<FindingStatus, number> = { fixed: 0, unfixed: 1, 'wont-fix': 2 };
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** `compare` for one sort key, ascending as FindingOrder says. */
+function keyComparator(key: FindingSortKey): (a: AggregatedFinding, b: AggregatedFinding) => number {
+  switch (key) {
+    case 'severity':
+      return (a, b) => severityRank(b.severity) - severityRank(a.severity);
+    case 'id':
+      return (a, b) => compareText(a.id, b.id);
+    case 'package':
+      return (a, b) => compareText(a.package.name, b.package.name);
+    case 'version':
+      return (a, b) => compareText(a.package.version, b.package.version);
+    case 'fixed':
+      // Findings without a fixed version sort after every one with.
+      return (a, b) => (a.fixedVersions.length === 0 ? 1 : 0) - (b.fixedVersions.length === 0 ? 1 : 0) || compareText(a.fixedVersions.join(', '), b.fixedVersions.join(', '));
+    case 'status':
+      return (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status];
+  }
+}
+
+/** The aggregate's findings filtered as `filter` says and in `order` (stable: ties by id, then package, then the aggregate's order). */
+export function filterAndSortFindings(findings: readonly AggregatedFinding[], filter: Omit<FindingFilter, 'backend'> & { backend?: string }, order?: FindingOrder): AggregatedFinding[] {
+  const severities = filter.severities ? new Set(filter.severities) : undefined;
+  const statuses = filter.statuses ? new Set(filter.statuses) : undefined;
+  const pkg = filter.package?.toLowerCase();
+  const id = filter.id?.toLowerCase();
+  const text = filter.q?.toLowerCase();
+  const kept = findings
+    .filter((f) => (filter.backend !== undefined ? f.foundBy.some((b) => b.backend === filter.backend) : true))
+    .filter((f) => (severities ? severities.has(f.severity) : true))
+    .filter((f) => (filter.fixable ? f.fixedVersions.length > 0 : true))
+    .filter((f) => (statuses ? statuses.has(f.status) : true))
+    .filter((f) => (pkg ? f.package.name.toLowerCase() === pkg || f.foundBy.some((b) => b.package.split(' ')[0]?.toLowerCase() === pkg) : true))
+    .filter((f) => (id ? [f.id, ...f.aliases].some((a) => a.toLowerCase() === id) : true))
+    .filter((f) => (text ? [f.id, ...f.aliases, f.package.name, f.title ?? '', f.description ?? ''].some((t) => t.toLowerCase().includes(text)) : true));
+  if (order === undefined || (order.key === 'severity' && !order.descending)) return kept; // the aggregate's own order
+  const byKey = keyComparator(order.key);
+  const sign = order.descending ? -1 : 1;
+  const position = new Map(kept.map((f, i) => [f, i]));
+  return [...kept].sort((a, b) => sign * byKey(a, b) || compareText(a.id, b.id) || compareText(a.package.name, b.package.name) || (position.get(a) ?? 0) - (position.get(b) ?? 0));
 }
 
 export interface FindingPage {
@@ -182,22 +251,8 @@ export const MAX_PAGE = 1000;
  * paged, most severe first. With `backend`, only what that backend found, provenance kept.
  * E_NOT_FOUND when no backend has a result for the manifest, or the backend asked for none.
  */
-export async function manifestFindings(catalog: CatalogStore, digest: string, filter: FindingFilter, page: { offset: number; limit: number }): Promise<FindingPage> {
-  const scans = await catalog.scans(digest);
-  if (scans.length === 0) throw new PortcullisError('E_NOT_FOUND', `no scan result for ${digest}`);
-  if (filter.backend !== undefined && !scans.some((s) => s.backend === filter.backend)) {
-    throw new PortcullisError('E_NOT_FOUND', `no ${filter.backend} result for ${digest} (backends: ${scans.map((s) => s.backend).join(', ')})`);
-  }
-  const aggregate = await manifestAggregate(catalog, digest, scans);
-  const severities = filter.severities ? new Set(filter.severities) : undefined;
-  const pkg = filter.package?.toLowerCase();
-  const id = filter.id?.toLowerCase();
-  const kept = aggregate.findings
-    .filter((f) => (filter.backend !== undefined ? f.foundBy.some((b) => b.backend === filter.backend) : true))
-    .filter((f) => (severities ? severities.has(f.severity) : true))
-    .filter((f) => (filter.fixable ? f.fixedVersions.length > 0 : true))
-    .filter((f) => (pkg ? f.package.name.toLowerCase() === pkg || f.foundBy.some((b) => b.package.split(' ')[0]?.toLowerCase() === pkg) : true))
-    .filter((f) => (id ? [f.id, ...f.aliases].some((a) => a.toLowerCase() === id) : true));
+export async function manifestFindings(catalog: CatalogStore, digest: string, filter: FindingFilter, page: { offset: number; limit: number }, order?: FindingOrder): Promise<FindingPage> {
+  const { aggregate, kept } = await selectedFindings(catalog, digest, filter, order);
   const limit = Math.min(Math.max(1, page.limit), MAX_PAGE);
   const offset = Math.max(0, page.offset);
   return {
@@ -211,6 +266,20 @@ export async function manifestFindings(catalog: CatalogStore, digest: string, fi
     limit,
     findings: kept.slice(offset, offset + limit),
   };
+}
+
+/**
+ * Every finding of a manifest the filter keeps, in `order`, with the aggregate they come from (for
+ * exports: no paging). E_NOT_FOUND as manifestFindings.
+ */
+export async function selectedFindings(catalog: CatalogStore, digest: string, filter: FindingFilter, order?: FindingOrder): Promise<{ aggregate: ManifestAggregate; kept: AggregatedFinding[] }> {
+  const scans = await catalog.scans(digest);
+  if (scans.length === 0) throw new PortcullisError('E_NOT_FOUND', `no scan result for ${digest}`);
+  if (filter.backend !== undefined && !scans.some((s) => s.backend === filter.backend)) {
+    throw new PortcullisError('E_NOT_FOUND', `no ${filter.backend} result for ${digest} (backends: ${scans.map((s) => s.backend).join(', ')})`);
+  }
+  const aggregate = await manifestAggregate(catalog, digest, scans);
+  return { aggregate, kept: filterAndSortFindings(aggregate.findings, filter, order) };
 }
 
 /** A place an advisory affects. */
@@ -251,7 +320,18 @@ async function tagsReaching(catalog: CatalogStore, digest: string): Promise<{ re
 }
 
 /** Two tags of a repository compared on their aggregated findings: fixed in `to`, introduced in `to`, and unchanged. */
-export async function compareTags(catalog: CatalogStore, repository: string, from: string, to: string): Promise<{ from: string; to: string; fixed: FindingSummary[]; introduced: FindingSummary[]; unchanged: number }> {
+export interface TagComparison {
+  from: string;
+  to: string;
+  /** Findings of `from` that `to` no longer has. */
+  fixed: FindingSummary[];
+  /** Findings of `to` that `from` did not have. */
+  introduced: FindingSummary[];
+  /** How many findings of `to` `from` had too. */
+  unchanged: number;
+}
+
+export async function compareTags(catalog: CatalogStore, repository: string, from: string, to: string): Promise<TagComparison> {
   const tags = new Map((await catalog.tags(repository)).map((t) => [t.name, t.digest]));
   const findingsOf = async (tag: string): Promise<AggregatedFinding[]> => {
     const digest = tags.get(tag);
@@ -270,4 +350,85 @@ export async function compareTags(catalog: CatalogStore, repository: string, fro
   const after = await findingsOf(to);
   const diff = diffFindings(`${repository}:${from}..${to}`, before, after);
   return { from, to, fixed: diff.fixed, introduced: diff.introduced, unchanged: after.length - diff.introduced.length };
+}
+
+/** One point of a tag's history: its findings per severity after a scan of `digest`. */
+export interface TagHistoryPoint {
+  at: string;
+  digest: string;
+  counts: SeverityCounts;
+}
+
+export interface RepositoryHistory {
+  repository: string;
+  /** At every time a tag's counts changed (or a tag left): the sum over the tags of each tag's latest counts then. */
+  points: { at: string; counts: SeverityCounts }[];
+  /** Each tag's own points; `deletedAt` when the tag is gone from the repository (see repositoryHistory). */
+  tags: { tag: string; deletedAt?: string; points: TagHistoryPoint[] }[];
+}
+
+/**
+ * Findings per severity over time for a repository, from the stored scan history (a point per
+ * finished scan of a tagged manifest, and per re-match that changed it). A repository point sums,
+ * over its tags, each tag's latest counts at that time. A tag that is no longer in the repository
+ * stops counting from its deletion: the time of the registry's delete event of the tag (or of the
+ * digest it last named) when one was applied; without one (a tag removed by catalog sync) the
+ * deletion is taken to be the next history point of the repository after the tag's own last one,
+ * the first moment the history can show it gone. Each point's counts are those of the scan that
+ * made it: with several backends, of the backend that finished last (the history keeps no
+ * aggregate). E_NOT_FOUND for a repository with neither tags nor history.
+ */
+export async function repositoryHistory(catalog: CatalogStore, repository: string): Promise<RepositoryHistory> {
+  const rows = await catalog.history(repository);
+  const present = new Set((await catalog.tags(repository)).map((t) => t.name));
+  if (rows.length === 0 && present.size === 0 && !(await catalog.repositories()).some((r) => r.name === repository)) throw new PortcullisError('E_NOT_FOUND', `no repository ${repository}`);
+  const byTag = new Map<string, TagHistoryPoint[]>();
+  for (const r of rows) {
+    const counts: SeverityCounts = {};
+    for (const s of SEVERITIES) if ((r.counts[s] ?? 0) > 0) counts[s] = r.counts[s];
+    const points = byTag.get(r.tag) ?? [];
+    points.push({ at: r.at, digest: r.digest, counts });
+    byTag.set(r.tag, points);
+  }
+  const times = [...new Set(rows.map((r) => r.at))].sort();
+  const deletions = await catalog.deletions(repository);
+  const tags: RepositoryHistory['tags'] = [];
+  for (const [tag, points] of [...byTag.entries()].sort(([a], [b]) => compareText(a, b))) {
+    const last = points[points.length - 1];
+    if (present.has(tag) || last === undefined) {
+      tags.push({ tag, points });
+      continue;
+    }
+    const deleted = deletions.find((d) => d.at >= last.at && (d.tag === tag || d.digest === last.digest))?.at ?? times.find((t) => t > last.at);
+    tags.push({ tag, ...(deleted !== undefined ? { deletedAt: deleted } : {}), points });
+  }
+  const allTimes = [...new Set([...times, ...tags.flatMap((t) => (t.deletedAt !== undefined ? [t.deletedAt] : []))])].sort();
+  const points = allTimes.map((at) => {
+    const counts: SeverityCounts = {};
+    for (const t of tags) {
+      if (t.deletedAt !== undefined && t.deletedAt <= at) continue;
+      const latest = t.points.filter((p) => p.at <= at).at(-1);
+      for (const [s, n] of Object.entries(latest?.counts ?? {})) counts[s as Severity] = (counts[s as Severity] ?? 0) + (n ?? 0);
+    }
+    return { at, counts };
+  });
+  return { repository, points, tags };
+}
+
+/** A manifest with the tags reaching it and, when an inventory is stored, its layers and distribution. */
+export interface ManifestDetail extends ManifestView {
+  tags: { repository: string; tag: string }[];
+  layers?: { index: number; digest: string; size: number; createdBy?: string; packageCount: number }[];
+  distro?: Distro;
+}
+
+/** The detail of a manifest (see ManifestDetail); E_NOT_FOUND for an unknown digest. */
+export async function manifestDetail(catalog: CatalogStore, digest: string): Promise<ManifestDetail> {
+  const view = await manifestView(catalog, digest);
+  if (view === undefined) throw new PortcullisError('E_NOT_FOUND', `no manifest ${digest} is known to the service`);
+  const tags = (await tagsReaching(catalog, digest)).map((t) => ({ repository: t.repository, tag: t.name })).sort((a, b) => compareText(a.repository, b.repository) || compareText(a.tag, b.tag));
+  if (view.kind === 'index' || (await catalog.inventory(digest)) === undefined) return { ...view, tags };
+  const inventory = await storedInventory(catalog, digest);
+  const layers = inventory.layers.map((l) => ({ index: l.index, digest: l.digest, size: l.size, ...(l.createdBy !== undefined ? { createdBy: l.createdBy } : {}), packageCount: l.packageCount }));
+  return { ...view, tags, layers, ...(inventory.distro !== undefined ? { distro: inventory.distro } : {}) };
 }

@@ -240,6 +240,19 @@ export class CatalogStore {
     return rows.map((r) => ({ tag: r.tag, digest: r.manifest_digest, at: r.at, counts: JSON.parse(r.counts) as Record<string, number> }));
   }
 
+  /** The registry's delete events of a repository that were applied (status `done`), oldest first: when a tag or digest left it. */
+  async deletions(repository: string): Promise<{ at: string; tag: string | null; digest: string | null }[]> {
+    const rows = await this.store.db
+      .selectFrom('registry_events')
+      .select(['received_at', 'tag', 'digest'])
+      .where('repository', '=', repository)
+      .where('action', '=', 'delete')
+      .where('status', '=', 'done')
+      .orderBy('received_at')
+      .execute();
+    return rows.map((r) => ({ at: r.received_at, tag: r.tag, digest: r.digest }));
+  }
+
   /** The scans of a manifest (one per backend), by backend. */
   async scans(digest: string): Promise<ScanRow[]> {
     const rows = await this.store.db.selectFrom('scans').selectAll().where('manifest_digest', '=', digest).orderBy('backend').execute();

@@ -24,17 +24,22 @@ import type { AggregatedFinding, BackendState } from '../../src/service/aggregat
 import { backendRunner } from '../../src/service/backends.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from '../../src/service/embedded-backend.js';
 import { processRegistryEvent, type RegistryEventFacts } from '../../src/service/event-processor.js';
+import { advisoryUsage, compareTags, manifestDetail, manifestFindings, repositoryHistory, repositoryViews, tagGroups, type ManifestDetail, type RepositoryHistory } from '../../src/service/queries.js';
 import { registryAccess } from '../../src/service/registry-access.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
 import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';
 import { openStore, type Store, type StoreLocation } from '../../src/store/open-store.js';
+import { markEvent, recordEvents } from '../../src/store/registry-events.js';
 import { createToken } from '../../src/store/tokens.js';
+import { openVulnDb } from '../../src/vulndb/open.js';
+import { dbStatus, type DbStatus } from '../../src/vulndb/status.js';
 import { startFakeClairV2, type ClairBehaviour, type FakeClairV2 } from '../harness/clair-v2.js';
 import { testImages } from '../harness/images.js';
 import { startPostgres, type RunningPostgres } from '../harness/postgres.js';
 import { pushImage, startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { assertValidSarif } from '../support/schemas.js';
 import { sharedData } from '../support/shared-data.js';
 
 interface FindingsAnswer {
@@ -103,7 +108,11 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
       const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
       return { status: res.status, body: (await res.json()) as T };
     };
-    return { catalog, worker, get, later: () => (now += 3_600_000) };
+    const download = async (path: string): Promise<{ status: number; headers: Headers; text: string }> => {
+      const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    };
+    return { store, catalog, queue, worker, get, download, later: () => (now += 3_600_000) };
   };
 
   before(async () => {
@@ -120,6 +129,8 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
   });
 
   let sqliteAnswer: FindingsAnswer | undefined;
+  /** The service of the first test (every backend scanned the image), for the tests of the typed answers after it. */
+  let recorded: Awaited<ReturnType<typeof service>> | undefined;
 
   const clairStandIn = async (behaviour: ClairBehaviour = 'recorded'): Promise<FakeClairV2> => {
     const clair = await startFakeClairV2({ behaviour });
@@ -130,6 +141,7 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
   test('one aggregate with provenance: the own API, filtered by backend, the counts, advisory usage, tag comparison and the Quay route', async () => {
     const clair = await clairStandIn();
     const s = await service('recorded', clair);
+    recorded = s;
     assert.equal(await s.worker.drain(), 3);
     assert.equal(clair.posts.length, lang.layers.length, 'Clair indexed every layer of the pushed image');
 
@@ -205,6 +217,167 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     assert.ok(sampleVuln && zlibVuln);
     assert.deepEqual(Object.keys(zlibVuln).sort(), Object.keys(sampleVuln).sort(), "a backend's vulnerability has Quay's fields");
     assert.deepEqual(Object.keys(features[0] ?? {}).sort(), Object.keys(sample.data?.Layer.Features[0] ?? {}).sort());
+  });
+
+  test('typed answers: every result route answers exactly what its use case returns (nothing stripped by the response schemas)', async () => {
+    const s = recorded;
+    assert.ok(s, 'the first test ran');
+    /** The use case's value as JSON carries it (undefined members dropped). */
+    const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+    const same = async (path: string, expected: unknown): Promise<void> => {
+      const { status, body } = await s.get<unknown>(path);
+      assert.equal(status, 200, path);
+      assert.deepStrictEqual(body, asJson(expected), path);
+    };
+    await same('/api/v1/repositories', { repositories: await repositoryViews(s.catalog) });
+    await same('/api/v1/repositories/team/app/tags', { repository: 'team/app', groups: await tagGroups(s.catalog, 'team/app') });
+    const page = await manifestFindings(s.catalog, digest, {}, { offset: 0, limit: 1000 });
+    await same(`/api/v1/manifests/${digest}/findings?limit=1000`, page);
+    // The embedded findings carry every part of the evidence the UI lays out, and it reaches the client.
+    const embeddedFinding = page.findings.find((f) => f.foundBy.some((b) => b.backend === EMBEDDED_BACKEND) && f.evidence !== undefined && (f.ratings?.length ?? 0) > 0);
+    assert.ok(embeddedFinding?.feed && embeddedFinding.why && embeddedFinding.evidence?.matches[0]?.rule.text, 'an embedded finding with ratings, feed, why and evidence');
+    assert.ok(page.findings.some((f) => f.disagreements.length > 0 && f.notFoundBy.length > 0 && f.imagePackages.length > 0));
+    await same(`/api/v1/manifests/${digest}/findings?backend=clair&severity=High,Unknown`, await manifestFindings(s.catalog, digest, { backend: 'clair', severities: ['High', 'Unknown'] }, { offset: 0, limit: 100 }));
+    await same('/api/v1/advisories/CVE-2018-3774', { id: 'CVE-2018-3774', affected: await advisoryUsage(s.catalog, 'CVE-2018-3774') });
+    await same('/api/v1/repositories/team/app/compare?from=1.0&to=1.0', await compareTags(s.catalog, 'team/app', '1.0', '1.0'));
+    await same('/api/v1/queue', await s.queue.counts());
+    await same('/api/v1/tokens/whoami', { name: 'recorded', scope: 'read' });
+    await same(`/api/v1/manifests/${digest}`, await manifestDetail(s.catalog, digest));
+    await same('/api/v1/repositories/team/app/history', await repositoryHistory(s.catalog, 'team/app'));
+    // The feeds' ages are computed per call: everything but them must be equal.
+    const withoutAges = (status: DbStatus): unknown => asJson({ ...status, dataAge: { ...status.dataAge, hours: 0 }, feeds: status.feeds.map((f) => ({ ...f, ageHours: 0 })) });
+    const feeds = await s.get<DbStatus>('/api/v1/feeds');
+    const vulnDb = openVulnDb(realDb.db.path);
+    try {
+      assert.deepStrictEqual(withoutAges(feeds.body), withoutAges(dbStatus(vulnDb)));
+    } finally {
+      vulnDb.close();
+    }
+    assert.ok(feeds.body.feeds.length > 0);
+  });
+
+  test('findings: free text, status and sort; every finding has a status', async () => {
+    const s = recorded;
+    assert.ok(s, 'the first test ran');
+    const all = (await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000`)).body.findings;
+    assert.ok(all.every((f) => ['fixed', 'unfixed', 'wont-fix'].includes(f.status)));
+    assert.ok(all.every((f) => f.status !== 'fixed' || f.fixedVersions.length > 0 || f.foundBy.some((b) => b.backend === EMBEDDED_BACKEND)));
+    // An advisory only the external backends found, without a fixed version: unfixed (CVE-0000-1002 in libtinfo6).
+    assert.equal(all.find((f) => f.id === 'CVE-0000-1002')?.status, 'unfixed');
+    assert.equal(all.find((f) => f.id === 'CVE-0000-1001')?.status, 'fixed');
+
+    // q: a case-insensitive substring of the id, an alias, the package name, the title or the description.
+    const q = async (text: string): Promise<string[]> => (await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000&q=${encodeURIComponent(text)}`)).body.findings.map((f) => `${f.id} ${f.package.name}`);
+    assert.deepEqual(await q('cve-2018-3774'), ['NSWG-ECO-456 url-parse'], 'by alias, case-insensitive');
+    assert.deepEqual(await q('URL-PARS'), all.filter((f) => f.package.name.includes('url-pars')).map((f) => `${f.id} ${f.package.name}`));
+    const described = all.find((f) => (f.description?.length ?? 0) > 40 && !(f.title ?? '').includes((f.description ?? '').slice(10, 30)));
+    assert.ok(described?.description, 'a finding with a description of its own');
+    assert.ok((await q(described.description.slice(10, 30).toUpperCase())).includes(`${described.id} ${described.package.name}`), 'by description');
+    assert.deepEqual(await q('no finding says this'), []);
+
+    const statuses = (await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000&status=unfixed,wont-fix`)).body.findings;
+    assert.deepEqual(statuses.map((f) => f.id), all.filter((f) => f.status !== 'fixed').map((f) => f.id));
+
+    const sorted = async (sort: string): Promise<AggregatedFinding[]> => (await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000&sort=${sort}`)).body.findings;
+    assert.deepEqual((await sorted('severity')).map((f) => f.id), all.map((f) => f.id), 'severity = the default order');
+    const byPackage = await sorted('package');
+    assert.deepEqual(byPackage.map((f) => f.package.name), all.map((f) => f.package.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    for (let i = 1; i < byPackage.length; i++) {
+      const [a, b] = [byPackage[i - 1], byPackage[i]];
+      if (a && b && a.package.name === b.package.name) assert.ok(a.id <= b.id, `ties by id: ${a.id} ${b.id}`);
+    }
+    const byPackageDown = await sorted('-package');
+    assert.deepEqual(byPackageDown.map((f) => f.package.name), [...byPackage.map((f) => f.package.name)].reverse());
+    const leastSevere = await sorted('-severity');
+    assert.equal(leastSevere[0]?.severity, all.at(-1)?.severity);
+    const byFixed = await sorted('fixed');
+    const firstUnfixed = byFixed.findIndex((f) => f.fixedVersions.length === 0);
+    assert.ok(firstUnfixed === -1 || byFixed.slice(firstUnfixed).every((f) => f.fixedVersions.length === 0), 'findings without a fix last');
+    const byStatus = (await sorted('status')).map((f) => f.status);
+    assert.deepEqual(byStatus, [...byStatus].sort((a, b) => ['fixed', 'unfixed', 'wont-fix'].indexOf(a) - ['fixed', 'unfixed', 'wont-fix'].indexOf(b)));
+    const page = (await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?sort=id&offset=2&limit=3`)).body.findings.map((f) => f.id);
+    assert.deepEqual(page, (await sorted('id')).slice(2, 5).map((f) => f.id), 'paging applies to the sorted list');
+    for (const bad of ['sort=cvss', 'sort=--id', 'status=open', 'status=fixed,', 'q=' + 'x'.repeat(513)]) {
+      const res: { status: number; body: { error: { code: string } } } = await s.get<{ error: { code: string } }>(`/api/v1/manifests/${digest}/findings?${bad}`);
+      assert.deepEqual([res.status, res.body.error.code], [400, 'E_INPUT'], bad);
+    }
+  });
+
+  test('export: JSON, CSV and SARIF of what the filters keep, in the order asked, as a download', async () => {
+    const s = recorded;
+    assert.ok(s, 'the first test ran');
+    const filters = 'severity=High,Critical,Medium,Low&sort=-package';
+    const listed = (await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000&${filters}`)).body;
+    assert.ok(listed.total > 3);
+    const short = digest.slice('sha256:'.length, 'sha256:'.length + 12);
+
+    const json = await s.download(`/api/v1/manifests/${digest}/findings/export?format=json&${filters}`);
+    assert.equal(json.status, 200);
+    assert.equal(json.headers.get('content-disposition'), `attachment; filename="${short}-findings.json"`);
+    assert.match(json.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepStrictEqual(JSON.parse(json.text), { ...listed, limit: listed.total });
+
+    const csv = await s.download(`/api/v1/manifests/${digest}/findings/export?format=csv&${filters}`);
+    assert.equal(csv.status, 200);
+    assert.equal(csv.headers.get('content-disposition'), `attachment; filename="${short}-findings.csv"`);
+    assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+    const lines = csv.text.split('\r\n');
+    assert.equal(lines[0], 'id,severity,package,version,fixed in,status,layer,found by,title');
+    assert.equal(lines.at(-1), '', 'every record ends in CRLF');
+    assert.deepEqual(lines.slice(1, -1).map((l) => l.split(',')[0]), listed.findings.map((f) => f.id), 'one record per finding, in the order asked');
+
+    const sarif = await s.download(`/api/v1/manifests/${digest}/findings/export?format=sarif&${filters}`);
+    assert.equal(sarif.status, 200);
+    assert.equal(sarif.headers.get('content-disposition'), `attachment; filename="${short}-findings.sarif"`);
+    const log = JSON.parse(sarif.text) as { runs: { results: { ruleId: string; properties: { foundBy: string[] } }[]; tool: { driver: { rules: { id: string }[] } } }[] };
+    assertValidSarif(log);
+    assert.deepEqual(log.runs[0]?.results.map((r) => r.ruleId), listed.findings.map((f) => f.id));
+    assert.deepEqual(log.runs[0]?.tool.driver.rules.map((r) => r.id), [...new Set(listed.findings.map((f) => f.id))]);
+    assert.deepEqual(log.runs[0]?.results.map((r) => r.properties.foundBy), listed.findings.map((f) => f.foundBy.map((b) => b.backend)));
+
+    assert.equal((await s.download(`/api/v1/manifests/${digest}/findings/export?format=xlsx`)).status, 400);
+    assert.equal((await s.download(`/api/v1/manifests/sha256:${'0'.repeat(64)}/findings/export?format=csv`)).status, 404);
+  });
+
+  test('manifest detail and history: tags, layers with their commands, distribution; trend points, a deleted tag stops counting', async () => {
+    const s = recorded;
+    assert.ok(s, 'the first test ran');
+    const detail = (await s.get<ManifestDetail>(`/api/v1/manifests/${digest}`)).body;
+    assert.deepEqual([detail.digest, detail.kind, detail.scan.status], [digest, 'image', 'scanned']);
+    assert.deepEqual(detail.tags, [{ repository: 'team/app', tag: '1.0' }]);
+    assert.equal(detail.layers?.length, lang.layers.length);
+    assert.deepEqual(detail.layers?.map((l) => l.digest), lang.layers.map((l) => l.digest));
+    assert.ok(detail.layers?.some((l) => (l.createdBy ?? '').length > 0), 'layers carry the command of the image history');
+    assert.ok((detail.layers ?? []).reduce((n, l) => n + l.packageCount, 0) > 0);
+    assert.equal(detail.distro?.id, 'debian');
+    const missing = await s.get<{ error: { code: string } }>(`/api/v1/manifests/sha256:${'0'.repeat(64)}`);
+    assert.deepEqual([missing.status, missing.body.error.code], [404, 'E_NOT_FOUND']);
+
+    const history = (await s.get<RepositoryHistory>('/api/v1/repositories/team/app/history')).body;
+    assert.equal(history.repository, 'team/app');
+    const tag = history.tags.find((t) => t.tag === '1.0');
+    assert.equal(tag?.points.length, 3, 'a point per backend scan of the tagged manifest');
+    assert.ok(tag?.points.every((p) => p.digest === digest));
+    assert.equal(tag?.deletedAt, undefined);
+    assert.deepEqual(history.points.at(-1)?.counts, tag?.points.at(-1)?.counts, "the repository's last point is its only tag's latest counts");
+
+    // A second tag of the same image adds to the sum; deleting it (a processed registry delete) ends its part.
+    await s.catalog.setTag('team/app', '1.0-copy', digest);
+    await s.catalog.recordHistory('team/app', '1.0-copy', digest, { High: 2, Low: 1 });
+    const withCopy = (await s.get<RepositoryHistory>('/api/v1/repositories/team/app/history')).body;
+    const latest = withCopy.tags.find((t) => t.tag === '1.0')?.points.at(-1)?.counts ?? {};
+    assert.deepEqual(withCopy.points.at(-1)?.counts, { ...latest, High: (latest.High ?? 0) + 2, Low: (latest.Low ?? 0) + 1 });
+    await recordEvents(s.store, [{ eventId: 'delete-copy', action: 'delete', repository: 'team/app', digest: null, tag: '1.0-copy', mediaType: null, timestamp: null, payload: {}, status: 'fresh', note: null }], new Date(Date.now() + 1000));
+    assert.ok(await s.catalog.removeTag('team/app', '1.0-copy'));
+    assert.ok(await markEvent(s.store, 'delete-copy', 'done'));
+    const afterDelete = (await s.get<RepositoryHistory>('/api/v1/repositories/team/app/history')).body;
+    const copy = afterDelete.tags.find((t) => t.tag === '1.0-copy');
+    assert.ok(copy?.deletedAt, 'the deleted tag says when it left');
+    assert.equal(afterDelete.points.at(-1)?.at, copy.deletedAt);
+    assert.deepEqual(afterDelete.points.at(-1)?.counts, latest, 'from its deletion on, the deleted tag no longer counts');
+    assert.deepEqual(afterDelete.points.at(-2)?.counts, withCopy.points.at(-1)?.counts);
+    const unknown = await s.get<{ error: { code: string } }>('/api/v1/repositories/team/nothing/history');
+    assert.deepEqual([unknown.status, unknown.body.error.code], [404, 'E_NOT_FOUND']);
   });
 
   test('a Clair that fails: listed failed in the aggregate (never clean), the other backends\' findings stand; the Quay route says failed', async () => {

@@ -18,7 +18,7 @@ const backendSchema = z.object({
   needs: z.enum(['layer-urls', 'local-bytes', 'image-name']).describe('layer-urls: it pulls the blobs itself from the registry; local-bytes: the service reads the image; image-name: it is given repository:tag'),
   health: z.object({ ok: z.boolean(), detail: z.string(), checkedAt: z.string() }),
   scans: z.object({ queued: z.number().int(), scanning: z.number().int(), scanned: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
-});
+}).meta({ id: 'Backend' });
 
 export function backendRoutes(app: FastifyInstance, options: { store: Store; backends: BackendHealthMonitor }): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -27,7 +27,7 @@ export function backendRoutes(app: FastifyInstance, options: { store: Store; bac
     '/api/v1/backends',
     {
       config: { access: 'read' },
-      schema: { summary: 'The enabled scanner backends: what each needs, its health, and its manifests per scan state', tags: ['results'], response: { 200: z.object({ backends: z.array(backendSchema) }), ...AUTH_ERRORS } },
+      schema: { summary: 'The enabled scanner backends: what each needs, its health, and its manifests per scan state', tags: ['results'], response: { 200: z.object({ backends: z.array(backendSchema) }).meta({ id: 'BackendList' }), ...AUTH_ERRORS } },
     },
     async (request) => {
       const [statuses, counts] = await Promise.all([options.backends.statuses(), withStore(request, 'counting scans', () => catalog.scanCountsByBackend())]);

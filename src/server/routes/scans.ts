@@ -20,13 +20,15 @@ import { dbStatus } from '../../vulndb/status.js';
 import { errorResponseSchema, withStore } from '../errors.js';
 import { AUTH_ERRORS } from './tokens.js';
 import { digestSchema } from './params.js';
+import { dbStatusSchema, scanRequestStateSchema } from './response-schemas.js';
 
 /** A scan request is one short reference: anything much larger is not one (413 before parsing). */
 export const SCAN_REQUEST_BODY_LIMIT = 4 * 1024;
 
-/** JSON of any shape (manifest views, reports): validated where they are made, documented loosely here. */
+/** JSON of any shape (reports): validated where they are made, documented loosely here. */
 const anyJson = z.any();
-const scanStateSchema = z.object({ digest: z.string(), status: z.enum(['queued', 'scanning', 'scanned', 'failed', 'unsupported']), manifest: anyJson, poll: z.string() });
+const scanStateSchema = scanRequestStateSchema;
+const scanRequestAnswer = scanRequestStateSchema.extend({ image: z.string(), repository: z.string() }).meta({ id: 'ScanRequestAnswer' });
 const ERRORS = { 400: errorResponseSchema, 404: errorResponseSchema, ...AUTH_ERRORS } as const;
 const UPSTREAM_ERRORS = { 502: errorResponseSchema, 503: errorResponseSchema } as const;
 
@@ -61,8 +63,8 @@ export function scanRoutes(app: FastifyInstance, options: ScanRouteOptions): voi
         tags: ['scans'],
         body: z.strictObject({ image: z.string().min(1).max(512).describe('`repo:tag`, `repo@sha256:...`, or either prefixed with the watched registry\'s `host:port/`') }),
         response: {
-          200: scanStateSchema.extend({ image: z.string(), repository: z.string() }),
-          202: scanStateSchema.extend({ image: z.string(), repository: z.string() }),
+          200: scanRequestAnswer,
+          202: scanRequestAnswer,
           ...ERRORS,
           ...UPSTREAM_ERRORS,
         },
@@ -128,7 +130,7 @@ export function scanRoutes(app: FastifyInstance, options: ScanRouteOptions): voi
       schema: {
         summary: 'The vulnerability DB: path, build time, data age, and per feed its source, record count and freshness (as `portcullis db status --json`)',
         tags: ['scans'],
-        response: { 200: anyJson, ...AUTH_ERRORS, 503: errorResponseSchema },
+        response: { 200: dbStatusSchema, ...AUTH_ERRORS, 503: errorResponseSchema },
       },
     },
     () => {

@@ -18,7 +18,7 @@ import { checkCsrf, requestSession, SESSION_COOKIE, sessionCookie, type SessionA
 import { errorResponseSchema, withStore } from '../errors.js';
 
 /** What the UI gets on sign-in and on `GET /api/v1/session`. */
-const sessionAnswer = z.object({ user: z.object({ name: z.string(), role: z.enum(USER_ROLES) }), csrfToken: z.string() });
+const sessionAnswer = z.object({ user: z.object({ name: z.string(), role: z.enum(USER_ROLES) }), csrfToken: z.string() }).meta({ id: 'Session' });
 
 /** One message for an unknown name, a wrong password and a disabled user: no user enumeration. */
 const SIGN_IN_REFUSED = 'wrong user name or password';

@@ -27,7 +27,7 @@ export function tokenRoutes(app: FastifyInstance, options: { store: Store }): vo
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.get(
     '/api/v1/tokens/whoami',
-    { config: { access: 'read' }, schema: { summary: 'The token this request is authenticated with', tags: ['tokens'], response: { 200: z.object({ name: z.string(), scope: z.enum(TOKEN_SCOPES) }), ...AUTH_ERRORS } } },
+    { config: { access: 'read' }, schema: { summary: 'The token this request is authenticated with', tags: ['tokens'], response: { 200: z.object({ name: z.string(), scope: z.enum(TOKEN_SCOPES) }).meta({ id: 'WhoAmI' }), ...AUTH_ERRORS } } },
     (request) => {
       const token = request.apiToken;
       if (token !== undefined) return { name: token.name, scope: token.scope };
