@@ -47,7 +47,7 @@ import type { Inventory } from '../domain/inventory.js';
 import type { InventoryPackage } from '../domain/package.js';
 import { SEVERITIES, severityRank, type Severity } from '../domain/severity.js';
 import type { CatalogStore, ScanRow, ScanStatus } from '../store/catalog.js';
-import { EMBEDDED_BACKEND } from './embedded-backend.js';
+import { EMBEDDED_BACKEND } from './backend-names.js';
 import { reportFindings, storedInventory } from './stored-results.js';
 
 /** Findings per severity. */
@@ -481,4 +481,20 @@ export async function manifestAggregate(catalog: CatalogStore, digest: string, s
   const { states, results } = storedResults(rows);
   const inventory = results.length > 1 || results.some((r) => r.kind === 'external') ? await storedInventory(catalog, digest).catch(() => undefined) : undefined;
   return aggregateFindings(digest, states, results, inventory);
+}
+
+/**
+ * What a tag's history records after a result of `digest` is stored: the aggregate's counts over
+ * every backend's stored result (what the API shows for the manifest from then on), so a trend does
+ * not jump between backends' own counts; `own` (the result's own counts) when the aggregate cannot
+ * be made (a stored report this version cannot read must not fail the scan that was just stored).
+ */
+export async function historyCounts(catalog: CatalogStore, digest: string, own: Record<string, number>): Promise<Record<string, number>> {
+  try {
+    const counts: Record<string, number> = {};
+    for (const [severity, n] of Object.entries((await manifestAggregate(catalog, digest)).counts)) if (n !== undefined) counts[severity] = n;
+    return counts;
+  } catch {
+    return own;
+  }
 }

@@ -15,8 +15,9 @@ import type { CatalogStore } from '../store/catalog.js';
 import type { RegistryAccess } from './registry-access.js';
 import type { BackendRunner } from './scan-worker.js';
 import type { VulnDbHandle } from './vulndb-handle.js';
+import { EMBEDDED_BACKEND } from './backend-names.js';
 
-export const EMBEDDED_BACKEND = 'embedded';
+export { EMBEDDED_BACKEND };
 
 export interface EmbeddedBackendDeps {
   registry: RegistryAccess;

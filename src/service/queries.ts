@@ -374,9 +374,9 @@ export interface RepositoryHistory {
  * stops counting from its deletion: the time of the registry's delete event of the tag (or of the
  * digest it last named) when one was applied; without one (a tag removed by catalog sync) the
  * deletion is taken to be the next history point of the repository after the tag's own last one,
- * the first moment the history can show it gone. Each point's counts are those of the scan that
- * made it: with several backends, of the backend that finished last (the history keeps no
- * aggregate). E_NOT_FOUND for a repository with neither tags nor history.
+ * the first moment the history can show it gone. Each point's counts are the manifest's aggregate
+ * over its backends when the point was recorded (historyCounts; points recorded before that
+ * change hold the one backend's own counts). E_NOT_FOUND for a repository with neither tags nor history.
  */
 export async function repositoryHistory(catalog: CatalogStore, repository: string): Promise<RepositoryHistory> {
   const rows = await catalog.history(repository);

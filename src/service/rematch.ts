@@ -9,6 +9,7 @@
 import { reportFor } from '../services/scan-service.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { VulnDb } from '../vulndb/index.js';
+import { historyCounts } from './aggregate.js';
 import { EMBEDDED_BACKEND, severityCounts } from './embedded-backend.js';
 import { reportFindings, storedInventory } from './stored-results.js';
 
@@ -78,7 +79,9 @@ async function rematchOne(catalog: CatalogStore, db: VulnDb, digest: string): Pr
   await catalog.finishScan(digest, EMBEDDED_BACKEND, { ...rest, warnings }, counts, db.builtAt);
   const diff = diffFindings(digest, before, report.findings);
   if (diff.introduced.length + diff.fixed.length + diff.severityChanged.length > 0) {
-    for (const tag of await catalog.tagsOfDigest(digest)) await catalog.recordHistory(tag.repository, tag.name, digest, counts);
+    const tags = await catalog.tagsOfDigest(digest);
+    const aggregated = tags.length > 0 ? await historyCounts(catalog, digest, counts) : counts;
+    for (const tag of tags) await catalog.recordHistory(tag.repository, tag.name, digest, aggregated);
   }
   return diff;
 }

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { PortcullisError, toPortcullisError, type ErrorCode } from '../domain/errors.js';
 import type { CatalogStore } from '../store/catalog.js';
 import type { ClaimedJob, JobQueue } from '../store/jobs.js';
+import { historyCounts } from './aggregate.js';
 import { SCAN_JOB, scanJobKeyPrefix, type ScanJobPayload } from './event-processor.js';
 
 /** What a backend produced for one manifest. */
@@ -199,7 +200,9 @@ export class ScanWorker {
       const result = await runner(payload, abort.signal, { jobId: job.id });
       abort.signal.throwIfAborted();
       await catalog.finishScan(payload.digest, payload.backend, result.report, result.counts, result.matchedDb);
-      for (const tag of await catalog.tagsOfDigest(payload.digest)) await catalog.recordHistory(tag.repository, tag.name, payload.digest, result.counts);
+      const tags = await catalog.tagsOfDigest(payload.digest);
+      const counts = tags.length > 0 ? await historyCounts(catalog, payload.digest, result.counts) : result.counts;
+      for (const tag of tags) await catalog.recordHistory(tag.repository, tag.name, payload.digest, counts);
       await queue.complete(job);
       done('scanned');
       this.options.log?.info({ digest: payload.digest, backend: payload.backend, attempts: job.attempts }, 'worker: scan stored');

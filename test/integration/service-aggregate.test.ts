@@ -359,6 +359,9 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     assert.equal(tag?.points.length, 3, 'a point per backend scan of the tagged manifest');
     assert.ok(tag?.points.every((p) => p.digest === digest));
     assert.equal(tag?.deletedAt, undefined);
+    const aggregateCounts = (await tagGroups(s.catalog, 'team/app'))[0]?.manifest?.scan.counts;
+    assert.ok(aggregateCounts && Object.keys(aggregateCounts).length > 0);
+    assert.deepEqual(tag?.points.at(-1)?.counts, aggregateCounts, "after the last backend's scan the point is the aggregate over all three, not that backend's own counts");
     assert.deepEqual(history.points.at(-1)?.counts, tag?.points.at(-1)?.counts, "the repository's last point is its only tag's latest counts");
 
     // A second tag of the same image adds to the sum; deleting it (a processed registry delete) ends its part.
