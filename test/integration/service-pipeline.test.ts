@@ -16,7 +16,8 @@ import { buildRealDb, type RealDb } from '../../src/matching/test-support/real-d
 import { scanReference } from '../../src/services/scan-service.js';
 import { embeddedBackend, EMBEDDED_BACKEND, severityCounts } from '../../src/service/embedded-backend.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from '../../src/service/event-processor.js';
-import { advisoryUsage, compareTags, manifestFindings, repositoryViews, tagGroups } from '../../src/service/queries.js';
+import { manifestDetailSchema, tagGroupSchema } from '../../src/server/routes/response-schemas.js';
+import { advisoryUsage, compareTags, manifestDetail, manifestFindings, repositoryViews, tagGroups } from '../../src/service/queries.js';
 import { registryAccess } from '../../src/service/registry-access.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
 import { ServiceRuntime } from '../../src/service/runtime.js';
@@ -152,6 +153,16 @@ describe('service pipeline: registry event -> queued scan -> worker -> stored re
     assert.equal(multi?.manifest?.kind, 'index');
     assert.deepEqual(multi?.manifest?.children?.map((c) => [c.platform, c.scan.status]), [['linux/amd64', 'scanned'], ['linux/arm64/v8', 'scanned']]);
     await assert.rejects(tagGroups(deps.catalog, 'team/none'), /no repository team\/none/);
+    // The manifest detail of an index (its children, no layers of its own) and of a platform reached only through it.
+    const indexDetail = await manifestDetail(deps.catalog, multi?.digest ?? '');
+    assert.deepEqual([indexDetail.kind, indexDetail.children?.length, indexDetail.layers, indexDetail.tags], ['index', 2, undefined, [{ repository: 'team/multi', tag: 'latest' }]]);
+    const childDetail = await manifestDetail(deps.catalog, lang.manifestDigest);
+    assert.deepEqual(childDetail.tags, [{ repository: 'team/multi', tag: 'latest' }], 'reached through the index');
+    assert.equal(childDetail.layers?.length, lang.layers.length);
+    // The answers' schemas keep every field of the index with its children (the serializer encodes through them).
+    const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+    for (const detail of [indexDetail, childDetail]) assert.deepStrictEqual(asJson(manifestDetailSchema.parse(detail)), asJson(detail));
+    assert.deepStrictEqual(asJson(tagGroupSchema.parse(multi)), asJson(multi));
 
     const everything = await manifestFindings(deps.catalog, lang.manifestDigest, {}, { offset: 0, limit: 1000 });
     assert.equal(everything.total, total(langScan?.counts ?? {}));
