@@ -42,21 +42,25 @@ export async function webUiRoutes(app: FastifyInstance, options: { uiDir: string
     }
     return;
   }
-  await app.register(fastifyStatic, {
-    root: join(uiDir, 'assets'),
-    prefix: '/assets/',
-    decorateReply: true,
-    index: false,
-    immutable: true,
-    maxAge: '365d',
-    // A missing asset is the API's JSON 404, not a directory listing or an HTML page.
-    wildcard: true,
-    routeOptions: { config: { access: 'public' }, schema: { hide: true } },
-  });
-  for (const path of UI_PAGE_PATHS) {
-    app.get(path, { config: { access: 'public' }, schema: { hide: true } }, (_request, reply) => {
-      void reply.header('cache-control', 'no-cache');
-      return reply.sendFile('index.html', uiDir, { cacheControl: false });
+  await app.register(async (ui) => {
+    // Everything here is `public` (see above); @fastify/static takes no route config of its own.
+    ui.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'public' };
     });
-  }
+    await ui.register(fastifyStatic, {
+      root: join(uiDir, 'assets'),
+      prefix: '/assets/',
+      index: false,
+      immutable: true,
+      maxAge: '365d',
+      // One route for the folder: a missing asset is the API's JSON 404, never a listing.
+      wildcard: true,
+    });
+    for (const path of UI_PAGE_PATHS) {
+      ui.get(path, { schema: { hide: true } }, (_request, reply) => {
+        void reply.header('cache-control', 'no-cache');
+        return reply.sendFile('index.html', uiDir, { cacheControl: false });
+      });
+    }
+  });
 }
