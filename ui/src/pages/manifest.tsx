@@ -2,7 +2,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
 import { findingsExportUrl, manifestDetail, manifestFindings, type FindingQuery } from '../api/queries';
 import type { ManifestDetail } from '../api/types';
-import { SeverityDoughnut } from '../components/charts';
+import { SeverityDoughnut } from '../components/lazy-charts';
 import { FindingsTable, type FindingSortKey } from '../components/findings-table';
 import { ScanStateLabel } from '../components/severity';
 import type { SortState } from '../components/sort-header';

@@ -2,7 +2,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { repositoryHistory, repositoryTags } from '../api/queries';
 import type { ManifestView, TagGroup } from '../api/types';
-import { TrendChart } from '../components/charts';
+import { TrendChart } from '../components/lazy-charts';
 import { SecurityCell } from '../components/severity';
 import { Empty, Loaded } from '../components/states';
 import { formatBytes, formatDate, shortDigest } from '../lib/format';
