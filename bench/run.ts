@@ -22,6 +22,8 @@
  *   same server's /healthz, and its peak RSS (bench/service.ts).
  * - rematch: the service's re-match of 10,000 stored inventories after one added advisory, on SQLite
  *   and PostgreSQL, vs a full re-match of all of them and vs only reading them (bench/rematch.ts).
+ * - ui: the web UI's built assets (gzip) vs Chart.js's own build; time to first render of a tag
+ *   page with 2,000 findings in Chromium vs the page's fetch of the same JSON (bench/ui.ts).
  * - service-scan: push-to-`scanned` latency through a real registry and `portcullis serve` vs the
  *   same scan in-process; Quay security route requests/s vs /healthz; scan latency per backend
  *   (embedded, Clair v2 stand-in, dummy) and of all three at once (bench/service-scan.ts).
@@ -37,6 +39,7 @@ import { generateLargeImage, type LargeImage } from './generate-large-image.js';
 import { benchRematch } from './rematch.js';
 import { benchService } from './service.js';
 import { benchServiceScan } from './service-scan.js';
+import { benchUi } from './ui.js';
 import { repoRoot, type TestImage } from '../test/harness/images.js';
 import { prepareTestImages } from '../test/harness/prepare.js';
 import { stderrLogger } from '../test/harness/build-tools.js';
@@ -62,7 +65,7 @@ import type {
   WorkerResultBase,
 } from './worker.js';
 
-const SECTIONS = ['startup', 'inventory', 'db', 'match', 'sbom', 'service', 'rematch', 'service-scan'] as const;
+const SECTIONS = ['startup', 'inventory', 'db', 'match', 'sbom', 'service', 'rematch', 'service-scan', 'ui'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -682,6 +685,7 @@ async function main(): Promise<void> {
     if (opts.only.has('sbom')) await benchSbom(ctx);
     if (opts.only.has('service')) await attempt(ctx, 'III.7 service', 'webhook and serve', () => benchService({ rows: ctx.rows, quick: opts.quick, tmp, log }));
     if (opts.only.has('service-scan')) await attempt(ctx, 'III.8 service-scan', 'push, Quay route and backends', () => benchServiceScan({ rows: ctx.rows, quick: opts.quick, tmp, log }));
+    if (opts.only.has('ui')) await attempt(ctx, 'IV ui', 'web UI assets and tag page', () => benchUi({ rows: ctx.rows, quick: opts.quick, tmp, log }));
     if (opts.only.has('rematch')) await attempt(ctx, 'II.7 re-match', 'stored inventories after a feed change', () => benchRematch({ rows: ctx.rows, quick: opts.quick, tmp, log }));
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -16,7 +16,7 @@ const NATIVE = ['better-sqlite3', 'zstd-napi'];
 // The registry service's server stack (`portcullis serve`, `worker`, `token`, all loaded lazily) is
 // also left to node_modules, as in development: start-up never loads it, and plug-ins that find
 // files or worker threads next to themselves keep working.
-const SERVICE_STACK = ['fastify', '@fastify/swagger', '@fastify/cookie', '@fastify/helmet', 'fastify-type-provider-zod', 'pino', 'pg', 'kysely'];
+const SERVICE_STACK = ['fastify', '@fastify/swagger', '@fastify/cookie', '@fastify/helmet', '@fastify/static', 'fastify-type-provider-zod', 'pino', 'pg', 'kysely'];
 // Optional plug-ins (validators, an XML writer) the CycloneDX library probes with require() as it
 // loads, and does without. Portcullis uses none of them, and an installed Portcullis has none
 // (they are not its dependencies); in a development tree ajv is present and would be loaded on

@@ -3,7 +3,7 @@
  * their ratio. Rendered as a Markdown table (readable in a terminal and in RESULTS.md).
  */
 
-export type Unit = 'ms' | 'MB/s' | 'MiB' | 'MB' | 'count' | 'rec/s' | 'req/s';
+export type Unit = 'ms' | 'MB/s' | 'MiB' | 'KiB' | 'MB' | 'count' | 'rec/s' | 'req/s';
 
 export interface Figure {
   value: number;
@@ -40,6 +40,8 @@ export function fmt(f: Figure): string {
       return `${v.toFixed(0)} MB/s`;
     case 'MiB':
       return `${v.toFixed(0)} MiB`;
+    case 'KiB':
+      return `${v.toFixed(1)} KiB`;
     case 'MB':
       return `${v.toFixed(1)} MB`;
     case 'rec/s':

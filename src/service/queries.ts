@@ -26,7 +26,8 @@ export interface ScanState {
   complete: boolean;
   /** The most severe level with a finding; undefined when clean or not scanned. */
   worst?: Severity;
-  backends: { backend: string; status: ScanStatus; reason: string | null; counts: SeverityCounts }[];
+  /** Each backend's own state, reason, counts and when its last result was stored (null before the first). */
+  backends: { backend: string; status: ScanStatus; reason: string | null; counts: SeverityCounts; finishedAt: string | null }[];
 }
 
 export interface ManifestView {
@@ -73,7 +74,7 @@ export function worstOf(counts: SeverityCounts): Severity | undefined {
  * without reading any report.
  */
 async function stateOf(catalog: CatalogStore, digest: string, scans: readonly ScanRow[]): Promise<ScanState> {
-  const backends = scans.map((s) => ({ backend: s.backend, status: s.status, reason: s.reason, counts: (s.counts ?? {}) as SeverityCounts }));
+  const backends = scans.map((s) => ({ backend: s.backend, status: s.status, reason: s.reason, counts: (s.counts ?? {}) as SeverityCounts, finishedAt: s.finishedAt }));
   if (backends.length === 0) return { status: 'queued', reason: null, counts: {}, complete: false, backends: [] };
   const status = aggregateStatus(scans.map((s) => s.status));
   const contributing = scans.filter((s) => s.report !== null && s.status !== 'failed' && s.status !== 'unsupported');

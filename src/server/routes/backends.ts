@@ -18,7 +18,7 @@ const backendSchema = z.object({
   needs: z.enum(['layer-urls', 'local-bytes', 'image-name']).describe('layer-urls: it pulls the blobs itself from the registry; local-bytes: the service reads the image; image-name: it is given repository:tag'),
   health: z.object({ ok: z.boolean(), detail: z.string(), checkedAt: z.string() }),
   scans: z.object({ queued: z.number().int(), scanning: z.number().int(), scanned: z.number().int(), failed: z.number().int(), unsupported: z.number().int() }),
-}).meta({ id: 'Backend' });
+}).meta({ id: 'BackendStatus' });
 
 export function backendRoutes(app: FastifyInstance, options: { store: Store; backends: BackendHealthMonitor }): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();

@@ -59,7 +59,7 @@ export const scanStateSchema = exactly<ScanState>()(
       counts: severityCountsSchema,
       complete: z.boolean(),
       worst: severitySchema.optional(),
-      backends: z.array(z.object({ backend: z.string(), status: scanStatusSchema, reason: z.string().nullable(), counts: severityCountsSchema })),
+      backends: z.array(z.object({ backend: z.string(), status: scanStatusSchema, reason: z.string().nullable(), counts: severityCountsSchema, finishedAt: z.string().nullable() })),
     })
     .meta({ id: 'ScanState' }),
 );

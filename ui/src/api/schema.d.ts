@@ -2553,7 +2553,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Backend: {
+        BackendStatus: {
             name: string;
             /** @enum {string} */
             kind: "embedded" | "external";
@@ -2607,6 +2607,7 @@ export interface components {
                 status: components["schemas"]["ScanStatus"];
                 reason: string | null;
                 counts: components["schemas"]["SeverityCounts"];
+                finishedAt: string | null;
             }[];
         };
         ManifestView: {
@@ -2934,7 +2935,7 @@ export interface components {
             csrfToken: string;
         };
         BackendList: {
-            backends: components["schemas"]["Backend"][];
+            backends: components["schemas"]["BackendStatus"][];
         };
         WhoAmI: {
             name: string;
