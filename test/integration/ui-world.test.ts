@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import * as z from 'zod';
-import { checkAccessibility, launchChromium, newWatchedPage, PHONE, screenshot, skipWithoutChromium } from '../support/browser.js';
+import { checkAccessibility, launchChromium, newWatchedPage, PHONE, screenshot, signInByApi, skipWithoutChromium } from '../support/browser.js';
 import { startUiWorld, type UiWorld } from '../support/ui-world.js';
 
 const severityCounts = z.record(z.string(), z.number());
@@ -169,6 +169,24 @@ describe('the UI test world', () => {
         assert.deepEqual([...readFileSync(file).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
         await watched.page.setViewportSize(PHONE);
         assert.ok(existsSync(await screenshot(watched.page, 'ui-world-healthz-390')));
+      } finally {
+        await watched.close();
+      }
+    });
+
+    test('signInByApi puts the session cookie in the page\'s context: the page is signed in as that user', async () => {
+      const watched = await newWatchedPage(browser, { baseURL: world.url });
+      try {
+        const before = await watched.page.goto('/api/v1/session');
+        assert.equal(before?.status(), 401);
+        const { role } = await signInByApi(watched, world.viewer);
+        assert.equal(role, 'viewer');
+        const res = await watched.page.goto('/api/v1/session');
+        assert.equal(res?.status(), 200);
+        const body = z.object({ user: z.object({ name: z.string() }) }).parse(await res?.json());
+        assert.equal(body.user.name, world.viewer.name);
+        const cookies = await watched.context.cookies();
+        assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [['portcullis_session', true, 'Strict']]);
       } finally {
         await watched.close();
       }

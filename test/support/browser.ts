@@ -125,6 +125,18 @@ export async function newWatchedPage(browser: Browser, options: WatchedPageOptio
   return { page, context, dialogs, consoleErrors, pageErrors, foreignRequests, popups, pwned, close: () => context.close() };
 }
 
+/**
+ * Signs `user` in through the API (`POST /api/v1/session`) with the context's own request client,
+ * so the session cookie lands in the context's cookie jar: for page tests that are not about the
+ * sign-in form. Returns the CSRF token the session's state-changing requests need.
+ */
+export async function signInByApi(watched: WatchedPage, user: { name: string; password: string }): Promise<{ csrfToken: string; role: string }> {
+  const res = await watched.context.request.post('/api/v1/session', { data: { username: user.name, password: user.password } });
+  if (res.status() !== 200) throw new Error(`sign-in of ${user.name} answered ${res.status()}: ${await res.text()}`);
+  const body = z.object({ user: z.object({ role: z.string() }), csrfToken: z.string() }).parse(await res.json());
+  return { csrfToken: body.csrfToken, role: body.user.role };
+}
+
 /** One axe-core violation of impact serious or critical. */
 export interface AccessibilityViolation {
   id: string;
