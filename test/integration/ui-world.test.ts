@@ -92,7 +92,7 @@ describe('the UI test world', () => {
 
     const shared = byId.get(world.xssAdvisoryIds[0] ?? '');
     assert.deepEqual(shared?.foundBy.map((b) => b.backend).sort(), ['dummy', 'embedded'], 'found by two backends');
-    const dummyOnly = byId.get('PORTCULLIS-DUMMY-XSS-1');
+    const dummyOnly = byId.get(world.dummyXssAdvisoryId);
     assert.equal(dummyOnly?.description, world.xssPayloads[0]);
     assert.deepEqual(dummyOnly?.foundBy.map((b) => b.backend), ['dummy']);
   });

@@ -92,6 +92,12 @@ export interface UiWorld {
   xssPackage: { ecosystem: 'deb'; name: string; version: string };
   xssAdvisoryIds: string[];
   xssAdvisories: XssAdvisory[];
+  /**
+   * The advisory only the dummy backend reports (on the same tar package): description = the
+   * corpus's first payload, link = `data:text/html,<script>...`; the dummy also reports
+   * xssAdvisoryIds[0] (link `javascript:...`), so that finding is found by embedded and dummy.
+   */
+  dummyXssAdvisoryId: string;
   /** Every payload of the corpus, in file order. */
   xssPayloads: string[];
   /** GET `path` on the service with the admin token; the JSON body, or a thrown error for a non-2xx answer. */
@@ -111,6 +117,7 @@ const SCAN_DEADLINE_MS = 300_000;
 const XSS_PACKAGE = { ecosystem: 'deb', name: 'tar', version: '1.34+dfsg-1.2+deb12u1' } as const;
 const UPGRADE = { package: 'libexpat1', source: 'expat', from: '2.5.0-1+deb12u2', to: '2.5.0-1+deb12u3', advisoryId: 'PORTCULLIS-UI-FIXED-1' } as const;
 const XSS_ADVISORY_COUNT = 8;
+const DUMMY_XSS_ADVISORY_ID = 'PORTCULLIS-DUMMY-XSS-1';
 /** CVSS v3.1 vectors giving the XSS advisories a mix of severities (Critical 9.8, High 7.5, Medium 5.3, Low 3.1). */
 const VECTORS = [
   'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
@@ -199,7 +206,7 @@ function writeDummyFixture(file: string, payloads: string[], sharedId: string): 
         namespace: 'debian:12',
         vulnerabilities: [
           { id: sharedId, severity: 'Medium', link: HOSTILE_REFERENCES[0] },
-          { id: 'PORTCULLIS-DUMMY-XSS-1', severity: 'Low', description: payloads[0] ?? '', link: HOSTILE_REFERENCES[1] },
+          { id: DUMMY_XSS_ADVISORY_ID, severity: 'Low', description: payloads[0] ?? '', link: HOSTILE_REFERENCES[1] },
         ],
       },
     ],
@@ -409,6 +416,7 @@ export async function startUiWorld(): Promise<UiWorld> {
       xssPackage: { ...XSS_PACKAGE },
       xssAdvisoryIds: advisories.map((a) => a.id),
       xssAdvisories: advisories,
+      dummyXssAdvisoryId: DUMMY_XSS_ADVISORY_ID,
       xssPayloads: payloads,
       async api(path) {
         const answer = await rawApi(path);
