@@ -11,6 +11,7 @@ import { formatDate, shortDigest } from '../lib/format';
 import { advisorySourceUrl, safeHttpUrl } from '../lib/safe-url';
 import { SeverityBadge } from './severity';
 import { SortHeader, type SortState } from './sort-header';
+import { TableWrap } from './table-wrap';
 
 export type FindingSortKey = 'severity' | 'id' | 'package' | 'version' | 'fixed' | 'status';
 
@@ -27,7 +28,7 @@ export function FindingsTable({ findings, layers, sort, onSort }: { findings: Ag
   const keyOf = (f: AggregatedFinding) => `${f.id}\u0000${f.package.name}\u0000${f.package.version}\u0000${f.package.path ?? ''}`;
   const header = (label: string, key: FindingSortKey, className?: string) => <SortHeader label={label} sortKey={key} sort={sort} onSort={onSort} class={className} />;
   return (
-    <div class="table-wrap">
+    <TableWrap label="Findings">
       <table class="data findings" data-testid="findings" aria-describedby="findings-heading">
         <thead>
           <tr>
@@ -120,7 +121,7 @@ export function FindingsTable({ findings, layers, sort, onSort }: { findings: Ag
           })}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

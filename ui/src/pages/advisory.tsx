@@ -7,6 +7,7 @@ import { advisorySourceUrl } from '../lib/safe-url';
 import { useTitle } from '../lib/title';
 import { useApi } from '../lib/use-api';
 import { manifestHref } from './repository';
+import { TableWrap } from '../components/table-wrap';
 
 export function AdvisoryPage() {
   const { params } = useRoute();
@@ -35,7 +36,7 @@ export function AdvisoryPage() {
               <p>
                 Affects <strong>{new Set(rows.map((r) => `${r.repository}:${r.tag}`)).size}</strong> tags in <strong>{new Set(rows.map((r) => r.repository)).size}</strong> repositories.
               </p>
-              <div class="table-wrap">
+              <TableWrap label="Where the advisory applies">
                 <table class="data" data-testid="advisory-usage">
                   <thead>
                     <tr>
@@ -72,7 +73,7 @@ export function AdvisoryPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             </>
           )
         }

@@ -5,13 +5,14 @@ import { SeverityBadge } from '../components/severity';
 import { Empty, Loaded } from '../components/states';
 import { useTitle } from '../lib/title';
 import { useApi } from '../lib/use-api';
+import { TableWrap } from '../components/table-wrap';
 
 type Summary = TagComparison['fixed'][number];
 
 function DiffTable({ rows, label, testId }: { rows: Summary[]; label: string; testId: string }) {
   if (rows.length === 0) return <Empty>None {label.toLowerCase()}.</Empty>;
   return (
-    <div class="table-wrap">
+    <TableWrap label={label}>
       <table class="data" data-testid={testId}>
         <caption class="visually-hidden">{label}</caption>
         <thead>
@@ -41,7 +42,7 @@ function DiffTable({ rows, label, testId }: { rows: Summary[]; label: string; te
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

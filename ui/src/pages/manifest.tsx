@@ -12,7 +12,7 @@ import { SEVERITIES, totalOf, type SeverityCounts } from '../lib/severity';
 import { useTitle } from '../lib/title';
 import { useApi } from '../lib/use-api';
 
-const PAGE_SIZES = [50, 100, 500] as const;
+const PAGE_SIZES = [10, 25, 50, 100, 500] as const;
 
 export function ManifestPage() {
   const { params } = useRoute();
@@ -137,7 +137,7 @@ function Findings({ detail }: { detail: ManifestDetail }) {
   const [status, setStatus] = useState('');
   const [sort, setSort] = useState<SortState<FindingSortKey>>({ key: 'severity', descending: true });
   const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState<number>(PAGE_SIZES[1]);
+  const [limit, setLimit] = useState<number>(100);
   const debouncedText = useDebounced(text, 250);
   const debouncedPkg = useDebounced(pkg, 250);
   const query: FindingQuery = {

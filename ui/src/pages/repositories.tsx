@@ -8,6 +8,7 @@ import { formatDate } from '../lib/format';
 import { severityRank, SEVERITIES, SEVERITY_COLOUR, totalOf } from '../lib/severity';
 import { useTitle } from '../lib/title';
 import { useApi } from '../lib/use-api';
+import { TableWrap } from '../components/table-wrap';
 
 type Key = 'name' | 'tags' | 'worst' | 'total' | 'lastPush' | (typeof SEVERITIES)[number];
 
@@ -60,7 +61,7 @@ function RepositoryTable({ all, search, setSearch, sort, setSort }: { all: Repos
           {rows.length} of {all.length}
         </span>
       </div>
-      <div class="table-wrap">
+      <TableWrap label="Repositories">
         <table class="data repositories" data-testid="repositories">
           <thead>
             <tr>
@@ -95,7 +96,7 @@ function RepositoryTable({ all, search, setSearch, sort, setSort }: { all: Repos
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
     </>
   );
 }

@@ -8,6 +8,7 @@ import { Empty, Loaded } from '../components/states';
 import { formatBytes, formatDate, shortDigest } from '../lib/format';
 import { useTitle } from '../lib/title';
 import { useApi } from '../lib/use-api';
+import { TableWrap } from '../components/table-wrap';
 
 export function manifestHref(digest: string, repository?: string, tag?: string): string {
   const params = new URLSearchParams();
@@ -59,7 +60,7 @@ function TagTable({ repository, groups }: { repository: string; groups: TagGroup
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const toggle = (digest: string) => setOpen((o) => (o.has(digest) ? new Set([...o].filter((d) => d !== digest)) : new Set([...o, digest])));
   return (
-    <div class="table-wrap">
+    <TableWrap label="Tags">
       <table class="data tags" data-testid="tag-groups">
         <thead>
           <tr>
@@ -144,7 +145,7 @@ function TagTable({ repository, groups }: { repository: string; groups: TagGroup
           })}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

@@ -3,6 +3,7 @@ import { Empty, Loaded } from '../components/states';
 import { formatAge, formatDate } from '../lib/format';
 import { useTitle } from '../lib/title';
 import { useApi } from '../lib/use-api';
+import { TableWrap } from '../components/table-wrap';
 
 export function StatusPage() {
   useTitle('Feeds and backends');
@@ -17,7 +18,7 @@ export function StatusPage() {
           list.length === 0 ? (
             <Empty>No backend is enabled.</Empty>
           ) : (
-            <div class="table-wrap">
+            <TableWrap label="Scanner backends">
               <table class="data" data-testid="backends">
                 <thead>
                   <tr>
@@ -54,7 +55,7 @@ export function StatusPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </Loaded>
@@ -65,7 +66,7 @@ export function StatusPage() {
             <p>
               Database built {formatDate(db.builtAt)}; data age {db.dataAge.hours === null ? 'unknown' : `${db.dataAge.hours} h`}.
             </p>
-            <div class="table-wrap">
+            <TableWrap label="Vulnerability feeds">
               <table class="data" data-testid="feeds">
                 <thead>
                   <tr>
@@ -92,7 +93,7 @@ export function StatusPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           </>
         )}
       </Loaded>
