@@ -174,9 +174,10 @@ export interface FindingFilter {
 export const FINDING_SORT_KEYS = ['severity', 'id', 'package', 'version', 'fixed', 'status'] as const;
 export type FindingSortKey = (typeof FINDING_SORT_KEYS)[number];
 /**
- * A key and a direction. `severity` ascending is most severe first (the default order, as every
- * report lists findings); every other key ascends A to Z. `descending` reverses the key only: ties
- * are always broken by id, then package name, then the aggregate's own order.
+ * A key and a direction. Every key ascends from the least (Unknown, Negligible ... Critical for
+ * `severity`; A to Z for text), `descending` reverses the key only, and ties are always broken by
+ * id, then package name, then the aggregate's own order. The default order, as every report lists
+ * findings, is `severity` descending: most severe first.
  */
 export interface FindingOrder {
   key: FindingSortKey;
@@ -192,7 +193,7 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 function keyComparator(key: FindingSortKey): (a: AggregatedFinding, b: AggregatedFinding) => number {
   switch (key) {
     case 'severity':
-      return (a, b) => severityRank(b.severity) - severityRank(a.severity);
+      return (a, b) => severityRank(a.severity) - severityRank(b.severity);
     case 'id':
       return (a, b) => compareText(a.id, b.id);
     case 'package':
@@ -222,7 +223,7 @@ export function filterAndSortFindings(findings: readonly AggregatedFinding[], fi
     .filter((f) => (pkg ? f.package.name.toLowerCase() === pkg || f.foundBy.some((b) => b.package.split(' ')[0]?.toLowerCase() === pkg) : true))
     .filter((f) => (id ? [f.id, ...f.aliases].some((a) => a.toLowerCase() === id) : true))
     .filter((f) => (text ? [f.id, ...f.aliases, f.package.name, f.title ?? '', f.description ?? ''].some((t) => t.toLowerCase().includes(text)) : true));
-  if (order === undefined || (order.key === 'severity' && !order.descending)) return kept; // the aggregate's own order
+  if (order === undefined || (order.key === 'severity' && order.descending)) return kept; // the aggregate's own order: most severe first
   const byKey = keyComparator(order.key);
   const sign = order.descending ? -1 : 1;
   const position = new Map(kept.map((f, i) => [f, i]));

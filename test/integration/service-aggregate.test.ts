@@ -279,7 +279,7 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     assert.deepEqual(statuses.map((f) => f.id), all.filter((f) => f.status !== 'fixed').map((f) => f.id));
 
     const sorted = async (sort: string): Promise<AggregatedFinding[]> => (await s.get<FindingsAnswer>(`/api/v1/manifests/${digest}/findings?limit=1000&sort=${sort}`)).body.findings;
-    assert.deepEqual((await sorted('severity')).map((f) => f.id), all.map((f) => f.id), 'severity = the default order');
+    assert.deepEqual((await sorted('-severity')).map((f) => f.id), all.map((f) => f.id), '-severity = the default order, most severe first');
     const byPackage = await sorted('package');
     assert.deepEqual(byPackage.map((f) => f.package.name), all.map((f) => f.package.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     for (let i = 1; i < byPackage.length; i++) {
@@ -288,7 +288,7 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     }
     const byPackageDown = await sorted('-package');
     assert.deepEqual(byPackageDown.map((f) => f.package.name), [...byPackage.map((f) => f.package.name)].reverse());
-    const leastSevere = await sorted('-severity');
+    const leastSevere = await sorted('severity');
     assert.equal(leastSevere[0]?.severity, all.at(-1)?.severity);
     const byFixed = await sorted('fixed');
     const firstUnfixed = byFixed.findIndex((f) => f.fixedVersions.length === 0);

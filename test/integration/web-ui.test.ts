@@ -188,6 +188,10 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
     await waitForTotal(page, all.total);
     assert.match((await page.getByTestId('summary').textContent()) ?? '', new RegExp(`We have detected ${all.total} vulnerabilities`));
     assert.deepEqual(await findingRows(page), all.findings.map((f) => `${f.id} ${f.package.name}`), 'the first page, most severe first');
+    const shownSeverities = await page.locator('[data-testid=findings] tbody tr[data-finding]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-severity') ?? ''));
+    // The API's scale (src/domain/severity.ts): Unknown ranks lowest.
+    const rank = (s: string): number => ['Critical', 'High', 'Medium', 'Low', 'Negligible', 'Unknown'].indexOf(s);
+    assert.deepEqual(shownSeverities, [...shownSeverities].sort((a, b) => rank(a) - rank(b)), 'Critical first, then High, ...');
 
     // Pages of 10, so this image's findings span several.
     await page.getByLabel('Rows per page').selectOption('10');

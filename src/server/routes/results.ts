@@ -46,7 +46,7 @@ const findingQuery = z.object({
     .string()
     .regex(new RegExp(sortPattern), { message: `one of ${FINDING_SORT_KEYS.join(', ')}, with - before it for descending` })
     .optional()
-    .describe('severity (most severe first), id, package, version, fixed, status; `-` before it reverses; ties by id, then package'),
+    .describe('severity (least severe first), id, package, version, fixed, status; `-` before it: descending (`-severity`, most severe first, is the default); ties by id, then package'),
 });
 type FindingQuery = z.infer<typeof findingQuery>;
 

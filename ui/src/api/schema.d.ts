@@ -863,7 +863,7 @@ export interface paths {
                     /** @description free text: a case-insensitive substring of the id, an alias, the package name, the title or the description */
                     q?: string;
                     status?: string;
-                    /** @description severity (most severe first), id, package, version, fixed, status; `-` before it reverses; ties by id, then package */
+                    /** @description severity (least severe first), id, package, version, fixed, status; `-` before it: descending (`-severity`, most severe first, is the default); ties by id, then package */
                     sort?: string;
                     offset?: number;
                     limit?: number;
@@ -989,7 +989,7 @@ export interface paths {
                     /** @description free text: a case-insensitive substring of the id, an alias, the package name, the title or the description */
                     q?: string;
                     status?: string;
-                    /** @description severity (most severe first), id, package, version, fixed, status; `-` before it reverses; ties by id, then package */
+                    /** @description severity (least severe first), id, package, version, fixed, status; `-` before it: descending (`-severity`, most severe first, is the default); ties by id, then package */
                     sort?: string;
                     format?: "json" | "csv" | "sarif";
                 };
