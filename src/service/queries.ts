@@ -363,7 +363,7 @@ export interface TagHistoryPoint {
 
 export interface RepositoryHistory {
   repository: string;
-  /** At every time a tag's counts changed (or a tag left): the sum over the tags of each tag's latest counts then. */
+  /** At every time a tag's counts changed (or a tag left): the sum over the images the tags name then (each digest once) of its latest counts. */
   points: { at: string; counts: SeverityCounts }[];
   /** Each tag's own points; `deletedAt` when the tag is gone from the repository (see repositoryHistory). */
   tags: { tag: string; deletedAt?: string; points: TagHistoryPoint[] }[];
@@ -372,7 +372,8 @@ export interface RepositoryHistory {
 /**
  * Findings per severity over time for a repository, from the stored scan history (a point per
  * finished scan of a tagged manifest, and per re-match that changed it). A repository point sums,
- * over its tags, each tag's latest counts at that time. A tag that is no longer in the repository
+ * over the images its tags name at that time (a digest two tags name counts once), each one's
+ * latest counts. A tag that is no longer in the repository
  * stops counting from its deletion: the time of the registry's delete event of the tag (or of the
  * digest it last named) when one was applied; without one (a tag removed by catalog sync) the
  * deletion is taken to be the next history point of the repository after the tag's own last one,
@@ -406,12 +407,18 @@ export async function repositoryHistory(catalog: CatalogStore, repository: strin
   }
   const allTimes = [...new Set([...times, ...tags.flatMap((t) => (t.deletedAt !== undefined ? [t.deletedAt] : []))])].sort();
   const points = allTimes.map((at) => {
-    const counts: SeverityCounts = {};
+    // One image counts once however many tags name it (as the repository's own counts do): per
+    // digest, the newest point of the tags naming it then.
+    const byDigest = new Map<string, TagHistoryPoint>();
     for (const t of tags) {
       if (t.deletedAt !== undefined && t.deletedAt <= at) continue;
       const latest = t.points.filter((p) => p.at <= at).at(-1);
-      for (const [s, n] of Object.entries(latest?.counts ?? {})) counts[s as Severity] = (counts[s as Severity] ?? 0) + (n ?? 0);
+      if (latest === undefined) continue;
+      const seen = byDigest.get(latest.digest);
+      if (seen === undefined || seen.at < latest.at) byDigest.set(latest.digest, latest);
     }
+    const counts: SeverityCounts = {};
+    for (const point of byDigest.values()) for (const s of SEVERITIES) if ((point.counts[s] ?? 0) > 0) counts[s] = (counts[s] ?? 0) + (point.counts[s] ?? 0);
     return { at, counts };
   });
   return { repository, points, tags };

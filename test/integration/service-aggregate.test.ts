@@ -364,11 +364,18 @@ describe('aggregated findings over embedded, Clair v2 (recorded stand-in) and du
     assert.deepEqual(tag?.points.at(-1)?.counts, aggregateCounts, "after the last backend's scan the point is the aggregate over all three, not that backend's own counts");
     assert.deepEqual(history.points.at(-1)?.counts, tag?.points.at(-1)?.counts, "the repository's last point is its only tag's latest counts");
 
-    // A second tag of the same image adds to the sum; deleting it (a processed registry delete) ends its part.
-    await s.catalog.setTag('team/app', '1.0-copy', digest);
-    await s.catalog.recordHistory('team/app', '1.0-copy', digest, { High: 2, Low: 1 });
+    // A second tag of the same image does not count it twice (as the repository's counts do not).
+    const latest = history.tags.find((t) => t.tag === '1.0')?.points.at(-1)?.counts ?? {};
+    await s.catalog.setTag('team/app', '1.0-again', digest);
+    await s.catalog.recordHistory('team/app', '1.0-again', digest, latest);
+    const withAgain = (await s.get<RepositoryHistory>('/api/v1/repositories/team/app/history')).body;
+    assert.deepEqual(withAgain.points.at(-1)?.counts, latest, 'one image, counted once');
+    assert.ok(await s.catalog.removeTag('team/app', '1.0-again'));
+    // Another image's tag adds to the sum; deleting it (a processed registry delete) ends its part.
+    const other = `sha256:${'e'.repeat(64)}`;
+    await s.catalog.setTag('team/app', '1.0-copy', other);
+    await s.catalog.recordHistory('team/app', '1.0-copy', other, { High: 2, Low: 1 });
     const withCopy = (await s.get<RepositoryHistory>('/api/v1/repositories/team/app/history')).body;
-    const latest = withCopy.tags.find((t) => t.tag === '1.0')?.points.at(-1)?.counts ?? {};
     assert.deepEqual(withCopy.points.at(-1)?.counts, { ...latest, High: (latest.High ?? 0) + 2, Low: (latest.Low ?? 0) + 1 });
     await recordEvents(s.store, [{ eventId: 'delete-copy', action: 'delete', repository: 'team/app', digest: null, tag: '1.0-copy', mediaType: null, timestamp: null, payload: {}, status: 'fresh', note: null }], new Date(Date.now() + 1000));
     assert.ok(await s.catalog.removeTag('team/app', '1.0-copy'));

@@ -167,6 +167,12 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
       assert.equal(row?.cell, securityCell(group.manifest.scan.counts), group.digest);
     }
 
+    const history = z.object({ points: z.array(z.object({ at: z.string() })) }).parse(await world.api(`/api/v1/repositories/${app.repository}/history`));
+    assert.ok(history.points.length >= 2, `a trend needs two points (${history.points.length})`);
+    const trend = page.locator('[data-testid=trend-chart] canvas');
+    await trend.waitFor();
+    assert.equal(await trend.getAttribute('aria-label'), `Findings per severity over ${history.points.length} scans`);
+
     const multi = world.images.multi;
     await page.goto(`/repositories/${multi.repository}`);
     await page.getByTestId('expand-platforms').click();
@@ -346,9 +352,9 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
     const app = world.images.app;
     const cases: [string, string, string][] = [
       ['/', 'repositories', '[data-testid=repositories] tbody tr'],
-      [`/repositories/${app.repository}`, 'repository', '[data-testid=tag-groups] tbody tr'],
+      [`/repositories/${app.repository}`, 'repository', '[data-testid=trend-chart] canvas'],
       [`/repositories/${world.images.multi.repository}`, 'repository-index', '[data-testid=tag-groups] tbody tr'],
-      [`/manifests/${encodeURIComponent(app.tags['2.0'])}?repository=team/app&tag=2.0`, 'tag', '[data-testid=findings] tbody tr'],
+      [`/manifests/${encodeURIComponent(app.tags['2.0'])}?repository=team/app&tag=2.0`, 'tag', '[data-testid=severity-chart] canvas'],
       [`/advisories/${encodeURIComponent(world.xssAdvisoryIds[0] ?? '')}`, 'advisory', '[data-testid=advisory-usage] tbody tr'],
       ['/repositories/team/app/compare?from=1.0&to=2.0', 'compare', '[data-testid=compare-summary]'],
       ['/status', 'feeds-and-backends', '[data-testid=backends] tbody tr'],

@@ -32,7 +32,7 @@ export function SeverityDoughnut({ counts }: { counts: SeverityCounts }) {
   );
   if (present.length === 0) return null;
   return (
-    <div class="chart chart-doughnut">
+    <div class="chart chart-doughnut" data-testid="severity-chart">
       <canvas ref={canvas} role="img" aria-label={`Severity mix: ${present.map((s) => `${counts[s]} ${s}`).join(', ')}`} />
     </div>
   );
@@ -65,7 +65,7 @@ export function TrendChart({ points }: { points: readonly TrendPoint[] }) {
     [JSON.stringify(points)],
   );
   return (
-    <div class="chart chart-trend">
+    <div class="chart chart-trend" data-testid="trend-chart">
       <canvas ref={canvas} role="img" aria-label={`Findings per severity over ${points.length} scans`} />
     </div>
   );

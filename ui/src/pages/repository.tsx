@@ -151,8 +151,9 @@ function TagTable({ repository, groups }: { repository: string; groups: TagGroup
 
 function CompareForm({ repository, tags }: { repository: string; tags: string[] }) {
   const { route } = useLocation();
-  const [from, setFrom] = useState(tags[0] ?? '');
-  const [to, setTo] = useState(tags[tags.length - 1] ?? '');
+  // Tags come newest push first: compare the oldest with the newest by default.
+  const [from, setFrom] = useState(tags[tags.length - 1] ?? '');
+  const [to, setTo] = useState(tags[0] ?? '');
   if (tags.length < 2) return null;
   return (
     <form
