@@ -1,6 +1,6 @@
 import { useLocation, useRoute } from 'preact-iso';
 import { useEffect, useState } from 'preact/hooks';
-import { findingsExportUrl, manifestDetail, manifestFindings, type FindingQuery } from '../api/queries';
+import { findingsExportUrl, manifestDetail, manifestFindings, prefetchManifestFindings, type FindingQuery } from '../api/queries';
 import type { ManifestDetail } from '../api/types';
 import { SeverityDoughnut } from '../components/lazy-charts';
 import { FindingsTable, type FindingSortKey } from '../components/findings-table';
@@ -13,6 +13,9 @@ import { useTitle } from '../lib/title';
 import { useApi } from '../lib/use-api';
 
 const PAGE_SIZES = [10, 25, 50, 100, 500] as const;
+const DEFAULT_PAGE_SIZE = 100;
+/** The findings query with no filter set: most severe first. */
+const DEFAULT_QUERY: FindingQuery = { sort: '-severity' };
 
 export function ManifestPage() {
   const { params } = useRoute();
@@ -21,7 +24,11 @@ export function ManifestPage() {
   const repository = query.repository;
   const tag = query.tag;
   useTitle(tag && repository ? `${repository}:${tag}` : shortDigest(digest));
-  const detail = useApi(() => manifestDetail(digest), [digest]);
+  const detail = useApi(() => {
+    // The table's first page (default filters) is asked for beside the detail, not after it.
+    prefetchManifestFindings(digest, DEFAULT_QUERY, 0, DEFAULT_PAGE_SIZE);
+    return manifestDetail(digest);
+  }, [digest]);
   return (
     <section>
       <nav class="crumbs" aria-label="Breadcrumb">
@@ -137,7 +144,7 @@ function Findings({ detail }: { detail: ManifestDetail }) {
   const [status, setStatus] = useState('');
   const [sort, setSort] = useState<SortState<FindingSortKey>>({ key: 'severity', descending: true });
   const [offset, setOffset] = useState(0);
-  const [limit, setLimit] = useState<number>(100);
+  const [limit, setLimit] = useState<number>(DEFAULT_PAGE_SIZE);
   const debouncedText = useDebounced(text, 250);
   const debouncedPkg = useDebounced(pkg, 250);
   const query: FindingQuery = {
