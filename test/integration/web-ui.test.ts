@@ -6,10 +6,13 @@
  * nothing: the `window.__pwned` canary stays unset in every frame and no dialog opens.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
 import * as z from 'zod';
 import { checkAccessibility, DESKTOP, launchChromium, newWatchedPage, PHONE, screenshot, signInByApi, skipWithoutChromium, type WatchedPage } from '../support/browser.js';
+import { repoRoot } from '../support/shared-data.js';
 import { startUiWorld, type UiWorld } from '../support/ui-world.js';
 
 const repositoriesAnswer = z.object({ repositories: z.array(z.object({ name: z.string(), tagCount: z.number(), counts: z.record(z.string(), z.number()) })) });
@@ -90,6 +93,9 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
   };
 
   before(async () => {
+    // The pages under test are the sources as they are now: built here (Vite, about 2 s) into
+    // dist/ui, where `portcullis serve` finds them, as `npm run build` would.
+    await build({ configFile: join(repoRoot, 'ui', 'vite.config.ts'), logLevel: 'warn' });
     world = await startUiWorld();
     browser = await launchChromium();
   });
