@@ -306,10 +306,14 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
     assert.ok(count >= world.xssAdvisoryIds.length, `${count} rows`);
     for (let i = 0; i < count; i += 1) await rows.nth(i).getByRole('button').click();
     const shown = (await page.locator('[data-testid=finding-details]').allTextContents()).join('\n');
+    // Bidirectional and invisible controls are shown as marks (an RTL override must not reorder the text).
+    const visible = (text: string): string => text.replace(/[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g, (ch) => `⟨U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}⟩`);
     for (const advisory of world.xssAdvisories) {
-      for (const line of advisory.details.split('\n')) assert.ok(shown.includes(line), `payload shown as text: ${line}`);
-      assert.ok(shown.includes(advisory.summary), `summary shown as text: ${advisory.summary}`);
+      for (const line of advisory.details.split('\n')) assert.ok(shown.includes(visible(line)), `payload shown as text: ${line}`);
+      assert.ok(shown.includes(visible(advisory.summary)), `summary shown as text: ${advisory.summary}`);
     }
+    assert.ok(shown.includes('invoice⟨U+202E⟩fdp.exe'), 'an RTL override is shown as a mark, not obeyed');
+    assert.doesNotMatch(shown, /[\u202A-\u202E\u2066-\u2069]/, 'no bidirectional control reaches the page as text');
     const hrefs = await page.locator('main a[href]').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
     for (const href of hrefs) assert.ok(href.startsWith('/') || /^https?:\/\//.test(href), `only http(s) and own links: ${href}`);
     await page.locator('[data-testid=finding-details] a, [data-testid=finding-details] .unsafe-link').first().hover();

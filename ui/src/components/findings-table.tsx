@@ -11,6 +11,7 @@ import { formatDate, shortDigest } from '../lib/format';
 import { advisorySourceUrl, safeHttpUrl } from '../lib/safe-url';
 import { SeverityBadge } from './severity';
 import { SortHeader, type SortState } from './sort-header';
+import { VisibleText } from './visible-text';
 import { TableWrap } from './table-wrap';
 
 export type FindingSortKey = 'severity' | 'id' | 'package' | 'version' | 'fixed' | 'status';
@@ -85,7 +86,7 @@ export function FindingsTable({ findings, layers, sort, onSort }: { findings: Ag
                     <SeverityBadge severity={f.severity} />
                   </td>
                   <td data-col="package" class="break">
-                    {f.package.name}
+                    <VisibleText text={f.package.name} />
                   </td>
                   <td data-col="version" class="hide-narrow break">
                     {f.package.version}
@@ -99,7 +100,7 @@ export function FindingsTable({ findings, layers, sort, onSort }: { findings: Ag
                   <td class="hide-narrow layer" title={layer?.createdBy}>
                     {layer ? (
                       <>
-                        #{layer.index} <span class="cmd">{layer.createdBy ?? shortDigest(layer.digest)}</span>
+                        #{layer.index} <span class="cmd">{layer.createdBy !== undefined ? <VisibleText text={layer.createdBy} /> : shortDigest(layer.digest)}</span>
                       </>
                     ) : (
                       (f.package.addedBy ?? <span class="muted">—</span>)
@@ -129,9 +130,13 @@ function FindingDetails({ finding: f, layer }: { finding: AggregatedFinding; lay
   const links = f.links.map((l) => ({ text: l, href: safeHttpUrl(l) }));
   return (
     <div class="finding-details" data-testid="finding-details">
-      {f.title ? <h3 class="title">{f.title}</h3> : null}
+      {f.title ? (
+        <h3 class="title">
+          <VisibleText text={f.title} />
+        </h3>
+      ) : null}
       <h4>Description</h4>
-      <p class="description">{f.description && f.description.trim() !== '' ? f.description : 'No description provided.'}</p>
+      <p class="description">{f.description && f.description.trim() !== '' ? <VisibleText text={f.description} /> : 'No description provided.'}</p>
       {f.aliases.length > 0 ? (
         <p>
           Also known as: <span class="break">{f.aliases.join(', ')}</span>
@@ -154,7 +159,7 @@ function FindingDetails({ finding: f, layer }: { finding: AggregatedFinding; lay
               (layer #{layer.index} <span class="mono">{shortDigest(layer.digest)}</span>
               {layer.createdBy ? (
                 <>
-                  : <code class="cmd">{layer.createdBy}</code>
+                  : <code class="cmd"><VisibleText text={layer.createdBy} /></code>
                 </>
               ) : null}
               )
@@ -242,11 +247,11 @@ function FindingDetails({ finding: f, layer }: { finding: AggregatedFinding; lay
               <li key={i} class="break">
                 {l.href ? (
                   <a href={l.href} target="_blank" rel="noopener noreferrer">
-                    {l.text}
+                    <VisibleText text={l.text} />
                   </a>
                 ) : (
                   <span class="unsafe-link" title="not an http(s) link: shown as text">
-                    {l.text}
+                    <VisibleText text={l.text} />
                   </span>
                 )}
               </li>
