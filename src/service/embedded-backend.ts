@@ -47,8 +47,7 @@ export function embeddedBackend(deps: EmbeddedBackendDeps): BackendRunner {
     if (inventory === undefined || inventories.length !== 1) throw new PortcullisError('E_INTERNAL', `embedded: ${job.digest} resolved to ${inventories.length} images, expected one`);
     await deps.catalog.saveInventory(job.digest, inventory.schemaVersion, JSON.stringify(inventory), packageKeys(inventory));
     signal.throwIfAborted();
-    const db = deps.vulndb.current(context.logger);
-    const { report, warnings } = reportFor(inventory, db, {}, context);
+    const { db, report, warnings } = await deps.vulndb.use(async (db) => ({ db, ...(await reportFor(inventory, db, {}, context)) }), context.logger);
     // The inventory is stored once, beside the report, not inside every report.
     const { inventory: _stored, ...rest } = report;
     return { report: { ...rest, warnings }, counts: severityCounts(report.findings), matchedDb: db.builtAt };

@@ -73,7 +73,7 @@ async function rematchOne(catalog: CatalogStore, db: VulnDb, digest: string): Pr
   const inventory = await storedInventory(catalog, digest);
   const previous = (await catalog.scans(digest)).find((s) => s.backend === EMBEDDED_BACKEND);
   const before = previous ? reportFindings(previous) : [];
-  const { report, warnings } = reportFor(inventory, db);
+  const { report, warnings } = await reportFor(inventory, db);
   const { inventory: _stored, ...rest } = report;
   const counts = severityCounts(report.findings);
   await catalog.finishScan(digest, EMBEDDED_BACKEND, { ...rest, warnings }, counts, db.builtAt);

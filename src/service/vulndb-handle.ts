@@ -7,23 +7,67 @@ import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { openVulnDb, type VulnDb } from '../vulndb/index.js';
 
+/** A DB held open for one piece of work: a swap does not close it before `release`. */
+export interface VulnDbLease {
+  readonly db: VulnDb;
+  /** Idempotent. */
+  release(): void;
+}
+
 export class VulnDbHandle {
   private db: VulnDb | undefined;
   private identity = '';
+  /** Leases per open DB; a DB swapped out while leased is closed by its last release. */
+  private readonly leases = new Map<VulnDb, number>();
+  private readonly retired = new Set<VulnDb>();
 
   constructor(readonly path: string) {}
 
-  /** The DB as the file is now; E_DB when there is none. Reopens after a swap. */
+  /**
+   * The DB as the file is now; E_DB when there is none. Reopens after a swap. Matching awaits the
+   * advisory store, so work that spans awaits takes a lease (`acquire`, `use`) instead: an unleased
+   * DB is closed by the next swap.
+   */
   current(logger?: Pick<Logger, 'info'>): VulnDb {
     const now = fileIdentity(this.path);
     if (this.db !== undefined && now === this.identity) return this.db;
     const fresh = openVulnDb(this.path);
     logger?.info({ path: this.path, builtAt: fresh.builtAt }, this.db === undefined ? 'vulnerability DB opened' : 'vulnerability DB reopened after a swap');
-    // Matching is synchronous (better-sqlite3), so no match is using the old handle now.
-    this.db?.close();
+    if (this.db !== undefined) this.retire(this.db);
     this.db = fresh;
     this.identity = now;
     return fresh;
+  }
+
+  /** The current DB, held open until the lease is released (see current). */
+  acquire(logger?: Pick<Logger, 'info'>): VulnDbLease {
+    const db = this.current(logger);
+    this.leases.set(db, (this.leases.get(db) ?? 0) + 1);
+    let released = false;
+    return {
+      db,
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.leases.get(db) ?? 1) - 1;
+        if (left > 0) {
+          this.leases.set(db, left);
+          return;
+        }
+        this.leases.delete(db);
+        if (this.retired.delete(db)) db.close();
+      },
+    };
+  }
+
+  /** Runs `work` with the current DB held open (see acquire). */
+  async use<T>(work: (db: VulnDb) => Promise<T>, logger?: Pick<Logger, 'info'>): Promise<T> {
+    const lease = this.acquire(logger);
+    try {
+      return await work(lease.db);
+    } finally {
+      lease.release();
+    }
   }
 
   /** True when a DB file is there to open (for /readyz). */
@@ -31,10 +75,19 @@ export class VulnDbHandle {
     return fileIdentity(this.path) !== '';
   }
 
+  /** Closes every DB, leased or not (shutdown: the work holding leases has stopped). */
   close(): void {
     this.db?.close();
+    for (const db of this.retired) db.close();
+    this.retired.clear();
+    this.leases.clear();
     this.db = undefined;
     this.identity = '';
+  }
+
+  private retire(db: VulnDb): void {
+    if ((this.leases.get(db) ?? 0) > 0) this.retired.add(db);
+    else db.close();
   }
 }
 

@@ -5,7 +5,7 @@ import { PortcullisError } from '../domain/errors.js';
 import { SCAN_REPORT_SCHEMA_VERSION, type ScanReport } from '../domain/finding.js';
 import { parseInventory, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
-import { matchInventory, type AdvisorySource, type OsOwnedMode } from '../matching/matcher.js';
+import { matchInventory, type AdvisoryStore, type OsOwnedMode } from '../matching/matcher.js';
 import { cycloneDxToInventory } from '../sbom/index.js';
 // The DB reader and its freshness check, not the vulndb index: a scan never loads the DB builder,
 // importer or feed fetcher.
@@ -141,16 +141,17 @@ export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number
  * Matches one inventory and wraps the findings in a report that names the DB's feeds and dates.
  * The context gives the report's time and takes a `match done` line (packages, findings, ms).
  */
-export function reportFor(
+export async function reportFor(
   inventory: Inventory,
-  db: AdvisorySource & { builtAt: string },
+  db: AdvisoryStore & { builtAt: string },
   options: { includeNotAffected?: boolean; osOwned?: OsOwnedMode } = {},
-  context: Pick<EngineContext, 'logger' | 'now'> = silentEngineContext(),
-): ScanOutcome {
+  context: Pick<EngineContext, 'logger' | 'now'> & Partial<Pick<EngineContext, 'signal'>> = silentEngineContext(),
+): Promise<ScanOutcome> {
   const started = performance.now();
-  const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, {
+  const { findings, warnings, coverage, notAffected } = await matchInventory(inventory, db, {
     includeNotAffected: options.includeNotAffected === true,
     ...(options.osOwned ? { osOwned: options.osOwned } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
   });
   context.logger.info(
     { digest: inventory.image.manifestDigest, packages: inventory.packages.length, findings: findings.length, ms: Math.round(performance.now() - started) },
@@ -167,7 +168,7 @@ export function reportFor(
     findings,
     ...(notAffected ? { notAffected } : {}),
     coverage: coverage.map((c) => ({ ecosystem: c.ecosystem, namespace: c.namespace, packages: c.packages, hasData: c.hasData })),
-    db: { builtAt: db.builtAt, feeds: db.feeds() },
+    db: { builtAt: db.builtAt, feeds: await db.feedList() },
     inventory,
   };
   return { report, warnings };
@@ -184,7 +185,9 @@ export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]
   try {
     const stored = request.stored ?? (await readStoredInventory(request.reference));
     const inventories = stored ? [stored] : await inventoryReference({ ...request, context });
-    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }, context));
+    const outcomes: ScanOutcome[] = [];
+    for (const inv of inventories) outcomes.push(await reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }, context));
+    return outcomes;
   } finally {
     db.close();
   }

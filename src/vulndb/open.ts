@@ -54,6 +54,16 @@ export interface VulnDb {
    */
   affectedFor(ecosystem: Ecosystem, namespace: string, packageNames: string[]): AffectedMatch[];
   /**
+   * The matcher's advisory store port (src/matching/matcher.ts AdvisoryStore) over this file: the
+   * same answers as affectedFor, enrichment, feeds and namespaces, asynchronous and batched. The
+   * reads are synchronous (better-sqlite3 answers from the page cache in microseconds; a worker
+   * thread per lookup would cost more than the lookup), so the promises are already settled.
+   */
+  affectedForMany(lookups: readonly { ecosystem: Ecosystem; namespace: string; packageNames: string[] }[]): Promise<AffectedMatch[][]>;
+  enrichmentFor(cveIds: string[]): Promise<Map<string, EnrichmentRecord>>;
+  feedList(): Promise<StoredFeed[]>;
+  namespacesFor(ecosystem: Ecosystem): Promise<string[]>;
+  /**
    * Enrichment facts per CVE id, merged across enrichment feeds (CVSS entries concatenated; EPSS and
    * KEV from whichever feed has them). CVEs without facts are absent from the map.
    */
@@ -328,7 +338,7 @@ export function openVulnDb(path: string, options: VulnDbOptions = {}): VulnDb {
     return out;
   };
 
-  return {
+  const vulnDb: VulnDb = {
     path: file,
     builtAt,
     schemaVersion,
@@ -390,9 +400,38 @@ export function openVulnDb(path: string, options: VulnDbOptions = {}): VulnDb {
     namespaces(ecosystem) {
       return (namespacesStmt.all(ecosystem) as { namespace: string }[]).map((r) => r.namespace);
     },
+    affectedForMany(lookups) {
+      try {
+        return Promise.resolve(lookups.map((l) => vulnDb.affectedFor(l.ecosystem, l.namespace, l.packageNames)));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    enrichmentFor(cveIds) {
+      try {
+        return Promise.resolve(vulnDb.enrichment(cveIds));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    feedList() {
+      try {
+        return Promise.resolve(vulnDb.feeds());
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    namespacesFor(ecosystem) {
+      try {
+        return Promise.resolve(vulnDb.namespaces(ecosystem));
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
     close() {
       cache.clear();
       if (db.open) db.close();
     },
   };
+  return vulnDb;
 }
