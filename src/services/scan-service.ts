@@ -15,20 +15,6 @@ import { defaultDbPath } from '../vulndb/paths.js';
 import type { FeedFailure } from '../vulndb/update.js';
 import { TOOL_VERSION } from '../version.js';
 import { silentEngineContext, type EngineContext } from '../engine/context.js';
-import { inventoryReference, type InventoryRequest } from './inventory-service.js';
-
-export interface ScanRequest extends InventoryRequest {
-  /** Vulnerability DB file; default $PORTCULLIS_DB or the user cache. */
-  dbPath?: string;
-  /** Fail when the DB's data is older than this many hours (see checkDbAge). */
-  maxDbAgeHours?: number;
-  /** Also report the statements that cleared packages (not affected). */
-  includeNotAffected?: boolean;
-  /** The `sbom:`/`inventory:` file's inventory when the caller already read it (to fail on a bad file before the DB is touched). */
-  stored?: Inventory;
-  /** Language packages installed by an OS package (`--os-owned`); default `distro`. */
-  osOwned?: OsOwnedMode;
-}
 
 /** A scan report plus what matching could not judge. */
 export interface ScanOutcome {
@@ -172,23 +158,4 @@ export async function reportFor(
     inventory,
   };
   return { report, warnings };
-}
-
-/**
- * Scans a reference end to end: reads the image (or a stored inventory / SBOM), matches every
- * resolved image against the DB. The DB is opened before any image is read, so a missing DB
- * fails fast.
- */
-export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]> {
-  const context = request.context ?? silentEngineContext();
-  const db = openDbForScan(request.dbPath, request.maxDbAgeHours, context);
-  try {
-    const stored = request.stored ?? (await readStoredInventory(request.reference));
-    const inventories = stored ? [stored] : await inventoryReference({ ...request, context });
-    const outcomes: ScanOutcome[] = [];
-    for (const inv of inventories) outcomes.push(await reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }, context));
-    return outcomes;
-  } finally {
-    db.close();
-  }
 }
