@@ -188,7 +188,7 @@ export class ServiceRuntime {
   /** Re-matches stored results when the vulnerability DB file changed, and queues the webhooks. */
   async checkDb(): Promise<void> {
     if (!this.vulndb.available()) return;
-    const summary = await this.vulndb.use(async (db) => (db.builtAt === this.matchedDb ? undefined : await rematchStored(this.catalog, db)));
+    const summary = await this.vulndb.use(async (db) => (db.builtAt === this.matchedDb ? undefined : await rematchStored(this.catalog, db, this.options.engineLog)));
     if (summary === undefined) return;
     this.matchedDb = summary.db;
     if (summary.rematched + summary.untouched > 0) this.options.log.info({ db: summary.db, rematched: summary.rematched, untouched: summary.untouched, changed: summary.diffs.length }, 'service: stored results re-matched');
