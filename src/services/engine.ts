@@ -63,7 +63,8 @@ export interface StoredResults {
 }
 
 export interface EnginePorts {
-  advisories: AdvisoryDb;
+  /** Absent for index-only work (`portcullis sbom`): match and rematch then fail with E_INTERNAL. */
+  advisories?: AdvisoryDb;
   inventories?: InventoryStore;
   /** The layer-result cache; absent: layers are always read. */
   layerCache?: LayerCache;
@@ -72,6 +73,11 @@ export interface EnginePorts {
 
 export interface IndexRequest extends Pick<InventoryRequest, 'image' | 'concurrency' | 'detectors' | 'onLayerDone' | 'onWalkProgress'> {
   reference: string;
+  /**
+   * Read `sbom:FILE` (CycloneDX) and `inventory:FILE` references as stored inventories (the CLI's
+   * scan). Off by default: such files are the host's, which a service must not open for a caller.
+   */
+  readFiles?: boolean;
   /**
    * The manifest digest the reference names, when the caller knows it: with `reuseStored`, an
    * inventory the store already holds for it is returned without reading the image.
@@ -112,12 +118,12 @@ export class Engine {
   }
 
   /**
-   * Inventories every image a reference resolves to: an `sbom:`/`inventory:` file as it is stored,
+   * Inventories every image a reference resolves to: an `sbom:`/`inventory:` file as it is stored (`readFiles`),
    * a manifest the inventory store holds (with `reuseStored`), otherwise read through the layer
    * cache (layers it holds are not read again).
    */
   async index(request: IndexRequest): Promise<Inventory[]> {
-    const file = await readStoredInventory(request.reference);
+    const file = request.readFiles === true ? await readStoredInventory(request.reference) : undefined;
     if (file !== undefined) return [file];
     const store = this.ports.inventories;
     if (request.reuseStored === true && request.digest !== undefined && store !== undefined) {
@@ -127,7 +133,8 @@ export class Engine {
         return [held];
       }
     }
-    const inventories = await inventoryReference({ ...request, context: this.context, cache: this.ports.layerCache ?? false });
+    const { readFiles: _files, digest: _digest, reuseStored: _reuse, store: _store, ...read } = request;
+    const inventories = await inventoryReference({ ...read, context: this.context, cache: this.ports.layerCache ?? false });
     if (request.store === true && store !== undefined) {
       for (const inventory of inventories) {
         const digest = inventory.image.manifestDigest;
@@ -139,7 +146,7 @@ export class Engine {
 
   /** Matches one inventory against the advisory data current now. */
   async match(inventory: Inventory, request: MatchRequest = {}): Promise<MatchOutcome> {
-    return this.ports.advisories.use(async (db) => ({ ...(await this.matchWith(db, inventory, request)), matchedDb: db.builtAt }), this.context.logger);
+    return this.advisories().use(async (db) => ({ ...(await this.matchWith(db, inventory, request)), matchedDb: db.builtAt }), this.context.logger);
   }
 
   /**
@@ -149,7 +156,12 @@ export class Engine {
    * packages, which are only marked current. Returns the diffs of the results whose findings changed.
    */
   async rematch(results: StoredResults): Promise<RematchSummary> {
-    return this.ports.advisories.use((db) => this.rematchWith(db, results), this.context.logger);
+    return this.advisories().use((db) => this.rematchWith(db, results), this.context.logger);
+  }
+
+  private advisories(): AdvisoryDb {
+    if (this.ports.advisories === undefined) throw new PortcullisError('E_INTERNAL', 'engine: matching needs an advisory store, and this engine was made without one');
+    return this.ports.advisories;
   }
 
   private matchWith(db: LeasedAdvisories, inventory: Inventory, request: MatchRequest): Promise<ScanOutcome> {

@@ -134,7 +134,7 @@ export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]
   try {
     const cache = request.cache === false ? undefined : request.cache instanceof LayerCache ? request.cache : new LayerCache(typeof request.cache === 'string' ? request.cache : defaultCacheDir());
     const engine = new Engine({ advisories: fixedAdvisoryDb(db), context, ...(cache ? { layerCache: cache } : {}) });
-    const inventories = request.stored ? [request.stored] : await engine.index(request);
+    const inventories = request.stored ? [request.stored] : await engine.index({ ...request, readFiles: true });
     const outcomes: ScanOutcome[] = [];
     for (const inv of inventories) {
       const { report, warnings } = await engine.match(inv, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) });
