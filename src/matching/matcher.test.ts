@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Advisory } from '../domain/advisory.js';
+import { isPortcullisError } from '../domain/errors.js';
 import type { PackageRecord } from '../domain/package.js';
 import { debianDsaFeed, debianTrackerFeed } from '../feeds/debian/index.js';
 import { epssFeed, kevFeed, nvdFeed } from '../feeds/enrichment/index.js';
@@ -311,6 +312,28 @@ describe('matcher: coverage and warnings', () => {
     const source = memorySource(tracker);
     assert.deepEqual(await matchInventory(inventoryOf([]), source), { findings: [], warnings: [], coverage: [] });
     assert.equal(source.queries, 0);
+  });
+
+  test('the store is asked in one batch for every group, and an abort stops the match with E_CANCELLED', async () => {
+    const uct = ubuntuUctFeed.parse(feedFiles('ubuntu', 'uct-active', 'CVE-2019-9169')).advisories;
+    // Written from OSV's schema: below 9.9.9 affected.
+    const advisoryOf = (ecosystem: 'npm' | 'pypi', namespace: string, packageName: string): Advisory => ({
+      id: `TEST-${ecosystem}`,
+      aliases: [],
+      feed: 'osv',
+      severities: [],
+      references: [],
+      affected: [{ ecosystem, namespace, packageName, nameKind: 'binary', scheme: ecosystem === 'npm' ? 'npm' : 'pep440', state: 'fixed', ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '9.9.9' }] }], versions: [] }],
+    });
+    const inv = inventoryOf([deb('libc6', '2.27-3ubuntu1', 'glibc'), { ecosystem: 'npm', name: 'left-pad', version: '1.0.0', path: 'app/node_modules' }, { ecosystem: 'pypi', name: 'requests', version: '2.0.0', path: 'app/site-packages' }], bionic);
+    const source = memorySource([...uct, advisoryOf('npm', 'npm', 'left-pad'), advisoryOf('pypi', 'PyPI', 'requests')]);
+    const result = await matchInventory(inv, source);
+    assert.deepEqual(result.coverage.map((c) => c.namespace), ['ubuntu:18.04', 'npm', 'PyPI']);
+    assert.deepEqual(result.findings.map((f) => f.id).sort(), ['CVE-2019-9169', 'TEST-npm', 'TEST-pypi']);
+    assert.deepEqual([source.batches, source.queries], [1, 3], 'three groups, one call');
+    const controller = new AbortController();
+    controller.abort(new Error('job lease lost'));
+    await assert.rejects(matchInventory(inv, source, { signal: controller.signal }), (err) => isPortcullisError(err, 'E_CANCELLED') && /matching: cancelled \(job lease lost\)/.test(err.message));
   });
 });
 

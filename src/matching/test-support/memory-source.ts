@@ -8,7 +8,7 @@ import type { AdvisoryLookup, AdvisoryStore } from '../matcher.js';
  * An AdvisoryStore over advisories held in memory, for tests that need no SQLite file. Unlike the
  * DB it returns withdrawn advisories too, so the matcher's own guard is what keeps them out.
  */
-export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecord[] = [], feeds: FeedMetadata[] = []): AdvisoryStore & { queries: number } {
+export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecord[] = [], feeds: FeedMetadata[] = []): AdvisoryStore & { queries: number; batches: number } {
   const key = (ecosystem: string, name: string): string => (isEcosystem(ecosystem) ? packageNameKey(ecosystem, name) : name);
   const index = new Map<string, { advisory: Advisory; affected: AffectedPackage }[]>();
   for (const advisory of advisories) {
@@ -27,7 +27,12 @@ export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecor
   const source = {
     /** Lookups asked (one per (kind, namespace) group, however they were batched). */
     queries: 0,
-    affectedForMany: (lookups: readonly AdvisoryLookup[]) => Promise.resolve(lookups.map((l) => affectedFor(l.ecosystem, l.namespace, l.packageNames))),
+    /** affectedForMany calls. */
+    batches: 0,
+    affectedForMany: (lookups: readonly AdvisoryLookup[]) => {
+      source.batches++;
+      return Promise.resolve(lookups.map((l) => affectedFor(l.ecosystem, l.namespace, l.packageNames)));
+    },
     enrichmentFor: (cves: string[]) => Promise.resolve(new Map(cves.flatMap((c) => (byCve.has(c) ? [[c, byCve.get(c) as EnrichmentRecord] as const] : [])))),
     feedList: () => Promise.resolve(feeds),
     namespacesFor: (ecosystem: Ecosystem) =>
