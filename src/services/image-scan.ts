@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { isPortcullisError, PortcullisError } from '../domain/errors.js';
 import type { Inventory } from '../domain/inventory.js';
 import { LayerCache, defaultCacheDir } from '../cache/layer-cache.js';
-import type { EngineContext } from '../engine/context.js';
+import { silentEngineContext, type EngineContext } from '../engine/context.js';
 import type { OpenImageOptions } from '../image/open-image.js';
 import type { LayerProgress, PlatformSelector } from '../image/types.js';
 import type { WalkProgress } from '../layers/walk-rootfs.js';
@@ -128,7 +128,6 @@ export interface ScanRequest extends InventoryRequest {
  * missing DB fails fast, and held open for the whole run.
  */
 export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]> {
-  const { silentEngineContext } = await import('../engine/context.js');
   const context = request.context ?? silentEngineContext();
   const db = openDbForScan(request.dbPath, request.maxDbAgeHours, context);
   try {
