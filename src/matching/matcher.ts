@@ -229,15 +229,49 @@ function sameVulnerabilityKeys(h: Hit): string[] {
  * the judging in between is synchronous over what was fetched.
  */
 export async function matchInventory(inventory: Inventory, store: AdvisoryStore, options: MatchOptions = {}): Promise<MatchResult> {
-  const warnings: ScanWarning[] = [];
-  const osNamespace = inventory.distro ? distroNamespace(inventory.distro) : undefined;
   const signal = options.signal;
   throwIfCancelled(signal, 'matching');
+  // The judging is done by synchronous functions between the waits: an async function's own body
+  // is not where a hot loop should run.
+  const plan = planMatch(inventory, options);
+  const [feeds, known] = await Promise.all([store.feedList(), namespacesIn(store, new Set([...plan.groups.values()].map((g) => g.ecosystem)))]);
+  throwIfCancelled(signal, 'matching');
+  const hasData = (ecosystem: Ecosystem, namespace: string): boolean => known.get(ecosystem)?.has(namespace) === true;
+  const { lookups, lookupOf } = lookupsOf(plan, hasData);
+  const statements = lookups.length > 0 ? await store.affectedForMany(lookups) : [];
+  throwIfCancelled(signal, 'matching');
+  const out = judgeGroups(plan, feeds, hasData, statements, lookupOf, options);
+  if (plan.osOwned === 'distro') out.findings = await applyDistroVerdicts(out, plan.osNamespace, store);
+  throwIfCancelled(signal, 'matching');
+  const cves = cvesOf(out.findings);
+  if (cves.length > 0) {
+    const byCve = await store.enrichmentFor(cves);
+    throwIfCancelled(signal, 'matching');
+    if (byCve.size > 0) enrich(out.findings, byCve);
+  }
+  return finishMatch(out, plan, options);
+}
 
+interface PackageGroup {
+  ecosystem: Ecosystem;
+  namespace: string;
+  packages: InventoryPackage[];
+  distroPackaged: number;
+}
+
+/** How an inventory's packages are matched: grouped by (kind, namespace), one lookup per group. */
+interface MatchPlan {
+  osNamespace: string | undefined;
+  osOwned: OsOwnedMode;
+  groups: Map<string, PackageGroup>;
+  warnings: ScanWarning[];
+}
+
+function planMatch(inventory: Inventory, options: MatchOptions): MatchPlan {
+  const warnings: ScanWarning[] = [];
+  const osNamespace = inventory.distro ? distroNamespace(inventory.distro) : undefined;
   const osOwned = options.osOwned ?? 'distro';
-
-  // Group packages by (kind, namespace): one DB query per group.
-  const groups = new Map<string, { ecosystem: Ecosystem; namespace: string; packages: InventoryPackage[]; distroPackaged: number }>();
+  const groups = new Map<string, PackageGroup>();
   const unplaced = new Map<Ecosystem, InventoryPackage[]>();
   for (const p of inventory.packages) {
     const isOs = isOsEcosystem(p.ecosystem);
@@ -270,31 +304,40 @@ export async function matchInventory(inventory: Inventory, store: AdvisoryStore,
       ...(first ? { path: first.path } : {}),
     });
   }
+  return { osNamespace, osOwned, groups, warnings };
+}
 
-  const [feeds, known] = await Promise.all([store.feedList(), namespacesIn(store, new Set([...groups.values()].map((g) => g.ecosystem)))]);
-  throwIfCancelled(signal, 'matching');
-  const hasData = (ecosystem: Ecosystem, namespace: string): boolean => known.get(ecosystem)?.has(namespace) === true;
-  // Every covered group's statements in one batch, in group order.
+/** Every covered group's lookup, in group order (one batch). */
+function lookupsOf(plan: MatchPlan, hasData: (ecosystem: Ecosystem, namespace: string) => boolean): { lookups: AdvisoryLookup[]; lookupOf: Map<string, number> } {
   const lookups: AdvisoryLookup[] = [];
   const lookupOf = new Map<string, number>();
-  for (const [key, group] of groups) {
+  for (const [key, group] of plan.groups) {
     if (!hasData(group.ecosystem, group.namespace)) continue;
     const packageNames = groupNames(group.ecosystem, group.packages);
     if (packageNames.length === 0) continue;
     lookupOf.set(key, lookups.length);
     lookups.push({ ecosystem: group.ecosystem, namespace: group.namespace, packageNames });
   }
-  const statements = lookups.length > 0 ? await store.affectedForMany(lookups) : [];
-  throwIfCancelled(signal, 'matching');
+  return { lookups, lookupOf };
+}
 
-  const coverage: NamespaceCoverage[] = [];
+/** Judges every group against its statements; fills the plan's warnings and coverage. */
+function judgeGroups(
+  plan: MatchPlan,
+  feeds: readonly FeedMetadata[],
+  hasData: (ecosystem: Ecosystem, namespace: string) => boolean,
+  statements: readonly (readonly Candidate[])[],
+  lookupOf: ReadonlyMap<string, number>,
+  options: MatchOptions,
+): Folded {
   const feedDates = new Map(feeds.map((f) => [f.feed, f.fetchedAt]));
   // Which ids each finding answers to: only needed to keep affected vulnerabilities out of notAffected.
   const keysOf = options.includeNotAffected ? new Map<Finding, string[]>() : undefined;
-  const out: Folded = { feedDates, keysOf, findings: [], misses: [] };
-  for (const [key, group] of groups) {
+  const out: Folded = { feedDates, keysOf, findings: [], misses: [], coverage: [] };
+  const warnings = plan.warnings;
+  for (const [key, group] of plan.groups) {
     const covered = hasData(group.ecosystem, group.namespace);
-    coverage.push({
+    out.coverage.push({
       ecosystem: group.ecosystem,
       namespace: group.namespace,
       packages: group.packages.length,
@@ -313,17 +356,17 @@ export async function matchInventory(inventory: Inventory, store: AdvisoryStore,
     const at = lookupOf.get(key);
     if (at !== undefined) matchGroup(group.ecosystem, group.namespace, group.packages, statements[at] ?? [], options, out, warnings);
   }
-  coverage.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.namespace, b.namespace));
+  out.coverage.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.namespace, b.namespace));
+  return out;
+}
 
-  if (osOwned === 'distro') out.findings = await applyDistroVerdicts(out, osNamespace, store);
-  throwIfCancelled(signal, 'matching');
+/** Sorts the findings and, with includeNotAffected, keeps the misses no finding of the same package and vulnerability contradicts. */
+function finishMatch(out: Folded, plan: MatchPlan, options: MatchOptions): MatchResult {
   const findings = out.findings;
-  await enrich(findings, store);
-  throwIfCancelled(signal, 'matching');
   sortFindings(findings);
-  const result: MatchResult = { findings, warnings, coverage };
+  const result: MatchResult = { findings, warnings: plan.warnings, coverage: out.coverage };
   if (options.includeNotAffected) {
-    const keys = keysOf ?? new Map<Finding, string[]>();
+    const keys = out.keysOf ?? new Map<Finding, string[]>();
     const affectedKeys = new Set(findings.flatMap((f) => (keys.get(f) ?? [f.id]).map((id) => `${packageKey(f.package)}\u0000${id}`)));
     const notAffected = out.misses.filter((f) => !(keys.get(f) ?? [f.id]).some((id) => affectedKeys.has(`${packageKey(f.package)}\u0000${id}`)));
     for (const f of notAffected) {
@@ -367,6 +410,7 @@ interface Folded {
   keysOf: Map<Finding, string[]> | undefined;
   findings: Finding[];
   misses: Finding[];
+  coverage: NamespaceCoverage[];
 }
 
 /**
@@ -872,16 +916,18 @@ function absorb(into: Finding, other: Finding): void {
   into.evidence.matches.push(...other.evidence.matches);
 }
 
-/** Adds CVSS from enrichment feeds (NVD), EPSS and KEV by CVE id (the finding's id and aliases). */
-async function enrich(findings: Finding[], store: AdvisoryStore): Promise<void> {
+/** The CVE ids enrichment is asked for: each finding's id and aliases that are CVEs. */
+function cvesOf(findings: readonly Finding[]): string[] {
   const cves = new Set<string>();
   for (const f of findings) {
     if (isCve(f.id)) cves.add(f.id);
     for (const id of f.aliases) if (isCve(id)) cves.add(id);
   }
-  if (cves.size === 0) return;
-  const byCve = await store.enrichmentFor([...cves]);
-  if (byCve.size === 0) return;
+  return [...cves];
+}
+
+/** Adds CVSS from enrichment feeds (NVD), EPSS and KEV by CVE id (the finding's id and aliases). */
+function enrich(findings: Finding[], byCve: ReadonlyMap<string, EnrichmentRecord>): void {
   for (const f of findings) {
     for (let i = -1; i < f.aliases.length; i++) {
       const record = byCve.get(i < 0 ? f.id : (f.aliases[i] as string));
