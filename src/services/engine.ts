@@ -25,7 +25,7 @@ export type LeasedAdvisories = AdvisoryStore & {
   /** When the data was built (ISO 8601): what a result records it was matched against. */
   readonly builtAt: string;
   /** What changed since the build this one replaced (see VulnDb.changes); undefined: assume everything. */
-  changes(): { since: string; packages: { ecosystem: string; key: string }[] } | undefined;
+  changeRecord(): Promise<{ since: string; packages: { ecosystem: string; key: string }[] } | undefined>;
 };
 
 /**
@@ -174,7 +174,7 @@ export class Engine {
     const summary: RematchSummary = { db: db.builtAt, rematched: 0, untouched: 0, failures: [], diffs: [] };
     const stale = await results.matchedBefore(db.builtAt);
     if (stale.length === 0) return summary;
-    const changes = db.changes();
+    const changes = await db.changeRecord();
     logger.info({ db: db.builtAt, stale: stale.length, changedPackages: changes?.packages.length, since: changes?.since }, 'rematch: start');
     const touched = changes === undefined ? undefined : await results.holding(changes.packages);
     const skip: string[] = [];

@@ -62,6 +62,8 @@ export interface VulnDb {
   affectedForMany(lookups: readonly { ecosystem: Ecosystem; namespace: string; packageNames: string[] }[]): Promise<AffectedMatch[][]>;
   enrichmentFor(cveIds: string[]): Promise<Map<string, EnrichmentRecord>>;
   feedList(): Promise<StoredFeed[]>;
+  /** changes(), for the engine's asynchronous port. */
+  changeRecord(): Promise<ReturnType<VulnDb['changes']>>;
   namespacesFor(ecosystem: Ecosystem): Promise<string[]>;
   /**
    * Enrichment facts per CVE id, merged across enrichment feeds (CVSS entries concatenated; EPSS and
@@ -73,6 +75,15 @@ export interface VulnDb {
   /** Namespaces present for an ecosystem, sorted; [] when none (for diagnostics and distro fallbacks). */
   namespaces(ecosystem: Ecosystem): string[];
   close(): void;
+}
+
+/** The answer of a synchronous read as a promise: settled already, a throw as a rejection. */
+function settled<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }
 
 function dbError(message: string, path: string, cause?: unknown): PortcullisError {
@@ -400,34 +411,11 @@ export function openVulnDb(path: string, options: VulnDbOptions = {}): VulnDb {
     namespaces(ecosystem) {
       return (namespacesStmt.all(ecosystem) as { namespace: string }[]).map((r) => r.namespace);
     },
-    affectedForMany(lookups) {
-      try {
-        return Promise.resolve(lookups.map((l) => vulnDb.affectedFor(l.ecosystem, l.namespace, l.packageNames)));
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
-    enrichmentFor(cveIds) {
-      try {
-        return Promise.resolve(vulnDb.enrichment(cveIds));
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
-    feedList() {
-      try {
-        return Promise.resolve(vulnDb.feeds());
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
-    namespacesFor(ecosystem) {
-      try {
-        return Promise.resolve(vulnDb.namespaces(ecosystem));
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    },
+    affectedForMany: (lookups) => settled(() => lookups.map((l) => vulnDb.affectedFor(l.ecosystem, l.namespace, l.packageNames))),
+    enrichmentFor: (cveIds) => settled(() => vulnDb.enrichment(cveIds)),
+    feedList: () => settled(() => vulnDb.feeds()),
+    changeRecord: () => settled(() => vulnDb.changes()),
+    namespacesFor: (ecosystem) => settled(() => vulnDb.namespaces(ecosystem)),
     close() {
       cache.clear();
       if (db.open) db.close();
