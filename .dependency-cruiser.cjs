@@ -43,6 +43,13 @@ module.exports = {
       to: { path: '^src/(cli|server|service|store|config)/' },
     },
     {
+      name: 'use-cases-do-not-know-their-callers',
+      severity: 'error',
+      comment: 'src/services (the engine facade and the use cases) serves the CLI and the service alike: it reaches them only through ports they hand in.',
+      from: { path: '^src/services/' },
+      to: { path: '^src/(cli|server|service|store|config)/' },
+    },
+    {
       name: 'not-to-tests',
       severity: 'error',
       comment: 'Product code never imports test code or test support.',

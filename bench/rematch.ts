@@ -106,7 +106,7 @@ async function prepare(task: Extract<Phase, { phase: 'prepare' }>): Promise<Prep
     const fromLang = v % 10 >= 7;
     const holds = fromLang && v % 2 === 0;
     const inventory = variant(fromLang ? bases.lang : bases.minbase, 1000 + v, holds);
-    const { report, warnings } = reportFor(inventory, db);
+    const { report, warnings } = await reportFor(inventory, db);
     const { inventory: _stored, ...rest } = report;
     variants.push({ inventory, report: { ...rest, warnings }, counts: severityCounts(report.findings), holds });
   }

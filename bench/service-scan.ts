@@ -108,7 +108,7 @@ export async function benchServiceScan(target: Target): Promise<void> {
           const started = performance.now();
           const [inventory] = await inventoryReference({ reference: `${registry.host}/${repository}@${image.manifestDigest}`, cache: false, image: { platform, insecure: true } });
           if (inventory === undefined) throw new Error(`no inventory for ${name}`);
-          reportFor(inventory, db);
+          await reportFor(inventory, db);
           return performance.now() - started;
         };
         let direct: number;

@@ -20,7 +20,7 @@ import { DETECTORS } from '../src/inventory/detector-registry.js';
 import { createDigestVerifier } from '../src/image/digest.js';
 import { decompressLayer } from '../src/layers/decompress.js';
 import { walkTar } from '../src/layers/walk-tar.js';
-import { matchInventory, type AdvisorySource } from '../src/matching/matcher.js';
+import { matchInventory, type AdvisoryStore } from '../src/matching/matcher.js';
 import { main } from '../src/cli/main.js';
 import { inventoryReference } from '../src/services/inventory-service.js';
 import { importFeeds, openVulnDb, type VulnDb } from '../src/vulndb/index.js';
@@ -202,16 +202,16 @@ interface RecordedCall {
   names: string[];
 }
 
-/** The DB as the matcher sees it, recording each affectedFor call (to replay them as a reference). */
-function recording(db: VulnDb, calls: RecordedCall[]): AdvisorySource {
+/** The DB as the matcher sees it, recording each lookup (to replay them as a reference). */
+function recording(db: VulnDb, calls: RecordedCall[]): AdvisoryStore {
   return {
-    affectedFor(ecosystem, namespace, names) {
-      calls.push({ ecosystem, namespace, names: [...names] });
-      return db.affectedFor(ecosystem, namespace, names);
+    affectedForMany(lookups) {
+      for (const l of lookups) calls.push({ ecosystem: l.ecosystem, namespace: l.namespace, names: [...l.packageNames] });
+      return db.affectedForMany(lookups);
     },
-    enrichment: (ids) => db.enrichment(ids),
-    feeds: () => db.feeds(),
-    namespaces: (e) => db.namespaces(e),
+    enrichmentFor: (ids) => db.enrichmentFor(ids),
+    feedList: () => db.feedList(),
+    namespacesFor: (e) => db.namespacesFor(e),
   };
 }
 
@@ -221,19 +221,19 @@ function replay(db: VulnDb, calls: readonly RecordedCall[]): number {
   return n;
 }
 
-function match(task: Extract<WorkerTask, { kind: 'match' }>): Omit<MatchTiming, 'peakRssKiB'> {
+async function match(task: Extract<WorkerTask, { kind: 'match' }>): Promise<Omit<MatchTiming, 'peakRssKiB'>> {
   const inventory = JSON.parse(readFileSync(task.inventory, 'utf8')) as Inventory;
   const db = openVulnDb(task.db);
   const calls: RecordedCall[] = [];
   const source = recording(db, calls);
   let t = performance.now();
-  const first = matchInventory(inventory, source);
+  const first = await matchInventory(inventory, source);
   const coldMs = performance.now() - t;
   const recorded = [...calls];
   const warm: number[] = [];
   for (let i = 0; i < task.warmRuns; i++) {
     t = performance.now();
-    matchInventory(inventory, db);
+    await matchInventory(inventory, db);
     warm.push(performance.now() - t);
   }
   db.close();
@@ -261,7 +261,7 @@ function match(task: Extract<WorkerTask, { kind: 'match' }>): Omit<MatchTiming, 
   };
 }
 
-function rematch(task: Extract<WorkerTask, { kind: 'rematch' }>): Omit<RematchResult, 'peakRssKiB'> {
+async function rematch(task: Extract<WorkerTask, { kind: 'rematch' }>): Promise<Omit<RematchResult, 'peakRssKiB'>> {
   const files = readdirSync(task.dir)
     .filter((n) => n.endsWith('.json'))
     .sort()
@@ -275,7 +275,7 @@ function rematch(task: Extract<WorkerTask, { kind: 'rematch' }>): Omit<RematchRe
   t = performance.now();
   for (const f of files) {
     const inventory = JSON.parse(readFileSync(f, 'utf8')) as Inventory;
-    findings += matchInventory(inventory, db).findings.length;
+    findings += (await matchInventory(inventory, db)).findings.length;
   }
   const totalMs = performance.now() - t;
   db.close();

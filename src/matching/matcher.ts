@@ -17,23 +17,36 @@ import type { EnrichmentRecord } from '../feeds/types.js';
 import { schemeForEcosystem } from '../ecosystems/version-schemes.js';
 import { ecosystemDescriptor, languageNamespace, matchVersionOf } from '../ecosystems/registry.js';
 import type { VersionScheme, VersionSchemeId } from '../versioning/types.js';
+import { throwIfCancelled } from '../util/concurrency.js';
 import { judgeStatement, prepareStatement, type AffectedVerdict, type PreparedStatement } from './ranges.js';
 
-/** What matching needs from a vulnerability database (the SQLite DB implements it). */
-export interface AdvisorySource {
-  /**
-   * Statements about any of `packageNames` in one namespace (withdrawn advisories may be included;
-   * they are dropped here). A source that returns the same object for a statement on every call
-   * lets the matcher keep what it derives from it in `memo` (a warm match then derives nothing again).
-   */
-  affectedFor(ecosystem: Ecosystem, namespace: string, packageNames: string[]): Candidate[];
-  enrichment(cveIds: string[]): ReadonlyMap<string, EnrichmentRecord>;
-  feeds(): FeedMetadata[];
-  /** Namespaces the DB holds any statement for, for one package kind (to tell "no findings" from "no data"). */
-  namespaces(ecosystem: Ecosystem): string[];
+/** One batch lookup: the statements about any of `packageNames` in one namespace of one package kind. */
+export interface AdvisoryLookup {
+  ecosystem: Ecosystem;
+  namespace: string;
+  packageNames: string[];
 }
 
-
+/**
+ * What matching needs from a vulnerability database: the advisory store port. Asynchronous, so a
+ * store over a network database (PostgreSQL) can implement it; batched, so a match awaits a few
+ * times per inventory (feeds and namespaces, every group's statements at once, the distribution's
+ * statements about owning packages, enrichment), never per package. The SQLite vulnerability DB
+ * implements it (src/vulndb/open.ts).
+ */
+export interface AdvisoryStore {
+  /**
+   * Per lookup, in order, its statements (withdrawn advisories may be included; they are dropped
+   * here). A store that returns the same object for a statement on every call lets the matcher keep
+   * what it derives from it in `memo` (a warm match then derives nothing again).
+   */
+  affectedForMany(lookups: readonly AdvisoryLookup[]): Promise<Candidate[][]>;
+  enrichmentFor(cveIds: string[]): Promise<ReadonlyMap<string, EnrichmentRecord>>;
+  /** The feeds the data comes from (their fetch dates go into findings). */
+  feedList(): Promise<FeedMetadata[]>;
+  /** Namespaces the store holds any statement for, for one package kind (to tell "no findings" from "no data"). */
+  namespacesFor(ecosystem: Ecosystem): Promise<string[]>;
+}
 
 import type { OsOwnedMode } from './os-owned.js';
 export { OS_OWNED_MODES, type OsOwnedMode } from './os-owned.js';
@@ -47,6 +60,8 @@ export interface MatchOptions {
    * outside the affected ranges (already fixed). Default false.
    */
   includeNotAffected?: boolean;
+  /** Checked after each wait on the store: an abort stops the match with E_CANCELLED. */
+  signal?: AbortSignal;
 }
 
 /** What the DB could say about one group of packages. */
@@ -158,7 +173,7 @@ function versionFor(p: InventoryPackage, kind: AffectedPackage['nameKind']): str
   return matchVersionOf(p);
 }
 
-/** One statement an AdvisorySource found for a package name, with its advisory. */
+/** One statement an AdvisoryStore found for a package name, with its advisory. */
 export interface Candidate {
   advisory: Advisory;
   affected: AffectedPackage;
@@ -208,16 +223,55 @@ function sameVulnerabilityKeys(h: Hit): string[] {
  * tracker's CVE, a PYSEC and its GHSA) become one finding. Each namespace without any data in the
  * DB gets a `no-vulnerability-data` warning and `hasData: false` in `coverage`. An empty inventory
  * gives no findings, no warnings and no coverage.
+ *
+ * The store is asked in batches (feeds and namespaces, then every group's statements in one call,
+ * then the owners' distribution statements and the enrichment when there are findings to ask for);
+ * the judging in between is synchronous over what was fetched.
  */
-export function matchInventory(inventory: Inventory, source: AdvisorySource, options: MatchOptions = {}): MatchResult {
+export async function matchInventory(inventory: Inventory, store: AdvisoryStore, options: MatchOptions = {}): Promise<MatchResult> {
+  const signal = options.signal;
+  throwIfCancelled(signal, 'matching');
+  // The judging is done by synchronous functions between the waits: an async function's own body
+  // is not where a hot loop should run.
+  const plan = planMatch(inventory, options);
+  const [feeds, known] = await Promise.all([store.feedList(), namespacesIn(store, new Set([...plan.groups.values()].map((g) => g.ecosystem)))]);
+  throwIfCancelled(signal, 'matching');
+  const hasData = (ecosystem: Ecosystem, namespace: string): boolean => known.get(ecosystem)?.has(namespace) === true;
+  const { lookups, lookupOf } = lookupsOf(plan, hasData);
+  const statements = lookups.length > 0 ? await store.affectedForMany(lookups) : [];
+  throwIfCancelled(signal, 'matching');
+  const out = judgeGroups(plan, feeds, hasData, statements, lookupOf, options);
+  if (plan.osOwned === 'distro') out.findings = await applyDistroVerdicts(out, plan.osNamespace, store);
+  throwIfCancelled(signal, 'matching');
+  const cves = cvesOf(out.findings);
+  if (cves.length > 0) {
+    const byCve = await store.enrichmentFor(cves);
+    throwIfCancelled(signal, 'matching');
+    if (byCve.size > 0) enrich(out.findings, byCve);
+  }
+  return finishMatch(out, plan, options);
+}
+
+interface PackageGroup {
+  ecosystem: Ecosystem;
+  namespace: string;
+  packages: InventoryPackage[];
+  distroPackaged: number;
+}
+
+/** How an inventory's packages are matched: grouped by (kind, namespace), one lookup per group. */
+interface MatchPlan {
+  osNamespace: string | undefined;
+  osOwned: OsOwnedMode;
+  groups: Map<string, PackageGroup>;
+  warnings: ScanWarning[];
+}
+
+function planMatch(inventory: Inventory, options: MatchOptions): MatchPlan {
   const warnings: ScanWarning[] = [];
   const osNamespace = inventory.distro ? distroNamespace(inventory.distro) : undefined;
-  const hasData = (ecosystem: Ecosystem, namespace: string): boolean => namespacesIn(source, ecosystem).has(namespace);
-
   const osOwned = options.osOwned ?? 'distro';
-
-  // Group packages by (kind, namespace): one DB query per group.
-  const groups = new Map<string, { ecosystem: Ecosystem; namespace: string; packages: InventoryPackage[]; distroPackaged: number }>();
+  const groups = new Map<string, PackageGroup>();
   const unplaced = new Map<Ecosystem, InventoryPackage[]>();
   for (const p of inventory.packages) {
     const isOs = isOsEcosystem(p.ecosystem);
@@ -250,15 +304,40 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
       ...(first ? { path: first.path } : {}),
     });
   }
+  return { osNamespace, osOwned, groups, warnings };
+}
 
-  const coverage: NamespaceCoverage[] = [];
-  const feedDates = new Map(source.feeds().map((f) => [f.feed, f.fetchedAt]));
+/** Every covered group's lookup, in group order (one batch). */
+function lookupsOf(plan: MatchPlan, hasData: (ecosystem: Ecosystem, namespace: string) => boolean): { lookups: AdvisoryLookup[]; lookupOf: Map<string, number> } {
+  const lookups: AdvisoryLookup[] = [];
+  const lookupOf = new Map<string, number>();
+  for (const [key, group] of plan.groups) {
+    if (!hasData(group.ecosystem, group.namespace)) continue;
+    const packageNames = groupNames(group.ecosystem, group.packages);
+    if (packageNames.length === 0) continue;
+    lookupOf.set(key, lookups.length);
+    lookups.push({ ecosystem: group.ecosystem, namespace: group.namespace, packageNames });
+  }
+  return { lookups, lookupOf };
+}
+
+/** Judges every group against its statements; fills the plan's warnings and coverage. */
+function judgeGroups(
+  plan: MatchPlan,
+  feeds: readonly FeedMetadata[],
+  hasData: (ecosystem: Ecosystem, namespace: string) => boolean,
+  statements: readonly (readonly Candidate[])[],
+  lookupOf: ReadonlyMap<string, number>,
+  options: MatchOptions,
+): Folded {
+  const feedDates = new Map(feeds.map((f) => [f.feed, f.fetchedAt]));
   // Which ids each finding answers to: only needed to keep affected vulnerabilities out of notAffected.
   const keysOf = options.includeNotAffected ? new Map<Finding, string[]>() : undefined;
-  const out: Folded = { feedDates, keysOf, findings: [], misses: [] };
-  for (const group of groups.values()) {
+  const out: Folded = { feedDates, keysOf, findings: [], misses: [], coverage: [] };
+  const warnings = plan.warnings;
+  for (const [key, group] of plan.groups) {
     const covered = hasData(group.ecosystem, group.namespace);
-    coverage.push({
+    out.coverage.push({
       ecosystem: group.ecosystem,
       namespace: group.namespace,
       packages: group.packages.length,
@@ -274,17 +353,20 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
       }
       continue;
     }
-    matchGroup(group.ecosystem, group.namespace, group.packages, source, options, out, warnings);
+    const at = lookupOf.get(key);
+    if (at !== undefined) matchGroup(group.ecosystem, group.namespace, group.packages, statements[at] ?? [], options, out, warnings);
   }
-  coverage.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.namespace, b.namespace));
+  out.coverage.sort((a, b) => cmp(a.ecosystem, b.ecosystem) || cmp(a.namespace, b.namespace));
+  return out;
+}
 
-  if (osOwned === 'distro') out.findings = applyDistroVerdicts(out, osNamespace, source, hasData);
+/** Sorts the findings and, with includeNotAffected, keeps the misses no finding of the same package and vulnerability contradicts. */
+function finishMatch(out: Folded, plan: MatchPlan, options: MatchOptions): MatchResult {
   const findings = out.findings;
-  enrich(findings, source);
   sortFindings(findings);
-  const result: MatchResult = { findings, warnings, coverage };
+  const result: MatchResult = { findings, warnings: plan.warnings, coverage: out.coverage };
   if (options.includeNotAffected) {
-    const keys = keysOf ?? new Map<Finding, string[]>();
+    const keys = out.keysOf ?? new Map<Finding, string[]>();
     const affectedKeys = new Set(findings.flatMap((f) => (keys.get(f) ?? [f.id]).map((id) => `${packageKey(f.package)}\u0000${id}`)));
     const notAffected = out.misses.filter((f) => !(keys.get(f) ?? [f.id]).some((id) => affectedKeys.has(`${packageKey(f.package)}\u0000${id}`)));
     for (const f of notAffected) {
@@ -299,23 +381,27 @@ export function matchInventory(inventory: Inventory, source: AdvisorySource, opt
 }
 
 /**
- * The namespaces a source holds data for, per package kind, asked once per source: a vulnerability
+ * The namespaces a store holds data for, per package kind, asked once per store: a vulnerability
  * DB does not change while it is open (an update writes a new file), and listing them scans the
  * whole kind.
  */
-const knownNamespaces = new WeakMap<AdvisorySource, Map<Ecosystem, ReadonlySet<string>>>();
-function namespacesIn(source: AdvisorySource, ecosystem: Ecosystem): ReadonlySet<string> {
-  let byKind = knownNamespaces.get(source);
+const knownNamespaces = new WeakMap<AdvisoryStore, Map<Ecosystem, ReadonlySet<string>>>();
+async function namespacesIn(store: AdvisoryStore, ecosystems: Iterable<Ecosystem>): Promise<Map<Ecosystem, ReadonlySet<string>>> {
+  let byKind = knownNamespaces.get(store);
   if (byKind === undefined) {
     byKind = new Map();
-    knownNamespaces.set(source, byKind);
+    knownNamespaces.set(store, byKind);
   }
-  let set = byKind.get(ecosystem);
-  if (set === undefined) {
-    set = new Set(source.namespaces(ecosystem));
-    byKind.set(ecosystem, set);
+  const out = new Map<Ecosystem, ReadonlySet<string>>();
+  for (const ecosystem of ecosystems) {
+    let set = byKind.get(ecosystem);
+    if (set === undefined) {
+      set = new Set(await store.namespacesFor(ecosystem));
+      byKind.set(ecosystem, set);
+    }
+    out.set(ecosystem, set);
   }
-  return set;
+  return out;
 }
 
 /** Where matchGroup puts what it finds: findings (and, with includeNotAffected, not-affected ones), folded per package. */
@@ -324,6 +410,7 @@ interface Folded {
   keysOf: Map<Finding, string[]> | undefined;
   findings: Finding[];
   misses: Finding[];
+  coverage: NamespaceCoverage[];
 }
 
 /**
@@ -336,25 +423,34 @@ interface Folded {
  * includeNotAffected, where `why.distro` gives the record and rule). Otherwise it stays, with
  * `why.distro` saying what the distribution's data said. Returns the findings that stay.
  */
-function applyDistroVerdicts(out: Folded, osNamespace: string | undefined, source: AdvisorySource, hasData: (ecosystem: Ecosystem, namespace: string) => boolean): Finding[] {
+async function applyDistroVerdicts(out: Folded, osNamespace: string | undefined, store: AdvisoryStore): Promise<Finding[]> {
   const owned = out.findings.filter((f) => f.package.osOwner !== undefined);
   if (owned.length === 0) return out.findings;
 
-  // One query per owner package kind, with every owning package's source and binary name.
+  // One lookup per owner package kind, with every owning package's source and binary name; all in one batch.
   const statements = new Map<OsEcosystem, Map<string, Candidate[]>>();
+  const known = osNamespace === undefined ? undefined : await namespacesIn(store, new Set(owned.map((f) => (f.package.osOwner as OsOwner).ecosystem)));
+  const lookups: AdvisoryLookup[] = [];
+  const into: Map<string, Candidate[]>[] = [];
   for (const f of owned) {
     const owner = f.package.osOwner as OsOwner;
     if (statements.has(owner.ecosystem)) continue;
     const byName = new Map<string, Candidate[]>();
     statements.set(owner.ecosystem, byName);
-    if (osNamespace === undefined || !hasData(owner.ecosystem, osNamespace)) continue;
+    if (osNamespace === undefined || known?.get(owner.ecosystem)?.has(osNamespace) !== true) continue;
     const names = new Set<string>();
     for (const g of owned) {
       if (g.package.osOwner?.ecosystem !== owner.ecosystem) continue;
       names.add(g.package.osOwner.name);
       names.add(g.package.osOwner.sourceName ?? g.package.osOwner.name);
     }
-    for (const c of source.affectedFor(owner.ecosystem, osNamespace, [...names])) {
+    lookups.push({ ecosystem: owner.ecosystem, namespace: osNamespace, packageNames: [...names] });
+    into.push(byName);
+  }
+  const found = lookups.length > 0 ? await store.affectedForMany(lookups) : [];
+  for (let i = 0; i < into.length; i++) {
+    const byName = into[i] as Map<string, Candidate[]>;
+    for (const c of found[i] ?? []) {
       const list = byName.get(c.affected.packageName);
       if (list) list.push(c);
       else byName.set(c.affected.packageName, [c]);
@@ -401,17 +497,22 @@ function distroVerdict(f: Finding, owner: OsOwner, byName: Map<string, Candidate
   return { cleared: true, text: `${who}: not affected per ${judged.map((j) => j.text).join('; ')}` };
 }
 
-function matchGroup(ecosystem: Ecosystem, namespace: string, packages: InventoryPackage[], source: AdvisorySource, options: MatchOptions, out: Folded, warnings: ScanWarning[]): void {
-  const scheme = schemeForEcosystem(ecosystem);
+/** The names a group's statements are looked up by: each package's name, and an OS package's source name. */
+function groupNames(ecosystem: Ecosystem, packages: InventoryPackage[]): string[] {
   const isOs = isOsEcosystem(ecosystem);
   const names = new Set<string>();
   for (const p of packages) {
     names.add(p.name);
     if (isOs && p.sourceName) names.add(p.sourceName);
   }
-  if (names.size === 0) return;
+  return [...names];
+}
+
+function matchGroup(ecosystem: Ecosystem, namespace: string, packages: InventoryPackage[], candidates: readonly Candidate[], options: MatchOptions, out: Folded, warnings: ScanWarning[]): void {
+  const scheme = schemeForEcosystem(ecosystem);
+  const isOs = isOsEcosystem(ecosystem);
   const byName = new Map<string, Candidate[]>();
-  for (const c of source.affectedFor(ecosystem, namespace, [...names])) {
+  for (const c of candidates) {
     const key = nameKey(ecosystem, c.affected.packageName);
     const list = byName.get(key);
     if (list === undefined) byName.set(key, [c]);
@@ -815,16 +916,18 @@ function absorb(into: Finding, other: Finding): void {
   into.evidence.matches.push(...other.evidence.matches);
 }
 
-/** Adds CVSS from enrichment feeds (NVD), EPSS and KEV by CVE id (the finding's id and aliases). */
-function enrich(findings: Finding[], source: AdvisorySource): void {
+/** The CVE ids enrichment is asked for: each finding's id and aliases that are CVEs. */
+function cvesOf(findings: readonly Finding[]): string[] {
   const cves = new Set<string>();
   for (const f of findings) {
     if (isCve(f.id)) cves.add(f.id);
     for (const id of f.aliases) if (isCve(id)) cves.add(id);
   }
-  if (cves.size === 0) return;
-  const byCve = source.enrichment([...cves]);
-  if (byCve.size === 0) return;
+  return [...cves];
+}
+
+/** Adds CVSS from enrichment feeds (NVD), EPSS and KEV by CVE id (the finding's id and aliases). */
+function enrich(findings: Finding[], byCve: ReadonlyMap<string, EnrichmentRecord>): void {
   for (const f of findings) {
     for (let i = -1; i < f.aliases.length; i++) {
       const record = byCve.get(i < 0 ? f.id : (f.aliases[i] as string));

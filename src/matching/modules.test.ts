@@ -51,7 +51,7 @@ describe('rpm module streams: AlmaLinux OSV', () => {
   // Every AlmaLinux sample record (8, 9 and 10): the other records must not meet these packages either.
   const source = memorySource(osvFeed.parse(feedFiles('osv', 'AlmaLinux')).advisories);
 
-  test('AlmaLinux 9 nodejs: the default stream meets the plain records, the nodejs:18 build the module record only', () => {
+  test('AlmaLinux 9 nodejs: the default stream meets the plain records, the nodejs:18 build the module record only', async () => {
     // almalinux9/ALSA-2023_2655.json (6 CVEs in its references), ALSA-2023_5532.json (3) and
     // ALSA-2023_5765.json (1): "nodejs ... security update" of the default stream (Node 16, outside
     // modules): nodejs fixed 1:16.19.1-1.el9_2 / 1:16.20.2-1.el9_2 / 1:16.20.2-3.el9_2, npm fixed
@@ -75,7 +75,7 @@ describe('rpm module streams: AlmaLinux OSV', () => {
       ],
       alma('9.2'),
     );
-    const { findings, warnings } = matchInventory(inventory, source);
+    const { findings, warnings } = await matchInventory(inventory, source);
     assert.deepEqual(warnings, []);
     assert.deepEqual(summary(findings), {
       'nodejs 1:16.18.1-3.el9_1': { advisories: ['ALSA-2023:2655', 'ALSA-2023:5532', 'ALSA-2023:5765'], findings: 10 },
@@ -90,7 +90,7 @@ describe('rpm module streams: AlmaLinux OSV', () => {
     assert.match(module18[0]?.why.advisory ?? '', /^osv ALSA-2024:1503 \(fixes CVE-\S+\) almalinux:9 nodejs \(binary, module nodejs:18\): fixed in 1:18\.19\.1-1\.module_el9\.3\.0\+59\+28b95644$/);
   });
 
-  test('a record outside modules does not meet a module build, even one below its fix', () => {
+  test('a record outside modules does not meet a module build, even one below its fix', async () => {
     // almalinux9/ALSA-2023_2655.json (nodejs of the default stream, outside modules; CVE-2022-4904,
     // CVE-2022-25881, CVE-2023-23918, CVE-2023-23920, CVE-2023-23936, CVE-2023-24807): nodejs fixed
     // 1:16.19.1-1.el9_2. AlmaLinux 9 ships Node 16 outside modules only, so the module build below is
@@ -104,11 +104,11 @@ describe('rpm module streams: AlmaLinux OSV', () => {
       ],
       alma('9.0'),
     );
-    const { findings } = matchInventory(inventory, source);
+    const { findings } = await matchInventory(inventory, source);
     assert.deepEqual(summary(findings), { 'nodejs 1:16.14.0-5.el9_0': { advisories: ['ALSA-2023:2655', 'ALSA-2023:5532', 'ALSA-2023:5765'], findings: 10 } });
   });
 
-  test('AlmaLinux 9 ruby: each build meets its own stream only; the default ruby none of the module records', () => {
+  test('AlmaLinux 9 ruby: each build meets its own stream only; the default ruby none of the module records', async () => {
     // almalinux9/ALSA-2024_10860.json "ruby:3.1 security update" (CVE-2024-49761): ruby-libs fixed
     // 3.1.5-145.module_el9.5.0+129+9ba7e8b1. ALSA-2024_3671.json "ruby:3.3 ..." (CVE-2024-27280,
     // -27281, -27282): ruby-libs fixed 3.3.1-2.module_el9.4.0+102+68a93853. ALSA-2026_20596.json
@@ -126,14 +126,14 @@ describe('rpm module streams: AlmaLinux OSV', () => {
       ],
       alma('9.4'),
     );
-    const { findings } = matchInventory(inventory, source);
+    const { findings } = await matchInventory(inventory, source);
     assert.deepEqual(
       findings.map((f) => [f.package.version, f.id, f.aliases, f.fixedVersions]),
       [['3.1.2-141.module_el9.1.0+13+7f2a8a4c', 'CVE-2024-49761', ['ALSA-2024:10860'], ['3.1.5-145.module_el9.5.0+129+9ba7e8b1']]],
     );
   });
 
-  test('AlmaLinux 8: a record naming two streams (pki-core:10.6 and pki-deps:10.6) meets builds of those streams only', () => {
+  test('AlmaLinux 8: a record naming two streams (pki-core:10.6 and pki-deps:10.6) meets builds of those streams only', async () => {
     // almalinux8/ALSA-2020_1644.json "Moderate: pki-core:10.6 and pki-deps:10.6 security, bug fix, and
     // enhancement update": xalan-j2 fixed 2.7.1-38.module_el8.5.0+2577+9e95fe00; 12 CVEs in its
     // related ids and references. The record does not say which stream holds xalan-j2 (pki-deps
@@ -153,7 +153,7 @@ describe('rpm module streams: AlmaLinux OSV', () => {
       ],
       alma('8.3'),
     );
-    const { findings } = matchInventory(inventory, source);
+    const { findings } = await matchInventory(inventory, source);
     assert.deepEqual(summary(findings), { 'xalan-j2 2.7.1-38.module_el8.3.0+530+9e7a2b1c': { advisories: ['ALSA-2020:1644'], findings: 12 } });
     assert.deepEqual(
       findings.map((f) => f.id).sort(),
@@ -185,7 +185,7 @@ describe('rpm module streams: Red Hat CSAF, through the real vulnerability DB', 
   // Guarded: when before() failed the value was never set, and a TypeError here would hide that failure.
   after(() => real?.dispose());
 
-  test('RHEL 8 ruby:2.5 and ruby:2.7 builds meet their own RHSA only; a build outside modules neither', () => {
+  test('RHEL 8 ruby:2.5 and ruby:2.7 builds meet their own RHSA only; a build outside modules neither', async () => {
     // rhel/csaf/rhsa-2023_7025.json RHSA-2023:7025 "ruby:2.5 security update" (CVE-2021-33621,
     // CVE-2022-28739, CVE-2023-28755, CVE-2023-28756): ruby-libs fixed 2.5.9-111.module+el8.9.0+19193+435404ae,
     // purl qualifier rpmmod=ruby:2.5:... -> module ruby:2.5.
@@ -204,7 +204,7 @@ describe('rpm module streams: Red Hat CSAF, through the real vulnerability DB', 
       ],
       { id: 'rhel', versionId: '8.8', source: 'etc/os-release' },
     );
-    const { findings } = matchInventory(inventory, real.db);
+    const { findings } = await matchInventory(inventory, real.db);
     assert.deepEqual(
       findings.map((f) => [f.package.version, f.id, f.aliases, f.fixedVersions]).sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`)),
       [

@@ -40,7 +40,7 @@ function dpkgRecords(file: string): PackageRecord[] {
 }
 
 describe('real DB', () => {
-  test('was built from every feed sample, nothing skipped', () => {
+  test('was built from every feed sample, nothing skipped', async () => {
     assert.deepEqual(
       real.summary.built.map((b) => [b.feed, b.skipped]),
       [
@@ -66,12 +66,12 @@ describe('real DB', () => {
 
 describe('Alpine minirootfs 3.6 ... 3.20 and edge vs alpine-secdb', () => {
   // alpine-secdb covers v3.3 ... v3.11 (no v3.9) fully and v3.15 by an excerpt (samples/vunnel-v3.15-*).
-  test('3.6.5: every secdb fix for its packages is already installed', () => {
+  test('3.6.5: every secdb fix for its packages is already installed', async () => {
     // v3.6/main.json: musl {"1.1.15-r4": [CVE-2016-8859], "1.1.16-r14": [CVE-2017-15650]}; installed musl
     // 1.1.16-r15 (> r14). busybox {"1.26.2-r9": [CVE-2017-15873, CVE-2017-16544]}; installed 1.26.2-r11.
     // libressl {"2.5.3-r1": [CVE-2017-8301]}; installed 2.5.5-r2. No entry for zlib, apk-tools,
     // alpine-baselayout, alpine-keys, pax-utils, libc-dev. -> not affected.
-    const result = matchInventory(minirootfs('3.6.5'), real.db, { includeNotAffected: true });
+    const result = await matchInventory(minirootfs('3.6.5'), real.db, { includeNotAffected: true });
     assert.deepEqual(result.findings, []);
     assert.deepEqual(result.warnings, []);
     assert.deepEqual(result.coverage, [{ ecosystem: 'apk', namespace: 'alpine:3.6', packages: 13, hasData: true }]);
@@ -90,11 +90,11 @@ describe('Alpine minirootfs 3.6 ... 3.20 and edge vs alpine-secdb', () => {
     ]);
   });
 
-  test('3.8.5: musl 1.1.19-r11 is exactly the CVE-2019-14697 fix, so not affected', () => {
+  test('3.8.5: musl 1.1.19-r11 is exactly the CVE-2019-14697 fix, so not affected', async () => {
     // v3.8/main.json: musl {"1.1.19-r11": [CVE-2019-14697], "1.1.15-r4": [CVE-2016-8859]}; installed
     // 1.1.19-r11 == fixed -> not affected ("fixed" is exclusive). busybox 1.28.4-r3 > 1.27.2-r4
     // (CVE-2017-16544, -15873, -15874); libressl 2.7.5-r0 > 2.7.4-r0 (CVE-2018-0732, -0495) and > 2.5.3-r1.
-    const result = matchInventory(minirootfs('3.8.5'), real.db, { includeNotAffected: true });
+    const result = await matchInventory(minirootfs('3.8.5'), real.db, { includeNotAffected: true });
     assert.deepEqual(result.findings, []);
     const musl = result.notAffected?.find((f) => f.package.name === 'musl' && f.id === 'CVE-2019-14697');
     assert.ok(musl);
@@ -103,10 +103,10 @@ describe('Alpine minirootfs 3.6 ... 3.20 and edge vs alpine-secdb', () => {
     assert.equal(result.notAffected?.length, 19, 'musl 2 + musl-utils 2 + busybox 3 + ssl_client 3 + three libressl2.7 binaries x 3');
   });
 
-  test('3.8 built before the musl fix (1.1.19-r10): CVE-2019-14697 with the secdb fix', () => {
+  test('3.8 built before the musl fix (1.1.19-r10): CVE-2019-14697 with the secdb fix', async () => {
     const records = apkRecords('3.8.5').map((r) => (r.sourceName === 'musl' ? { ...r, version: '1.1.19-r10', sourceVersion: '1.1.19-r10' } : r));
     const inv = inventoryOf(records, distroFromFile('etc/os-release', 'pkgdb', 'apk', 'alpine-minirootfs', '3.8.5', 'os-release'));
-    const { findings } = matchInventory(inv, real.db);
+    const { findings } = await matchInventory(inv, real.db);
     assert.deepEqual(pairs(findings), ['musl CVE-2019-14697', 'musl-utils CVE-2019-14697']);
     const f = findings.find((x) => x.package.name === 'musl-utils') as Finding;
     assert.equal(f.state, 'fixed');
@@ -128,10 +128,10 @@ describe('Alpine minirootfs 3.6 ... 3.20 and edge vs alpine-secdb', () => {
     });
   });
 
-  test('3.10.9: musl 1.1.22-r4 is above the 3.10 fix 1.1.22-r3', () => {
+  test('3.10.9: musl 1.1.22-r4 is above the 3.10 fix 1.1.22-r3', async () => {
     // v3.10/main.json: musl {"1.1.22-r3": [CVE-2019-14697]}; busybox {"1.30.1-r2": [CVE-2019-5747], "1.29.3-r10":
     // [CVE-2018-20679, CVE-2019-5747], ...}, installed 1.30.1-r5; openssl {"1.1.1d-r0": [...]}, installed 1.1.1k-r0.
-    const result = matchInventory(minirootfs('3.10.9'), real.db, { includeNotAffected: true });
+    const result = await matchInventory(minirootfs('3.10.9'), real.db, { includeNotAffected: true });
     assert.deepEqual(result.findings, []);
     assert.equal(result.notAffected?.find((f) => f.package.name === 'musl' && f.id === 'CVE-2019-14697')?.why.rule, 'apk: 1.1.22-r4 is not in [0, 1.1.22-r3)');
     // CVE-2019-5747 is listed under two fixed versions: both ranges are shown.
@@ -146,9 +146,9 @@ describe('Alpine minirootfs 3.6 ... 3.20 and edge vs alpine-secdb', () => {
     ['3.20.3', 'alpine:3.20'],
     ['20240923', 'alpine:edge'],
   ] as const) {
-    test(`${release}: no secdb covers ${namespace}: zero findings, and the report says it was not checked`, () => {
+    test(`${release}: no secdb covers ${namespace}: zero findings, and the report says it was not checked`, async () => {
       const inv = minirootfs(release);
-      const result = matchInventory(inv, real.db);
+      const result = await matchInventory(inv, real.db);
       assert.deepEqual(result.findings, []);
       assert.deepEqual(result.coverage, [{ ecosystem: 'apk', namespace, packages: inv.packages.length, hasData: false }]);
       assert.deepEqual(result.warnings, [
@@ -159,7 +159,7 @@ describe('Alpine minirootfs 3.6 ... 3.20 and edge vs alpine-secdb', () => {
 });
 
 describe('dpkg status files vs the Debian and Ubuntu feeds', () => {
-  test('Ubuntu 18.04 (claircore-texlive.status) vs the Ubuntu CVE Tracker: every unfixed status, per binary', () => {
+  test('Ubuntu 18.04 (claircore-texlive.status) vs the Ubuntu CVE Tracker: every unfixed status, per binary', async () => {
     // The status file is bionic's (base-files 10.1ubuntu2.8, "~18.04" versions); it has no os-release.
     // ubuntu/uct-active, bionic_<source> lines of sources installed here (binaries from their Source:):
     //  CVE-2018-20002 binutils needed, CVE-2018-9138 binutils needed -> binutils, binutils-common,
@@ -179,7 +179,7 @@ describe('dpkg status files vs the Debian and Ubuntu feeds', () => {
     // CVE-2018-12020 gnupg2 2.2.4-1ubuntu1.1 < 2.2.4-1ubuntu1.2, CVE-2019-17056 linux 4.15.0-69.78 <
     // 4.15.0-101.102, CVE-2019-9740 python2.7 2.7.15-4ubuntu4~18.04.1 < 2.7.17-1~18.04ubuntu1.
     const bionic = { id: 'ubuntu', versionId: '18.04', versionCodename: 'bionic', source: 'etc/os-release' };
-    const result = matchInventory(inventoryOf(dpkgRecords('claircore-texlive.status'), bionic), real.db, { includeNotAffected: true });
+    const result = await matchInventory(inventoryOf(dpkgRecords('claircore-texlive.status'), bionic), real.db, { includeNotAffected: true });
     const expected: Record<string, string[]> = {
       'CVE-2018-20002': ['binutils', 'binutils-common', 'binutils-x86-64-linux-gnu', 'libbinutils'],
       'CVE-2018-9138': ['binutils', 'binutils-common', 'binutils-x86-64-linux-gnu', 'libbinutils'],
@@ -211,13 +211,13 @@ describe('dpkg status files vs the Debian and Ubuntu feeds', () => {
     assert.equal(result.notAffected?.find((f) => f.package.name === 'unzip')?.why.rule, 'vendor states not affected');
   });
 
-  test('Debian 10 (claircore-postgresql.status) vs DSA/DLA: every fix already installed', () => {
+  test('Debian 10 (claircore-postgresql.status) vs DSA/DLA: every fix already installed', async () => {
     // DSA-list: DSA-5135-1 postgresql-11 [buster] 11.16-0+deb10u1, DSA-5006-1 11.14-0+deb10u1, DSA-4915-1
     // 11.12-0+deb10u1, DSA-4623-1 11.7-0+deb10u1, DSA-4493-1 11.5-1+deb10u1; DSA-4568-1 postgresql-common
     // [buster] 200+deb10u3. DLA-list: DLA-3072-1 11.17-0+deb10u1, DLA-3316-1 11.19-0+deb10u1 (no CVE id,
     // a security update: reported by its own id). DLA-3189-1 "postgresql-11 - bugfix update" is no
     // vulnerability. Installed: postgresql-client-11 11.22-0+deb10u2, postgresql-common 200+deb10u5.
-    const result = matchInventory(inventoryOf(dpkgRecords('claircore-postgresql.status'), { id: 'debian', versionId: '10', source: 'etc/os-release' }), real.db, { includeNotAffected: true });
+    const result = await matchInventory(inventoryOf(dpkgRecords('claircore-postgresql.status'), { id: 'debian', versionId: '10', source: 'etc/os-release' }), real.db, { includeNotAffected: true });
     assert.deepEqual(result.findings, []);
     assert.deepEqual(pairs(result.notAffected), [
       'postgresql-client CVE-2019-3466',
@@ -236,20 +236,20 @@ describe('dpkg status files vs the Debian and Ubuntu feeds', () => {
     ]);
   });
 
-  test('Debian 12 machine (732 packages): the DSA/DLA lists end before bookworm, the tracker excerpt knows 2 bookworm packages', () => {
+  test('Debian 12 machine (732 packages): the DSA/DLA lists end before bookworm, the tracker excerpt knows 2 bookworm packages', async () => {
     // DSA-list and DLA-list name no [bookworm] line; tracker-json names bookworm only for chromium and
     // sope, neither installed. debian:12 has data (the excerpt), so coverage says so.
-    const result = matchInventory(inventoryOf(dpkgRecords('debian12-machine.status'), { id: 'debian', versionId: '12', source: 'etc/os-release' }), real.db);
+    const result = await matchInventory(inventoryOf(dpkgRecords('debian12-machine.status'), { id: 'debian', versionId: '12', source: 'etc/os-release' }), real.db);
     assert.deepEqual(result.findings, []);
     assert.deepEqual(result.coverage, [{ ecosystem: 'deb', namespace: 'debian:12', packages: 732, hasData: true }]);
   });
 
-  test('Debian 11 chromium at the DSA-5054-1 version: one finding per CVE of every later DSA, the tracker leads CVE-2022-0456', () => {
+  test('Debian 11 chromium at the DSA-5054-1 version: one finding per CVE of every later DSA, the tracker leads CVE-2022-0456', async () => {
     // DSA-list, bullseye chromium lines above 97.0.4692.99-1~deb11u2 (compared with dpkg
     // --compare-versions): 37 DSAs, DSA-5068-1 (98.0.4758.80-1~deb11u1) ... DSA-5377-1, naming 377
     // distinct CVEs. tracker-json: chromium CVE-2022-0456 bullseye resolved 98.0.4758.80-1~deb11u1.
     const chromium: PackageRecord = { ecosystem: 'deb', name: 'chromium', version: '97.0.4692.99-1~deb11u2', sourceName: 'chromium', sourceVersion: '97.0.4692.99-1~deb11u2', arch: 'amd64', path: 'var/lib/dpkg/status' };
-    const { findings } = matchInventory(inventoryOf([chromium], { id: 'debian', versionId: '11', source: 'etc/os-release' }), real.db);
+    const { findings } = await matchInventory(inventoryOf([chromium], { id: 'debian', versionId: '11', source: 'etc/os-release' }), real.db);
     assert.equal(findings.length, 377);
     assert.equal(new Set(findings.map((f) => f.id)).size, 377);
     const f = findings.find((x) => x.id === 'CVE-2022-0456') as Finding;
@@ -259,9 +259,9 @@ describe('dpkg status files vs the Debian and Ubuntu feeds', () => {
     assert.ok(!findings.some((x) => x.id === 'CVE-2022-0289'), 'DSA-5054-1 CVEs are fixed in the installed version');
   });
 
-  test('Debian 10 Log4Shell: DSA-5020-1 through the DB, KEV from the DB', () => {
+  test('Debian 10 Log4Shell: DSA-5020-1 through the DB, KEV from the DB', async () => {
     const log4j: PackageRecord = { ecosystem: 'deb', name: 'liblog4j2-java', version: '2.11.1-2', sourceName: 'apache-log4j2', sourceVersion: '2.11.1-2', arch: 'all', path: 'var/lib/dpkg/status' };
-    const { findings } = matchInventory(inventoryOf([log4j], { id: 'debian', versionId: '10', source: 'etc/os-release' }), real.db);
+    const { findings } = await matchInventory(inventoryOf([log4j], { id: 'debian', versionId: '10', source: 'etc/os-release' }), real.db);
     assert.deepEqual(findings.map((f) => `${f.id} ${f.aliases.join()} ${f.fixedVersions.join()}`).sort(), [
       'CVE-2021-44228 DSA-5020-1 2.15.0-1~deb10u1',
       'CVE-2021-45046 DSA-5022-1 2.16.0-1~deb10u1',
@@ -281,7 +281,7 @@ describe('rpm vs AlmaLinux OSV and Red Hat CSAF', () => {
     return records.map((r) => ({ ...r, sourceName: srpm.get(r.name) ?? r.name }));
   }
 
-  test('UBI 9.0 packages as an AlmaLinux 9 image: binary names, per CVE', () => {
+  test('UBI 9.0 packages as an AlmaLinux 9 image: binary names, per CVE', async () => {
     // osv/AlmaLinux/almalinux9 records naming installed binaries with a fixed EVR above them (rpm
     // vercmp): ALSA-2022:8299 curl-minimal, libcurl-minimal 7.76.1-14.el9 < 7.76.1-19.el9 (CVE-2022-27775);
     // ALSA-2023:0336 systemd, -libs, -pam, -rpm-macros 250-6.el9_0 < 250-12.el9_1.1 (CVE-2022-3821);
@@ -292,7 +292,7 @@ describe('rpm vs AlmaLinux OSV and Red Hat CSAF', () => {
     // 2:8.2.2637-26.el9_8.4 / .5 (CVE-2026-34982, CVE-2026-35177); ALSA-2026:39798 python3, python3-libs
     // 3.9.10-2.el9 < 3.9.25-7.el9_8.2 (CVE-2026-15308; source python3.9, which the record never names);
     // ALSA-2026:42736 acl, libacl 2.3.1-3.el9 < 2.4.0-1.el9_8 (CVE-2026-54369, -54370).
-    const { findings, warnings } = matchInventory(inventoryOf(ubi9(), { id: 'almalinux', versionId: '9.0', source: 'etc/os-release' }), real.db);
+    const { findings, warnings } = await matchInventory(inventoryOf(ubi9(), { id: 'almalinux', versionId: '9.0', source: 'etc/os-release' }), real.db);
     assert.deepEqual(warnings, []);
     assert.deepEqual(pairs(findings), [
       'acl CVE-2026-54369',
@@ -330,12 +330,12 @@ describe('rpm vs AlmaLinux OSV and Red Hat CSAF', () => {
     assert.equal(vim.why.rule, 'rpm: 2:8.2.2637-15.el9 is in [0, 2:8.2.2637-26.el9_8.4) (fixed in 2:8.2.2637-26.el9_8.4)');
   });
 
-  test('the same packages as a RHEL 9 image vs the Red Hat CSAF samples', () => {
+  test('the same packages as a RHEL 9 image vs the Red Hat CSAF samples', async () => {
     // rhel/vex/cve-2023-38545.json: fixed BaseOS-9.3.0.Z.MAIN curl-minimal / libcurl-minimal
     // 0:7.76.1-26.el9_3.2 (the 9.0/9.2 EUS builds belong to rhel:9.0:eus / rhel:9.2:eus).
     // rhel/csaf/rhsa-2024_6163.json (RHSA-2024:6163, CVE-2024-8088): python3.9-0:3.9.18-3.el9_4.5.src only,
     // so the source package python3.9 -> python3, python3-libs 3.9.10-2.el9.
-    const { findings } = matchInventory(inventoryOf(ubi9(), { id: 'rhel', versionId: '9.0', source: 'etc/os-release' }), real.db);
+    const { findings } = await matchInventory(inventoryOf(ubi9(), { id: 'rhel', versionId: '9.0', source: 'etc/os-release' }), real.db);
     assert.deepEqual(
       findings.map((f) => `${f.package.name} ${f.id} ${f.aliases.join()} ${f.fixedVersions.join()} ${f.severity}`).sort(),
       [
@@ -349,36 +349,36 @@ describe('rpm vs AlmaLinux OSV and Red Hat CSAF', () => {
 });
 
 describe('language packages vs their OSV ecosystems', () => {
-  test('PyPI: the 40 installed METADATA files, none affected (PyPA ranges)', () => {
+  test('PyPI: the 40 installed METADATA files, none affected (PyPA ranges)', async () => {
     // osv/PyPI has records for three installed names: cryptography 48.0.0 vs PYSEC-2021-63 [3.1, 3.3.2);
     // ipython 8.12.3 vs PYSEC-2014-21 [0.12, 1.2.0); requests 2.34.2 vs PYSEC-2023-74 [2.3.0, 2.31.0)
     // (and neither is in their versions lists).
     const root = sharedData('pkgdb', 'python');
     const records = readdirSync(root).flatMap((d) => parsePythonMetadata(`usr/local/lib/python3.11/site-packages/${d}/METADATA`, readFileSync(`${root}/${d}/METADATA`)).packages ?? []);
     assert.equal(records.length, 40);
-    const result = matchInventory(inventoryOf(records), real.db, { includeNotAffected: true });
+    const result = await matchInventory(inventoryOf(records), real.db, { includeNotAffected: true });
     assert.deepEqual(result.findings, []);
     assert.deepEqual(pairs(result.notAffected), ['cryptography PYSEC-2021-63', 'ipython PYSEC-2014-21', 'requests PYSEC-2023-74']);
     // The same requests METADATA at a version the record lists: affected, with its aliases.
     const old = records.map((r) => (r.name === 'requests' ? { ...r, version: '2.30.0' } : r));
-    const hit = matchInventory(inventoryOf(old), real.db).findings;
+    const hit = (await matchInventory(inventoryOf(old), real.db)).findings;
     assert.deepEqual(hit.map((f) => [f.id, f.aliases, f.fixedVersions, f.why.rule]), [
       ['PYSEC-2023-74', ['CVE-2023-32681', 'GHSA-j8r2-6x86-q33q'], ['2.31.0'], 'pep440: 2.30.0 is in [2.3.0, 2.31.0) (fixed in 2.31.0)'],
     ]);
   });
 
-  test('npm lockfiles vs npm-security-wg: the four advisories of installed names are all patched', () => {
+  test('npm lockfiles vs npm-security-wg: the four advisories of installed names are all patched', async () => {
     // npm-security-wg: 338 brace-expansion "<=1.1.6" (installed 1.1.11), 28 qs "<1.0.0" (6.5.3),
     // 31 semver "<4.3.2" (4.3.6), 130 tough-cookie ">=0.9.7 <=2.2.2" (2.5.0).
     const records = ['osv-scanner-in-place-npm', 'osv-scalibr-v1'].flatMap(
       (l) => parsePackageLock(`app/${l}/package-lock.json`, readFileSync(sharedData('pkgdb', 'npm', l, 'package-lock.json'), 'utf8')).packages ?? [],
     );
-    const result = matchInventory(inventoryOf(records), real.db, { includeNotAffected: true });
+    const result = await matchInventory(inventoryOf(records), real.db, { includeNotAffected: true });
     assert.deepEqual(result.findings, []);
     assert.deepEqual(pairs(result.notAffected), ['brace-expansion NSWG-ECO-338', 'qs NSWG-ECO-28', 'semver NSWG-ECO-31', 'tough-cookie NSWG-ECO-130']);
   });
 
-  test('Go binary (docker-registry, go1.19.8) vs the Go vulndb stdlib records', () => {
+  test('Go binary (docker-registry, go1.19.8) vs the Go vulndb stdlib records', async () => {
     // The binary's build info: "go1.19.8", GOPATH mode (no mod/dep lines): one record, stdlib v1.19.8.
     // osv/Go records of module "stdlib" (12): affected are those whose first interval [0, fix) has a fix
     // above 1.19.8: GO-2025-3373 (fixed 1.22.11), GO-2025-3956 (1.23.12), GO-2025-4015 (1.24.8),
@@ -399,15 +399,15 @@ describe('language packages vs their OSV ecosystems', () => {
       'GO-2026-4870 CVE-2026-32283 v1.25.9',
     ];
     const asFound = (r: MatchResult) => r.findings.map((f) => `${f.id} ${f.aliases.join()} ${f.fixedVersions.join()}`).sort();
-    assert.deepEqual(asFound(matchInventory(inventoryOf(records), real.db)), expected);
+    assert.deepEqual(asFound(await matchInventory(inventoryOf(records), real.db)), expected);
     // An inventory that spells the toolchain as Go does (`go1.19.8`, e.g. from an SBOM) meets the same records.
     const spelled = records.map((r) => ({ ...r, version: 'go1.19.8' }));
-    const result = matchInventory(inventoryOf(spelled), real.db);
+    const result = await matchInventory(inventoryOf(spelled), real.db);
     assert.deepEqual(asFound(result), expected);
     assert.equal(result.findings[0]?.why.package, 'golang stdlib go1.19.8 (go v1.19.8) from usr/bin/docker-registry (layer 0 sha256:1111111111111111111111111111111111111111111111111111111111111111)');
   });
 
-  test('gems vs rubysec: rack 2.2.22 is below the 2.2.23 fix of CVE-2026-34830 only; json 2.6.3 predates its flaw', () => {
+  test('gems vs rubysec: rack 2.2.22 is below the 2.2.23 fix of CVE-2026-34830 only; json 2.6.3 predates its flaw', async () => {
     // rubysec/gems/rack: every other advisory has a patched requirement 2.2.22 satisfies (">= 1.4.2",
     // "~> 2.2.6, >= 2.2.6.1", "~> 2.0, >= 2.2.6.4", "~> 2.2.8, >= 2.2.8.1", "~> 2.2.13", "~> 2.2.19",
     // "~> 2.2.20"); CVE-2026-34830.yml patched "~> 2.2.23", "~> 3.1.21", ">= 3.2.6", cvss_v3 5.9.
@@ -415,7 +415,7 @@ describe('language packages vs their OSV ecosystems', () => {
     const gems = ['rack-2.2.22.gemspec', 'json-2.6.3.gemspec'].flatMap(
       (g) => parseGemspec(`usr/lib/ruby/gems/3.1.0/specifications/${g}`, readFileSync(sharedData('pkgdb', 'ruby', g))).packages ?? [],
     );
-    const { findings } = matchInventory(inventoryOf(gems), real.db);
+    const { findings } = await matchInventory(inventoryOf(gems), real.db);
     assert.deepEqual(
       findings.map((f) => [f.package.name, f.id, f.aliases, f.state, f.fixedVersions, f.severity, f.severitySource]),
       [['rack', 'CVE-2026-34830', ['GHSA-qv7j-4883-hwh7'], 'fixed', ['2.2.23', '3.1.21', '3.2.6'], 'Medium', 'rubysec CVSS_V3 5.9']],
@@ -425,13 +425,13 @@ describe('language packages vs their OSV ecosystems', () => {
     const debian = gems.map((g) => ({ ...g, path: g.path.replace('usr/lib/ruby/gems/3.1.0', 'usr/share/rubygems-integration/all'), attributes: { ...g.attributes, distroPackaged: 'debian' } }));
     const deb: PackageRecord = { ecosystem: 'deb', name: 'ruby-rack', version: '2.2.22-0+deb12u2', sourceName: 'ruby-rack', sourceVersion: '2.2.22-0+deb12u2', arch: 'all', path: 'var/lib/dpkg/status' };
     const inDebian = inventoryOf([deb, ...debian], { id: 'debian', versionId: '12', source: 'etc/os-release' });
-    const skipped = matchInventory(inDebian, real.db, { osOwned: 'skip' });
+    const skipped = await matchInventory(inDebian, real.db, { osOwned: 'skip' });
     assert.deepEqual(skipped.findings, []);
     assert.deepEqual(skipped.coverage, [
       { ecosystem: 'deb', namespace: 'debian:12', packages: 1, hasData: true },
       { ecosystem: 'gem', namespace: 'RubyGems', packages: 0, hasData: true, distroPackaged: 2 },
     ]);
-    assert.deepEqual(pairs(matchInventory(inDebian, real.db).findings), ['rack CVE-2026-34830']);
+    assert.deepEqual(pairs((await matchInventory(inDebian, real.db)).findings), ['rack CVE-2026-34830']);
   });
 });
 
@@ -453,8 +453,8 @@ describe('language packages an OS package installed (--os-owned) vs the distribu
   };
   const pypi = (findings: Finding[] | undefined) => pairs((findings ?? []).filter((f) => f.package.ecosystem === 'pypi'));
 
-  test('distro (default): the fixes DLA-2686-1 backported clear their PyPI findings, with the record as the reason', () => {
-    const result = matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { includeNotAffected: true });
+  test('distro (default): the fixes DLA-2686-1 backported clear their PyPI findings, with the record as the reason', async () => {
+    const result = await matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { includeNotAffected: true });
     assert.deepEqual(pypi(result.findings), ['urllib3 PYSEC-2021-108']);
     const kept = result.findings.find((f) => f.id === 'PYSEC-2021-108');
     assert.equal(kept?.why.distro, 'deb python3-urllib3 1.19.1-1+deb9u1 (source python-urllib3): debian:9 has no record of CVE-2021-33503 for it; kept');
@@ -470,21 +470,21 @@ describe('language packages an OS package installed (--os-owned) vs the distribu
       );
     }
     // Without includeNotAffected the cleared findings are simply gone.
-    assert.deepEqual(pypi(matchInventory(urllib3('1.19.1-1+deb9u1'), real.db).findings), ['urllib3 PYSEC-2021-108']);
+    assert.deepEqual(pypi((await matchInventory(urllib3('1.19.1-1+deb9u1'), real.db)).findings), ['urllib3 PYSEC-2021-108']);
   });
 
-  test('distro: an owner installed before the DLA is still affected, and says so', () => {
-    const result = matchInventory(urllib3('1.19.1-1'), real.db, { osOwned: 'distro' });
+  test('distro: an owner installed before the DLA is still affected, and says so', async () => {
+    const result = await matchInventory(urllib3('1.19.1-1'), real.db, { osOwned: 'distro' });
     assert.deepEqual(pypi(result.findings), ['urllib3 PYSEC-2018-32', 'urllib3 PYSEC-2019-133', 'urllib3 PYSEC-2021-108']);
     assert.match(result.findings.find((f) => f.id === 'PYSEC-2018-32')?.why.distro ?? '', /: still affected per debian-dla DLA-2686-1 .*fixed in 1\.19\.1-1\+deb9u1/);
   });
 
-  test('report keeps every PyPI finding and shows the owner; skip leaves the package to its deb', () => {
-    const report = matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { osOwned: 'report' });
+  test('report keeps every PyPI finding and shows the owner; skip leaves the package to its deb', async () => {
+    const report = await matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { osOwned: 'report' });
     assert.deepEqual(pypi(report.findings), ['urllib3 PYSEC-2018-32', 'urllib3 PYSEC-2019-133', 'urllib3 PYSEC-2021-108']);
     for (const f of report.findings) assert.equal(f.why.distro, undefined);
     assert.ok(report.findings.every((f) => f.package.ecosystem !== 'pypi' || f.package.osOwner?.name === 'python3-urllib3'));
-    const skip = matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { osOwned: 'skip' });
+    const skip = await matchInventory(urllib3('1.19.1-1+deb9u1'), real.db, { osOwned: 'skip' });
     assert.deepEqual(pypi(skip.findings), []);
     assert.deepEqual(skip.coverage.find((c) => c.ecosystem === 'pypi'), { ecosystem: 'pypi', namespace: 'PyPI', packages: 0, hasData: true, distroPackaged: 1 });
   });

@@ -38,9 +38,9 @@ describe('Quay security information from a Portcullis scan', () => {
       { ecosystem: 'pypi', name: 'six', version: '1.16.0', path: 'usr/lib/python3/site-packages/six-1.16.0.dist-info/METADATA' },
     ]);
 
-  test('the envelope, Layer, Feature and Vulnerability carry exactly the fields and types of Quay\'s sample', () => {
+  test('the envelope, Layer, Feature and Vulnerability carry exactly the fields and types of Quay\'s sample', async () => {
     const inv = inventory();
-    const { findings } = matchInventory(inv, db);
+    const { findings } = await matchInventory(inv, db);
     assert.ok(findings.length >= 2, `django 1.8.5 has real PyPA advisories (${findings.length})`);
     const ours = quaySecurityInformation('sha256:' + 'a'.repeat(64), inv, findings);
     const theirs = quaySample.data?.Layer;
@@ -62,9 +62,9 @@ describe('Quay security information from a Portcullis scan', () => {
     assert.deepEqual(Object.keys(ourVuln.Metadata).filter((k) => k !== 'NVD').sort(), Object.keys(theirMeta).sort());
   });
 
-  test('every package is a feature; a vulnerable one lists its advisories once, with CVE ids sorted', () => {
+  test('every package is a feature; a vulnerable one lists its advisories once, with CVE ids sorted', async () => {
     const inv = inventory();
-    const { findings } = matchInventory(inv, db);
+    const { findings } = await matchInventory(inv, db);
     const answer = quaySecurityInformation('sha256:' + 'b'.repeat(64), inv, [...findings, ...findings]);
     const features = answer.data?.Layer.Features ?? [];
     assert.deepEqual(features.map((f) => `${f.Name} ${f.Version} ${f.Vulnerabilities.length}`), [`Django 1.8.5 ${findings.length}`, 'six 1.16.0 0']);
@@ -80,9 +80,9 @@ describe('Quay security information from a Portcullis scan', () => {
     }
   });
 
-  test('?vulnerabilities=false keeps the features and drops their vulnerabilities; other states carry no data', () => {
+  test('?vulnerabilities=false keeps the features and drops their vulnerabilities; other states carry no data', async () => {
     const inv = inventory();
-    const answer = quaySecurityInformation('sha256:' + 'c'.repeat(64), inv, matchInventory(inv, db).findings, { withVulnerabilities: false });
+    const answer = quaySecurityInformation('sha256:' + 'c'.repeat(64), inv, (await matchInventory(inv, db)).findings, { withVulnerabilities: false });
     assert.deepEqual(answer.data?.Layer.Features.map((f) => [f.Name, f.Vulnerabilities, f.CVEIds, f.BaseScores]), [
       ['Django', [], [], []],
       ['six', [], [], []],

@@ -188,10 +188,9 @@ export class ServiceRuntime {
   /** Re-matches stored results when the vulnerability DB file changed, and queues the webhooks. */
   async checkDb(): Promise<void> {
     if (!this.vulndb.available()) return;
-    const db = this.vulndb.current();
-    if (db.builtAt === this.matchedDb) return;
-    const summary = await rematchStored(this.catalog, db);
-    this.matchedDb = db.builtAt;
+    const summary = await this.vulndb.use(async (db) => (db.builtAt === this.matchedDb ? undefined : await rematchStored(this.catalog, db, this.options.engineLog)));
+    if (summary === undefined) return;
+    this.matchedDb = summary.db;
     if (summary.rematched + summary.untouched > 0) this.options.log.info({ db: summary.db, rematched: summary.rematched, untouched: summary.untouched, changed: summary.diffs.length }, 'service: stored results re-matched');
     const queued = await queueFindingsChanged(summary.diffs, summary.db, this.options.config.webhooks, { catalog: this.catalog, webhooks: this.webhooks });
     if (queued > 0) await this.deliverWebhooks();

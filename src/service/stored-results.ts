@@ -17,8 +17,15 @@ export function reportFindings(scan: Pick<ScanRow, 'report'>): Finding[] {
  * a store outlives versions): E_NOT_FOUND when there is none, E_INPUT naming the first bad field.
  */
 export async function storedInventory(catalog: CatalogStore, digest: string): Promise<Inventory> {
+  const inventory = await storedInventoryIfAny(catalog, digest);
+  if (inventory === undefined) throw new PortcullisError('E_NOT_FOUND', `no stored inventory for ${digest}`);
+  return inventory;
+}
+
+/** Like storedInventory, but undefined when the manifest has none. */
+export async function storedInventoryIfAny(catalog: CatalogStore, digest: string): Promise<Inventory | undefined> {
   const stored = await catalog.inventory(digest);
-  if (stored === undefined) throw new PortcullisError('E_NOT_FOUND', `no stored inventory for ${digest}`);
+  if (stored === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(stored.json);

@@ -13,8 +13,8 @@ export interface InventoryRequest {
   image?: OpenImageOptions;
   /** Logger, cancellation, credentials and allowed transports; default a silent, unrestricted context. */
   context?: EngineContext;
-  /** false disables the layer cache; a string names its directory. Default: the default cache dir. */
-  cache?: boolean | string;
+  /** false disables the layer cache; a string names its directory, a LayerCache is used as it is. Default: the default cache dir. */
+  cache?: boolean | string | LayerCache;
   concurrency?: number;
   detectors?: readonly Detector[];
   onLayerDone?: (layer: LayerDescriptor, from: 'blob' | 'cache') => void;
@@ -28,7 +28,7 @@ export interface InventoryRequest {
  */
 export async function inventoryReference(request: InventoryRequest): Promise<Inventory[]> {
   const context = request.context ?? silentEngineContext();
-  const cache = request.cache === false ? undefined : new LayerCache(typeof request.cache === 'string' ? request.cache : defaultCacheDir());
+  const cache = request.cache === false ? undefined : request.cache instanceof LayerCache ? request.cache : new LayerCache(typeof request.cache === 'string' ? request.cache : defaultCacheDir());
   const opened = await openImage(request.reference, request.image ?? {}, context);
   try {
     const inventories: Inventory[] = [];

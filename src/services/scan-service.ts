@@ -5,7 +5,7 @@ import { PortcullisError } from '../domain/errors.js';
 import { SCAN_REPORT_SCHEMA_VERSION, type ScanReport } from '../domain/finding.js';
 import { parseInventory, type Inventory } from '../domain/inventory.js';
 import type { ScanWarning } from '../domain/warning.js';
-import { matchInventory, type AdvisorySource, type OsOwnedMode } from '../matching/matcher.js';
+import { matchInventory, type AdvisoryStore, type OsOwnedMode } from '../matching/matcher.js';
 import { cycloneDxToInventory } from '../sbom/index.js';
 // The DB reader and its freshness check, not the vulndb index: a scan never loads the DB builder,
 // importer or feed fetcher.
@@ -15,20 +15,6 @@ import { defaultDbPath } from '../vulndb/paths.js';
 import type { FeedFailure } from '../vulndb/update.js';
 import { TOOL_VERSION } from '../version.js';
 import { silentEngineContext, type EngineContext } from '../engine/context.js';
-import { inventoryReference, type InventoryRequest } from './inventory-service.js';
-
-export interface ScanRequest extends InventoryRequest {
-  /** Vulnerability DB file; default $PORTCULLIS_DB or the user cache. */
-  dbPath?: string;
-  /** Fail when the DB's data is older than this many hours (see checkDbAge). */
-  maxDbAgeHours?: number;
-  /** Also report the statements that cleared packages (not affected). */
-  includeNotAffected?: boolean;
-  /** The `sbom:`/`inventory:` file's inventory when the caller already read it (to fail on a bad file before the DB is touched). */
-  stored?: Inventory;
-  /** Language packages installed by an OS package (`--os-owned`); default `distro`. */
-  osOwned?: OsOwnedMode;
-}
 
 /** A scan report plus what matching could not judge. */
 export interface ScanOutcome {
@@ -141,16 +127,17 @@ export function openDbForScan(dbPath: string | undefined, maxDbAgeHours?: number
  * Matches one inventory and wraps the findings in a report that names the DB's feeds and dates.
  * The context gives the report's time and takes a `match done` line (packages, findings, ms).
  */
-export function reportFor(
+export async function reportFor(
   inventory: Inventory,
-  db: AdvisorySource & { builtAt: string },
+  db: AdvisoryStore & { builtAt: string },
   options: { includeNotAffected?: boolean; osOwned?: OsOwnedMode } = {},
-  context: Pick<EngineContext, 'logger' | 'now'> = silentEngineContext(),
-): ScanOutcome {
+  context: Pick<EngineContext, 'logger' | 'now'> & Partial<Pick<EngineContext, 'signal'>> = silentEngineContext(),
+): Promise<ScanOutcome> {
   const started = performance.now();
-  const { findings, warnings, coverage, notAffected } = matchInventory(inventory, db, {
+  const { findings, warnings, coverage, notAffected } = await matchInventory(inventory, db, {
     includeNotAffected: options.includeNotAffected === true,
     ...(options.osOwned ? { osOwned: options.osOwned } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
   });
   context.logger.info(
     { digest: inventory.image.manifestDigest, packages: inventory.packages.length, findings: findings.length, ms: Math.round(performance.now() - started) },
@@ -167,25 +154,8 @@ export function reportFor(
     findings,
     ...(notAffected ? { notAffected } : {}),
     coverage: coverage.map((c) => ({ ecosystem: c.ecosystem, namespace: c.namespace, packages: c.packages, hasData: c.hasData })),
-    db: { builtAt: db.builtAt, feeds: db.feeds() },
+    db: { builtAt: db.builtAt, feeds: await db.feedList() },
     inventory,
   };
   return { report, warnings };
-}
-
-/**
- * Scans a reference end to end: reads the image (or a stored inventory / SBOM), matches every
- * resolved image against the DB. The DB is opened before any image is read, so a missing DB
- * fails fast.
- */
-export async function scanReference(request: ScanRequest): Promise<ScanOutcome[]> {
-  const context = request.context ?? silentEngineContext();
-  const db = openDbForScan(request.dbPath, request.maxDbAgeHours, context);
-  try {
-    const stored = request.stored ?? (await readStoredInventory(request.reference));
-    const inventories = stored ? [stored] : await inventoryReference({ ...request, context });
-    return inventories.map((inv) => reportFor(inv, db, { includeNotAffected: request.includeNotAffected === true, ...(request.osOwned ? { osOwned: request.osOwned } : {}) }, context));
-  } finally {
-    db.close();
-  }
 }

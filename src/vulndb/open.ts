@@ -54,6 +54,18 @@ export interface VulnDb {
    */
   affectedFor(ecosystem: Ecosystem, namespace: string, packageNames: string[]): AffectedMatch[];
   /**
+   * The matcher's advisory store port (src/matching/matcher.ts AdvisoryStore) over this file: the
+   * same answers as affectedFor, enrichment, feeds and namespaces, asynchronous and batched. The
+   * reads are synchronous (better-sqlite3 answers from the page cache in microseconds; a worker
+   * thread per lookup would cost more than the lookup), so the promises are already settled.
+   */
+  affectedForMany(lookups: readonly { ecosystem: Ecosystem; namespace: string; packageNames: string[] }[]): Promise<AffectedMatch[][]>;
+  enrichmentFor(cveIds: string[]): Promise<Map<string, EnrichmentRecord>>;
+  feedList(): Promise<StoredFeed[]>;
+  /** changes(), for the engine's asynchronous port. */
+  changeRecord(): Promise<ReturnType<VulnDb['changes']>>;
+  namespacesFor(ecosystem: Ecosystem): Promise<string[]>;
+  /**
    * Enrichment facts per CVE id, merged across enrichment feeds (CVSS entries concatenated; EPSS and
    * KEV from whichever feed has them). CVEs without facts are absent from the map.
    */
@@ -63,6 +75,15 @@ export interface VulnDb {
   /** Namespaces present for an ecosystem, sorted; [] when none (for diagnostics and distro fallbacks). */
   namespaces(ecosystem: Ecosystem): string[];
   close(): void;
+}
+
+/** The answer of a synchronous read as a promise: settled already, a throw as a rejection. */
+function settled<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }
 
 function dbError(message: string, path: string, cause?: unknown): PortcullisError {
@@ -328,7 +349,7 @@ export function openVulnDb(path: string, options: VulnDbOptions = {}): VulnDb {
     return out;
   };
 
-  return {
+  const vulnDb: VulnDb = {
     path: file,
     builtAt,
     schemaVersion,
@@ -390,9 +411,15 @@ export function openVulnDb(path: string, options: VulnDbOptions = {}): VulnDb {
     namespaces(ecosystem) {
       return (namespacesStmt.all(ecosystem) as { namespace: string }[]).map((r) => r.namespace);
     },
+    affectedForMany: (lookups) => settled(() => lookups.map((l) => vulnDb.affectedFor(l.ecosystem, l.namespace, l.packageNames))),
+    enrichmentFor: (cveIds) => settled(() => vulnDb.enrichment(cveIds)),
+    feedList: () => settled(() => vulnDb.feeds()),
+    changeRecord: () => settled(() => vulnDb.changes()),
+    namespacesFor: (ecosystem) => settled(() => vulnDb.namespaces(ecosystem)),
     close() {
       cache.clear();
       if (db.open) db.close();
     },
   };
+  return vulnDb;
 }

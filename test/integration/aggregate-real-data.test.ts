@@ -64,7 +64,7 @@ describe('aggregating backends on real data (lang image, recorded Clair v2 answe
     const [inv] = await inventoryReference({ reference: testImages().images.lang.ociReference, cache: false });
     assert.ok(inv);
     inventory = inv;
-    embedded = reportFor(inventory, realDb.db).report.findings;
+    embedded = (await reportFor(inventory, realDb.db)).report.findings;
     clair = clairOutput();
     results = [
       { backend: 'embedded', kind: 'embedded', findings: embedded },

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import * as z from 'zod';
 import { serviceEngineContext } from '../../src/engine/context.js';
 import { buildRealDb, type RealDb } from '../../src/matching/test-support/real-data.js';
-import { scanReference } from '../../src/services/scan-service.js';
+import { scanReference } from '../../src/services/image-scan.js';
 import { testImages } from '../harness/images.js';
 import { pushImage, startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { runCli } from '../support/run-cli.js';

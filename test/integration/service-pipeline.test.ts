@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { isPortcullisError } from '../../src/domain/errors.js';
 import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { buildRealDb, type RealDb } from '../../src/matching/test-support/real-data.js';
-import { scanReference } from '../../src/services/scan-service.js';
+import { scanReference } from '../../src/services/image-scan.js';
 import { embeddedBackend, EMBEDDED_BACKEND, severityCounts } from '../../src/service/embedded-backend.js';
 import { processRegistryEvent, type EventProcessorDeps, type RegistryEventFacts } from '../../src/service/event-processor.js';
 import { manifestDetailSchema, tagGroupSchema } from '../../src/server/routes/response-schemas.js';

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
 import { debianDsaFeed } from '../../src/feeds/debian/index.js';
 import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { embeddedBackend, EMBEDDED_BACKEND } from '../../src/service/embedded-backend.js';
@@ -116,8 +117,16 @@ describe('re-match of stored inventories when the vulnerability DB changes', () 
     assert.equal(db.builtAt, '2026-12-02T00:00:00.000Z', 'the swapped DB file is picked up');
     assert.deepEqual(db.changes(), { since: '2026-12-01T00:00:00.000Z', packages: [{ ecosystem: 'deb', key: 'gzip' }] });
 
-    const summary = await rematchStored(deps.catalog, db);
+    const lines: { level: number; msg: string; [field: string]: unknown }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const summary = await rematchStored(deps.catalog, db, logger);
     assert.deepEqual([summary.rematched, summary.untouched, summary.failures], [2, 0, []]);
+    const start = lines.find((l) => l.msg === 'rematch: start');
+    assert.deepEqual([start?.db, start?.stale, start?.changedPackages], ['2026-12-02T00:00:00.000Z', 2, 1], 'the start names the DB, the stale results and the changed packages');
+    const changed = lines.filter((l) => l.msg === 'rematch: findings changed');
+    assert.deepEqual(changed.map((l) => [l.level, l.introduced]), [[20, 1], [20, 1]], 'one debug line per manifest whose findings changed');
+    const done = lines.find((l) => l.msg === 'rematch: done');
+    assert.deepEqual([done?.rematched, done?.untouched, done?.changed, done?.failures, typeof done?.ms], [2, 0, 2, 0, 'number']);
     assert.deepEqual(summary.diffs.map((d) => d.digest).sort(), [minbase.manifestDigest, lang.manifestDigest].sort());
     for (const diff of summary.diffs) {
       assert.deepEqual(diff.introduced.map((f) => `${f.package}@${f.version} fixed in ${f.fixedVersions.join(',')}`), ['gzip@1.12-1 fixed in 1.12-1+deb12u1']);

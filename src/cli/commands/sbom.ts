@@ -22,8 +22,9 @@ export function sbomCommand(): Command {
   addImageOptions(cmd);
   cmd.action(async (reference: string, opts: SbomOptions) => {
     // The engine is loaded only when the command runs, so `--help` and other commands start fast.
-    const [{ inventoryReference }, { createProgress, progressMode, writeRunSummary }, { defaultEngineContext }] = await Promise.all([
-      import('../../services/inventory-service.js'),
+    const [{ Engine }, { LayerCache, defaultCacheDir }, { createProgress, progressMode, writeRunSummary }, { defaultEngineContext }] = await Promise.all([
+      import('../../services/engine.js'),
+      import('../../cache/layer-cache.js'),
       import('../progress.js'),
       import('../../engine/context.js'),
     ]);
@@ -33,12 +34,15 @@ export function sbomCommand(): Command {
     let inventories;
     const interrupt = interruptOnSignals();
     try {
-      inventories = await inventoryReference({
+      // Index only: the engine without an advisory store.
+      const engine = new Engine({
+        context: defaultEngineContext({ quiet: opts.quiet === true, credentials: access.credentials, signal: interrupt.signal }),
+        ...(opts.cache === false ? {} : { layerCache: new LayerCache(opts.cacheDir ?? defaultCacheDir()) }),
+      });
+      inventories = await engine.index({
         reference,
         image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
-        context: defaultEngineContext({ quiet: opts.quiet === true, credentials: access.credentials, signal: interrupt.signal }),
         onWalkProgress: (p) => progress.onWalk(p),
-        cache: opts.cache === false ? false : (opts.cacheDir ?? true),
         concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
       });
     } finally {

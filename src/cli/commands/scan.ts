@@ -1,15 +1,12 @@
-import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { isPortcullisError, PortcullisError } from '../../domain/errors.js';
+import { PortcullisError } from '../../domain/errors.js';
 import type { ScanReport } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import { OS_OWNED_MODES, type OsOwnedMode } from '../../matching/os-owned.js';
 import type { Policy, PolicyResult } from '../../policy/evaluate.js';
 import { REPORT_FORMAT_IDS } from '../../report/format-ids.js';
 import type { ReportFormat, ReportOptions } from '../../report/types.js';
-import type { DbAgeCheck, ScanOutcome } from '../../services/scan-service.js';
-import { feedFailureLines } from '../../vulndb/describe.js';
-import type { FeedFailure, UpdateSummary } from '../../vulndb/index.js';
+import type { ScanOutcome } from '../../services/scan-service.js';
 import type { RunContext } from '../run-context.js';
 import { addImageOptions, imageOptionsFrom, positiveInt, type ImageCliOptions } from '../options.js';
 import { writeOutput } from '../output.js';
@@ -91,71 +88,9 @@ function parseOutputs(values: string[], getReportFormat: (id: string) => ReportF
   });
 }
 
-/** How `ensureDb` may get a DB and what it may say. */
-interface DbPolicy {
-  offline: boolean;
-  /** Age limit of the DB's data in hours (see checkDbAge); undefined: any age. */
-  maxAgeHours: number | undefined;
-  quiet: boolean;
-  verbose: boolean;
-}
-
 const warn = (message: string): void => {
   process.stderr.write(`portcullis: warning: ${message}\n`);
 };
-
-/**
- * Makes sure a usable DB exists before scanning. Offline, a missing DB or one whose data is older
- * than the limit is an error; online, it is updated from the configured upstreams first. A DB old
- * enough to pass but holding stale live feeds gets a warning per feed.
- */
-async function ensureDb(path: string, policy: DbPolicy): Promise<void> {
-  const [{ openVulnDb }, { checkDbAge, dbTooOldError, dbUnavailableError, describeDbAge, staleFeedWarnings }] = await Promise.all([
-    import('../../vulndb/open.js'),
-    import('../../services/scan-service.js'),
-  ]);
-  const check = (): DbAgeCheck | undefined => {
-    if (policy.maxAgeHours === undefined) return undefined;
-    const db = openVulnDb(path);
-    try {
-      return checkDbAge(db, policy.maxAgeHours);
-    } finally {
-      db.close();
-    }
-  };
-  const missing = !existsSync(path);
-  let age = missing ? undefined : check();
-  if (!missing && age?.tooOld !== true) {
-    if (age && !policy.quiet) staleFeedWarnings(age).forEach(warn);
-    return;
-  }
-  if (policy.offline) {
-    if (missing) throw dbUnavailableError(path, `no vulnerability database at ${path}, and --offline forbids building one`);
-    if (age) throw dbTooOldError(path, age);
-  }
-  if (!policy.quiet) process.stderr.write(`portcullis: ${missing ? 'vulnerability database missing' : `vulnerability data ${age ? describeDbAge(age.freshness) : 'too old'}`}; updating from the feeds\n`);
-  let summary: UpdateSummary | undefined;
-  let failed: FeedFailure[];
-  try {
-    // The feed fetchers and parsers load only when the DB must be built or updated.
-    const { updateFeeds } = await import('../../vulndb/update.js');
-    summary = await updateFeeds({ target: path, ...(process.env.PORTCULLIS_FEED_MIRROR ? { mirror: process.env.PORTCULLIS_FEED_MIRROR } : {}) });
-    failed = summary.failed;
-  } catch (err) {
-    // Every feed failed: updateFeeds lists them all in one line; the details carry them one by one.
-    if (!isPortcullisError(err, 'E_FEED') || !Array.isArray(err.details.failed)) throw err;
-    failed = err.details.failed as FeedFailure[];
-  }
-  if (policy.verbose && failed.length > 0) for (const line of feedFailureLines(failed)) process.stderr.write(`portcullis: feed ${line}\n`);
-  if (summary?.build === undefined || !existsSync(path)) {
-    const hint = policy.verbose ? '' : ' (--verbose lists why)';
-    const fetched = `none of the ${failed.length} feeds could be fetched`;
-    throw dbUnavailableError(path, missing ? `no vulnerability database at ${path}, and ${fetched} to build one${hint}` : `vulnerability data in ${path} is too old, and ${fetched} to update it${hint}`, failed);
-  }
-  if (failed.length > 0 && !policy.quiet) warn(`${failed.length} feed(s) could not be updated and kept their previous data: ${failed.map((f) => f.feed).join(', ')}${policy.verbose ? '' : ' (--verbose lists why)'}`);
-  age = check();
-  if (age && !policy.quiet) staleFeedWarnings(age).forEach(warn);
-}
 
 /**
  * `portcullis scan IMAGE`: the CI gate. clair-scanner's flags and meanings (whitelist, threshold,
@@ -206,9 +141,12 @@ export function scanCommand(ctx: RunContext): Command {
       { loadVex },
       { loadWhitelist },
       { getReportFormat },
-      { DEFAULT_OFFLINE_MAX_DB_AGE_HOURS, readStoredInventory, scanReference },
+      { DEFAULT_OFFLINE_MAX_DB_AGE_HOURS },
+      { chooseScanBackend },
       { defaultDbPath },
       { createProgress, progressMode, writeRunSummary },
+      { defaultEngineContext },
+      { parsePlatform },
     ] = await Promise.all([
       import('../../policy/evaluate.js'),
       import('../../policy/ignore-file.js'),
@@ -217,8 +155,11 @@ export function scanCommand(ctx: RunContext): Command {
       import('../../policy/whitelist.js'),
       import('../../report/registry.js'),
       import('../../services/scan-service.js'),
+      import('../../services/image-scan.js'),
       import('../../vulndb/paths.js'),
       import('../progress.js'),
+      import('../../engine/context.js'),
+      import('../../image/platform.js'),
     ]);
     // Validate every input file before any image is read, so a typo fails in milliseconds.
     const threshold = parseThreshold(opts.threshold);
@@ -233,55 +174,47 @@ export function scanCommand(ctx: RunContext): Command {
     const clairUrl = opts.clair ?? process.env.CLAIR_URL;
     const serverUrl = opts.server ?? (process.env.PORTCULLIS_SERVER || undefined);
     const serverTimeoutMs = positiveInt(opts.timeout, '--timeout', 600) * 1000;
-    if (serverUrl && clairUrl) throw new PortcullisError('E_USAGE', 'scan: --server and --clair (or PORTCULLIS_SERVER and CLAIR_URL) each name where the analysis runs; choose one');
-    if (serverUrl && /^(sbom|inventory|oci|oci-archive|docker-archive|dir):/.test(reference)) {
-      throw new PortcullisError('E_USAGE', `scan: with --server, IMAGE is an image of the service's registry (repo:tag or host:port/repo:tag), not ${reference.slice(0, reference.indexOf(':'))}:`);
-    }
-    // A broken sbom:/inventory: file is reported before the DB is checked (or updated for minutes).
-    const stored = clairUrl || serverUrl ? undefined : await readStoredInventory(reference);
+    // A service reads the image itself: no registry credentials are asked for (nor read from standard input).
+    const access: ReturnType<typeof imageOptionsFrom> = serverUrl ? { image: {}, credentials: { kind: 'host' } } : imageOptionsFrom(opts);
+    // Where the analysis runs, chosen by the use case; the command only says what it was given.
+    const backend = chooseScanBackend(reference, {
+      // The token comes from the environment only, so it never sits in a command line or a log.
+      ...(serverUrl ? { server: { server: serverUrl, token: process.env.PORTCULLIS_TOKEN, timeoutMs: serverTimeoutMs, ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}) } } : {}),
+      ...(clairUrl
+        ? {
+            clair: {
+              clairUrl,
+              ip: opts.ip ?? 'localhost',
+              image: access.image,
+              // Clair's pre-shared-key auth (its `auth.psk` config), from the environment so the key never sits in a command line.
+              ...(process.env.CLAIR_PSK ? { psk: { key: process.env.CLAIR_PSK, issuer: process.env.CLAIR_PSK_ISSUER ?? 'portcullis' } } : {}),
+            },
+          }
+        : {}),
+      embedded: () => ({
+        dbPath: opts.db ?? defaultDbPath(),
+        db: { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true, ...(process.env.PORTCULLIS_FEED_MIRROR ? { mirror: process.env.PORTCULLIS_FEED_MIRROR } : {}) },
+        notices: { note: (message) => process.stderr.write(`portcullis: ${message}\n`), warn },
+        includeNotAffected: opts.includeNotAffected === true,
+        osOwned: opts.osOwned,
+        image: access.image,
+        cache: opts.cache === false ? false : (opts.cacheDir ?? true),
+        concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
+      }),
+    });
+    await backend.prepare(reference);
 
     const mode = progressMode(opts.quiet === true);
-    const progress = createProgress(clairUrl || serverUrl ? 'summary' : mode);
+    const progress = createProgress(backend.engineRuns ? mode : 'summary');
+    // Ctrl-C cancels cleanly where this process does the work.
+    const interrupt = backend.engineRuns ? interruptOnSignals() : undefined;
     let outcomes: ScanOutcome[];
-    if (serverUrl) {
-      const [{ scanWithServer }, { parsePlatform }] = await Promise.all([import('../../services/server-scan.js'), import('../../image/platform.js')]);
-      // The token comes from the environment only, so it never sits in a command line or a log.
-      outcomes = await scanWithServer({ server: serverUrl, image: reference, token: process.env.PORTCULLIS_TOKEN, timeoutMs: serverTimeoutMs, ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}) });
-    } else if (clairUrl) {
-      const { scanWithClair } = await import('../../services/clair-scan.js');
-      // Clair's pre-shared-key auth (its `auth.psk` config), from the environment so the key never sits in a command line.
-      const psk = process.env.CLAIR_PSK ? { key: process.env.CLAIR_PSK, issuer: process.env.CLAIR_PSK_ISSUER ?? 'portcullis' } : undefined;
-      const [{ defaultEngineContext }, access] = [await import('../../engine/context.js'), imageOptionsFrom(opts)];
-      outcomes = await scanWithClair({
-        reference,
-        clairUrl,
-        ip: opts.ip ?? 'localhost',
-        image: access.image,
-        context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials }),
-        ...(psk ? { clair: { psk } } : {}),
-      });
-    } else {
-      const dbPath = opts.db ?? defaultDbPath();
-      await ensureDb(dbPath, { offline: opts.offline === true, maxAgeHours: maxDbAge, quiet: opts.quiet === true, verbose: opts.verbose === true });
-      const [{ defaultEngineContext }, access] = [await import('../../engine/context.js'), imageOptionsFrom(opts)];
-      const interrupt = interruptOnSignals();
-      try {
-        outcomes = await scanReference({
-          reference,
-          dbPath,
-          ...(stored ? { stored } : {}),
-          includeNotAffected: opts.includeNotAffected === true,
-          osOwned: opts.osOwned,
-          image: { ...access.image, onProgress: (p) => progress.onProgress(p) },
-          context: defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials, signal: interrupt.signal }),
-          onWalkProgress: (p) => progress.onWalk(p),
-          cache: opts.cache === false ? false : (opts.cacheDir ?? true),
-          concurrency: positiveInt(opts.concurrency, '--concurrency', 3),
-        });
-      } finally {
-        interrupt.dispose();
-        progress.stop();
-      }
+    try {
+      const context = defaultEngineContext({ verbose: opts.verbose === true, quiet: opts.quiet === true, credentials: access.credentials, ...(interrupt ? { signal: interrupt.signal } : {}) });
+      outcomes = await backend.scan(reference, context, { onLayerProgress: (p) => progress.onProgress(p), onWalkProgress: (p) => progress.onWalk(p) });
+    } finally {
+      interrupt?.dispose();
+      progress.stop();
     }
 
     const reportOptions: ReportOptions = {
@@ -314,7 +247,7 @@ export function scanCommand(ctx: RunContext): Command {
       if (!(opts.quiet && opts.format === 'table')) await writeOutput(undefined, render(opts.format, report, policy));
     }
     // A summary line only for images read in this run; a stored inventory's warnings are still its own.
-    const readNow = clairUrl || serverUrl || stored ? [] : outcomes.flatMap(({ report }) => (report.inventory ? [report.inventory] : []));
+    const readNow = !backend.readImages() ? [] : outcomes.flatMap(({ report }) => (report.inventory ? [report.inventory] : []));
     const warnings = outcomes.flatMap(({ report, warnings: matching }) => [...(report.inventory?.warnings ?? []), ...matching]);
     writeRunSummary(mode, { inventories: readNow, warnings, progress });
 

@@ -57,7 +57,7 @@ const NUSPEC = `<?xml version="1.0" encoding="utf-8"?>
 </package>`;
 
 describe('nuget detectors', () => {
-  test('deps.json: the libraries of type package', () => {
+  test('deps.json: the libraries of type package', async () => {
     const out = parseDepsJson('app/ShopApi.deps.json', DEPS_JSON);
     assert.deepEqual(out.packages?.map((p) => [p.ecosystem, p.name, p.version]), [
       ['nuget', 'Newtonsoft.Json', '12.0.3'],
@@ -66,17 +66,17 @@ describe('nuget detectors', () => {
     assert.equal(out.packages?.[0]?.path, 'app/ShopApi.deps.json');
   });
 
-  test('packages.lock.json: resolved packages once per name and version; projects left out', () => {
+  test('packages.lock.json: resolved packages once per name and version; projects left out', async () => {
     const out = parsePackagesLock('src/Shop/packages.lock.json', PACKAGES_LOCK);
     assert.deepEqual(out.packages?.map((p) => `${p.name}@${p.version}`), ['Newtonsoft.Json@12.0.3', 'Microsoft.Extensions.Logging.Abstractions@6.0.0', 'Microsoft.Extensions.Logging.Abstractions@8.0.0']);
   });
 
-  test('nuspec: package metadata id and version', () => {
+  test('nuspec: package metadata id and version', async () => {
     const out = parseNuspec('root/.nuget/packages/newtonsoft.json/12.0.3/newtonsoft.json.nuspec', NUSPEC);
     assert.deepEqual(out.packages?.map((p) => `${p.name}@${p.version}`), ['Newtonsoft.Json@12.0.3']);
   });
 
-  test('files that are not what their name says are input errors, not crashes', () => {
+  test('files that are not what their name says are input errors, not crashes', async () => {
     assert.throws(() => parseDepsJson('a.deps.json', '{'), PortcullisError);
     assert.throws(() => parseDepsJson('a.deps.json', '{"libraries": []}'), PortcullisError);
     assert.throws(() => parsePackagesLock('packages.lock.json', '{"version": 1}'), PortcullisError);
@@ -86,7 +86,7 @@ describe('nuget detectors', () => {
     assert.equal(odd.warnings?.[0]?.code, 'malformed-record');
   });
 
-  test('each detector asks for its own files only', () => {
+  test('each detector asks for its own files only', async () => {
     assert.ok(nugetDepsJsonDetector.wants({ path: 'app/ShopApi.deps.json', size: 1, mode: 0o644 }));
     assert.ok(!nugetDepsJsonDetector.wants({ path: 'app/ShopApi.runtimeconfig.json', size: 1, mode: 0o644 }));
     assert.ok(nugetPackagesLockDetector.wants({ path: 'packages.lock.json', size: 1, mode: 0o644 }));
@@ -94,7 +94,7 @@ describe('nuget detectors', () => {
     assert.ok(!nugetNuspecDetector.wants({ path: 'src/Shop/Shop.nuspec', size: 1, mode: 0o644 }));
   });
 
-  test('purl', () => {
+  test('purl', async () => {
     assert.equal(languagePurl({ ecosystem: 'nuget', name: 'Newtonsoft.Json', version: '12.0.3', path: 'x' }), 'pkg:nuget/Newtonsoft.Json@12.0.3');
   });
 });
@@ -103,21 +103,21 @@ describe('nuget matching against OSV-schema records', () => {
   const files = NUGET_OSV_RECORDS.map((r) => ({ name: `${r.id}.json`, bytes: Buffer.from(JSON.stringify(r)) }));
   const { advisories } = osvFeed.parse(files);
 
-  test('the OSV parser files NuGet records under the NuGet namespace and scheme', () => {
+  test('the OSV parser files NuGet records under the NuGet namespace and scheme', async () => {
     assert.deepEqual(advisories.flatMap((a) => a.affected.map((x) => [x.ecosystem, x.namespace, x.packageName])), [
       ['nuget', 'NuGet', 'Newtonsoft.Json'],
       ['nuget', 'NuGet', 'System.Text.Encodings.Web'],
     ]);
   });
 
-  test('affected versions are found, fixed and normalised-equal versions are not; names match case-insensitively', () => {
+  test('affected versions are found, fixed and normalised-equal versions are not; names match case-insensitively', async () => {
     const records = [
       { ecosystem: 'nuget' as const, name: 'newtonsoft.json', version: '12.0.3', path: 'app/ShopApi.deps.json' },
       { ecosystem: 'nuget' as const, name: 'System.Text.Encodings.Web', version: '4.5.0', path: 'app/ShopApi.deps.json' },
       { ecosystem: 'nuget' as const, name: 'System.Text.Encodings.Web', version: '5.0.1.0', path: 'other/Other.deps.json' },
       { ecosystem: 'nuget' as const, name: 'Newtonsoft.Json', version: '13.0.1.0', path: 'other/Other.deps.json' },
     ];
-    const result = matchInventory(inventoryOf(records), memorySource(advisories));
+    const result = await matchInventory(inventoryOf(records), memorySource(advisories));
     assert.deepEqual(result.findings.map((f) => `${f.package.name}@${f.package.version} ${f.id}`).sort(), ['System.Text.Encodings.Web@4.5.0 GHSA-7jgj-8wvc-jh57', 'newtonsoft.json@12.0.3 GHSA-5crp-9r3c-p9vr']);
     assert.deepEqual(result.coverage.map((c) => [c.ecosystem, c.namespace, c.packages, c.hasData]), [['nuget', 'NuGet', 4, true]]);
   });

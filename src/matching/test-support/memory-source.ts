@@ -2,13 +2,13 @@ import type { Advisory, AffectedPackage, FeedMetadata } from '../../domain/advis
 import type { Ecosystem } from '../../domain/package.js';
 import { isEcosystem, packageNameKey } from '../../ecosystems/registry.js';
 import type { EnrichmentRecord } from '../../feeds/types.js';
-import type { AdvisorySource } from '../matcher.js';
+import type { AdvisoryLookup, AdvisoryStore } from '../matcher.js';
 
 /**
- * An AdvisorySource over advisories held in memory, for tests that need no SQLite file. Unlike the
+ * An AdvisoryStore over advisories held in memory, for tests that need no SQLite file. Unlike the
  * DB it returns withdrawn advisories too, so the matcher's own guard is what keeps them out.
  */
-export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecord[] = [], feeds: FeedMetadata[] = []): AdvisorySource & { queries: number } {
+export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecord[] = [], feeds: FeedMetadata[] = []): AdvisoryStore & { queries: number; batches: number } {
   const key = (ecosystem: string, name: string): string => (isEcosystem(ecosystem) ? packageNameKey(ecosystem, name) : name);
   const index = new Map<string, { advisory: Advisory; affected: AffectedPackage }[]>();
   for (const advisory of advisories) {
@@ -20,19 +20,23 @@ export function memorySource(advisories: Advisory[], enrichment: EnrichmentRecor
     }
   }
   const byCve = new Map(enrichment.map((r) => [r.cve, r]));
+  const affectedFor = (ecosystem: Ecosystem, namespace: string, names: string[]): { advisory: Advisory; affected: AffectedPackage }[] => {
+    source.queries++;
+    return [...new Set(names.map((n) => key(ecosystem, n)))].flatMap((n) => index.get(`${ecosystem}\u0000${namespace}\u0000${n}`) ?? []);
+  };
   const source = {
+    /** Lookups asked (one per (kind, namespace) group, however they were batched). */
     queries: 0,
-    affectedFor(ecosystem: Ecosystem, namespace: string, names: string[]) {
-      source.queries++;
-      return [...new Set(names.map((n) => key(ecosystem, n)))].flatMap((n) => index.get(`${ecosystem}\u0000${namespace}\u0000${n}`) ?? []);
+    /** affectedForMany calls. */
+    batches: 0,
+    affectedForMany: (lookups: readonly AdvisoryLookup[]) => {
+      source.batches++;
+      return Promise.resolve(lookups.map((l) => affectedFor(l.ecosystem, l.namespace, l.packageNames)));
     },
-    enrichment(cves: string[]) {
-      return new Map(cves.flatMap((c) => (byCve.has(c) ? [[c, byCve.get(c) as EnrichmentRecord] as const] : [])));
-    },
-    feeds: () => feeds,
-    namespaces(ecosystem: Ecosystem) {
-      return [...new Set(advisories.flatMap((a) => a.affected.filter((x) => x.ecosystem === ecosystem).map((x) => x.namespace)))].sort();
-    },
+    enrichmentFor: (cves: string[]) => Promise.resolve(new Map(cves.flatMap((c) => (byCve.has(c) ? [[c, byCve.get(c) as EnrichmentRecord] as const] : [])))),
+    feedList: () => Promise.resolve(feeds),
+    namespacesFor: (ecosystem: Ecosystem) =>
+      Promise.resolve([...new Set(advisories.flatMap((a) => a.affected.filter((x) => x.ecosystem === ecosystem).map((x) => x.namespace)))].sort()),
   };
   return source;
 }
