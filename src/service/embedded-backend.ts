@@ -7,6 +7,7 @@
 import { pino, type Logger } from 'pino';
 import { LayerCache, defaultCacheDir } from '../cache/layer-cache.js';
 import { PortcullisError } from '../domain/errors.js';
+import { formatPlatform } from '../image/platform.js';
 import type { Finding } from '../domain/finding.js';
 import type { Inventory } from '../domain/inventory.js';
 import { Engine, type InventoryStore, type StoredResults } from '../services/engine.js';
@@ -61,7 +62,7 @@ export function embeddedBackend(deps: EmbeddedBackendDeps): BackendRunner {
 export function catalogInventoryStore(catalog: CatalogStore): InventoryStore {
   return {
     load: (digest) => storedInventoryIfAny(catalog, digest),
-    save: (digest, inventory) => catalog.saveInventory(digest, inventory.schemaVersion, JSON.stringify(inventory), packageKeys(inventory)),
+    save: (digest, inventory) => catalog.saveInventory(digest, inventory.schemaVersion, JSON.stringify(inventory), packageKeys(inventory), inventory.image.platform ? formatPlatform(inventory.image.platform) : undefined),
   };
 }
 

@@ -269,9 +269,14 @@ export class CatalogStore {
     }));
   }
 
-  /** Stores a manifest's inventory and indexes its packages by (ecosystem, name) for re-matching. */
-  async saveInventory(digest: string, schemaVersion: number, inventoryJson: string, packages: readonly { ecosystem: string; name: string }[]): Promise<void> {
+  /**
+   * Stores a manifest's inventory and indexes its packages by (ecosystem, name) for re-matching.
+   * `platform` (from the image's config) fills the manifest's platform when the push did not say
+   * it: only an index names its children's platforms, a single image says it in its config.
+   */
+  async saveInventory(digest: string, schemaVersion: number, inventoryJson: string, packages: readonly { ecosystem: string; name: string }[], platform?: string): Promise<void> {
     const now = this.stamp();
+    if (platform !== undefined) await this.store.db.updateTable('manifests').set({ platform }).where('digest', '=', digest).where('platform', 'is', null).execute();
     const unique = [...new Map(packages.map((p) => [`${p.ecosystem}\u0000${p.name}`, p])).values()];
     await this.store.db.transaction().execute(async (trx) => {
       await trx

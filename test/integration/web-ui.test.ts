@@ -167,10 +167,15 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
     assert.equal(rows.length, 2, 'two digests');
     const old = rows.find((r) => r.digest === app.tags['1.0']);
     assert.deepEqual(old?.tags?.split(' ').sort(), ['1.0', '1.0-again']);
-    const tagsAnswer = z.object({ groups: z.array(z.object({ digest: z.string(), manifest: z.object({ scan: z.object({ counts: z.record(z.string(), z.number()) }) }) })) }).parse(await world.api(`/api/v1/repositories/${app.repository}/tags`));
+    const tagsAnswer = z
+      .object({ groups: z.array(z.object({ digest: z.string(), manifest: z.object({ platform: z.string().optional(), scan: z.object({ counts: z.record(z.string(), z.number()) }) }) })) })
+      .parse(await world.api(`/api/v1/repositories/${app.repository}/tags`));
     for (const group of tagsAnswer.groups) {
       const row = rows.find((r) => r.digest === group.digest);
       assert.equal(row?.cell, securityCell(group.manifest.scan.counts), group.digest);
+      // A single image's platform comes from its config, read when the embedded scanner indexed it.
+      assert.equal(group.manifest.platform, 'linux/amd64', `${group.digest} platform`);
+      assert.equal(await page.locator(`[data-testid=tag-groups] tr[data-digest="${group.digest}"] td[data-col=platforms]`).textContent(), 'linux/amd64');
     }
 
     const history = z.object({ points: z.array(z.object({ at: z.string() })) }).parse(await world.api(`/api/v1/repositories/${app.repository}/history`));

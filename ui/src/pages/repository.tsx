@@ -104,7 +104,9 @@ function TagTable({ repository, groups }: { repository: string; groups: TagGroup
                 <td class="hide-narrow mono" title={g.digest}>
                   {shortDigest(g.digest)}
                 </td>
-                <td class="hide-narrow">{platformsOf(m)}</td>
+                <td class="hide-narrow" data-col="platforms">
+                  {platformsOf(m)}
+                </td>
                 <td class="num hide-narrow">{m ? formatBytes(m.size) : '—'}</td>
                 <td class="hide-narrow">{formatDate(g.pushedAt)}</td>
                 <td>
