@@ -47,7 +47,9 @@ const cyclonedxResources = {
   },
 };
 
-rmSync(outdir, { recursive: true, force: true });
+// Only the bundle's own folders: dist/ui is the web UI's build (`npm run build:ui`), which a
+// re-bundle (the built-CLI test runs one) must leave in place.
+for (const own of ['cli', 'chunks']) rmSync(`${outdir}/${own}`, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: { 'cli/main': 'src/cli/main.ts' },

@@ -8,10 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build as buildUi } from 'vite';
 import { testImages } from '../harness/images.js';
 import { runCli, type CliResult } from '../support/run-cli.js';
 import { repoRoot, sharedData } from '../support/shared-data.js';
@@ -145,6 +146,42 @@ describe('the built CLI (bin/portcullis.js over the esbuild bundle)', () => {
     for (const e of ['npm', 'cargo', 'rpm']) assert.ok(ecosystems.has(e), `${e} packages found: ${[...ecosystems].join(', ')}`);
     assert.deepEqual(inv.warnings, []);
     assert.deepEqual(inv.packages, (JSON.parse(fromSource.stdout) as Inventory).packages);
+  });
+
+  test('serve with no config: the web UI at / and its assets from dist/ui, the API behind auth, health public', async () => {
+    assert.ok(work);
+    // npm run build writes dist/ui; a tree built without it gets it here.
+    if (!existsSync(join(repoRoot, 'dist', 'ui', 'index.html'))) await buildUi({ configFile: join(repoRoot, 'ui', 'vite.config.ts'), logLevel: 'warn' });
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'portcullis.js'), 'serve', '--listen', '127.0.0.1:0'], {
+      cwd: work,
+      env: { ...process.env, PORTCULLIS_DATA_DIR: join(work, 'serve-data'), PORTCULLIS_DB: join(work, 'serve-absent.db'), PORTCULLIS_UI_DIR: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    try {
+      const deadline = Date.now() + 60_000;
+      let url: string | undefined;
+      while (url === undefined) {
+        url = /listening on (http:\/\/[^\s"]+)/.exec(stderr)?.[1];
+        if (child.exitCode !== null || Date.now() > deadline) assert.fail(`serve did not start: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const page = await fetch(`${url}/repositories/team/app`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      const html = await page.text();
+      const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)">/.exec(html)?.[1];
+      assert.ok(script, `the page loads its script from /assets/: ${html}`);
+      const asset = await fetch(`${url}${script}`);
+      assert.equal(asset.status, 200);
+      assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+      assert.equal((await fetch(`${url}/api/v1/repositories`)).status, 401);
+      assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 
   test('db import and scan (SQLite through the external better-sqlite3): the same findings as from source', async () => {

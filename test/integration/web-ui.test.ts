@@ -6,6 +6,8 @@
  * nothing: the `window.__pwned` canary stays unset in every frame and no dialog opens.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -85,6 +87,7 @@ async function photographAndAudit(browser: Browser, world: UiWorld, path: string
 describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
   let world: UiWorld;
   let browser: Browser;
+  const uiDir = mkdtempSync(join(tmpdir(), 'portcullis-ui-build-'));
   const pages: WatchedPage[] = [];
   const open = async (viewport: { width: number; height: number } = DESKTOP): Promise<WatchedPage> => {
     const watched = await newWatchedPage(browser, { baseURL: world.url, viewport });
@@ -93,9 +96,11 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
   };
 
   before(async () => {
-    // The pages under test are the sources as they are now: built here (Vite, about 2 s) into
-    // dist/ui, where `portcullis serve` finds them, as `npm run build` would.
-    await build({ configFile: join(repoRoot, 'ui', 'vite.config.ts'), logLevel: 'warn' });
+    // The pages under test are the sources as they are now: built here (Vite, about 2 s) into a
+    // folder of this test's, which the service is pointed at (dist/ui, which other tests read, is
+    // left alone).
+    await build({ configFile: join(repoRoot, 'ui', 'vite.config.ts'), logLevel: 'warn', build: { outDir: uiDir, emptyOutDir: true } });
+    process.env.PORTCULLIS_UI_DIR = uiDir;
     world = await startUiWorld();
     browser = await launchChromium();
   });
@@ -103,6 +108,8 @@ describe('web UI in Chromium', { skip: skipWithoutChromium() }, () => {
     for (const p of pages) await p.close().catch(() => undefined);
     await browser?.close();
     await world?.close();
+    delete process.env.PORTCULLIS_UI_DIR;
+    rmSync(uiDir, { recursive: true, force: true });
   });
 
   test('sign in: the form signs in, a wrong password is refused with the API message, sign out ends the session', async () => {
