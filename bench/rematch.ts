@@ -138,8 +138,9 @@ async function prepare(task: Extract<Phase, { phase: 'prepare' }>): Promise<Prep
 
 async function rematch(task: Extract<Phase, { phase: 'rematch' }>): Promise<RematchPhaseResult> {
   const opened = openVulnDb(join(task.dir, 'db2.db'));
-  // The reference hides the change record: every stale result is re-matched, as before the index.
-  const db: VulnDb = task.full ? { ...opened, changes: () => undefined } : opened;
+  // The reference hides the change record (both ways the engine may read it): every stale result
+  // is re-matched, as before the index.
+  const db: VulnDb = task.full ? { ...opened, changes: () => undefined, changeRecord: () => Promise.resolve(undefined) } : opened;
   const store = await openStore(task.location);
   try {
     const started = performance.now();
