@@ -25,7 +25,7 @@ import { embeddedBackend, EMBEDDED_BACKEND } from '../src/service/embedded-backe
 import { queueScans } from '../src/service/event-processor.js';
 import { registryAccess } from '../src/service/registry-access.js';
 import { ScanWorker, type BackendRunner } from '../src/service/scan-worker.js';
-import { VulnDbHandle } from '../src/service/vulndb-handle.js';
+import { VulnDbHandle } from '../src/services/vulndb-handle.js';
 import { inventoryReference } from '../src/services/inventory-service.js';
 import { reportFor } from '../src/services/scan-service.js';
 import { CatalogStore } from '../src/store/catalog.js';

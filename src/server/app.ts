@@ -27,7 +27,7 @@ import { metricsRoutes, type ServiceMetrics } from './metrics.js';
 import { sessionRoutes } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes, WEBHOOK_BODY_LIMIT } from './routes/webhook.js';
-import { findUiDir, webUiRoutes } from './routes/web-ui.js';
+import { webUiRoutes } from './routes/web-ui.js';
 
 /** What the application needs from its host. */
 export interface AppOptions {
@@ -164,6 +164,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.clairNotifications) clairNotificationRoutes(app, { handle: options.clairNotifications.handle });
   if (options.harbor) await app.register(harborAdapterRoutes, { prefix: options.harbor.base, scanner: options.harbor.scanner });
   app.get('/api/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, () => app.swagger());
-  await webUiRoutes(app, { uiDir: options.uiDir === undefined ? findUiDir() : options.uiDir === false ? undefined : options.uiDir });
+  await webUiRoutes(app, { uiDir: options.uiDir });
   return app;
 }

@@ -26,6 +26,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
         notificationToken: '',
         onEventsRecorded: () => undefined,
         backends: new BackendHealthMonitor([]),
+        uiDir: false,
       });
       try {
         await app.ready();

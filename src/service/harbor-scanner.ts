@@ -29,7 +29,7 @@ import { embeddedBackend, EMBEDDED_BACKEND } from './embedded-backend.js';
 import { registryAccess, type RegistryAccess } from './registry-access.js';
 import { ScanWorker, type BackendRunner } from './scan-worker.js';
 import { reportFindings, storedInventory } from './stored-results.js';
-import type { VulnDbHandle } from './vulndb-handle.js';
+import type { VulnDbHandle } from '../services/vulndb-handle.js';
 
 /** The job kind of Harbor's scans: only processes holding the authorizations (serve) claim it, never `portcullis worker`. */
 export const HARBOR_SCAN_JOB = 'harbor-scan';

@@ -11,7 +11,7 @@ import type { CatalogStore, ScanRow, ScanStatus } from '../store/catalog.js';
 import { aggregateStatus, manifestAggregate, type AggregatedFinding, type BackendState, type FindingStatus, type ManifestAggregate, type SeverityCounts } from './aggregate.js';
 import type { Distro } from '../domain/distro.js';
 import { diffFindings, type FindingSummary } from './rematch.js';
-import { storedInventory } from './stored-results.js';
+import { storedInventoryIfAny } from './stored-results.js';
 
 export type { SeverityCounts } from './aggregate.js';
 
@@ -209,7 +209,7 @@ function keyComparator(key: FindingSortKey): (a: AggregatedFinding, b: Aggregate
 }
 
 /** The aggregate's findings filtered as `filter` says and in `order` (stable: ties by id, then package, then the aggregate's order). */
-export function filterAndSortFindings(findings: readonly AggregatedFinding[], filter: Omit<FindingFilter, 'backend'> & { backend?: string }, order?: FindingOrder): AggregatedFinding[] {
+export function filterAndSortFindings(findings: readonly AggregatedFinding[], filter: FindingFilter, order?: FindingOrder): AggregatedFinding[] {
   const severities = filter.severities ? new Set(filter.severities) : undefined;
   const statuses = filter.statuses ? new Set(filter.statuses) : undefined;
   const pkg = filter.package?.toLowerCase();
@@ -436,8 +436,8 @@ export async function manifestDetail(catalog: CatalogStore, digest: string): Pro
   const view = await manifestView(catalog, digest);
   if (view === undefined) throw new PortcullisError('E_NOT_FOUND', `no manifest ${digest} is known to the service`);
   const tags = (await tagsReaching(catalog, digest)).map((t) => ({ repository: t.repository, tag: t.name })).sort((a, b) => compareText(a.repository, b.repository) || compareText(a.tag, b.tag));
-  if (view.kind === 'index' || (await catalog.inventory(digest)) === undefined) return { ...view, tags };
-  const inventory = await storedInventory(catalog, digest);
+  const inventory = view.kind === 'index' ? undefined : await storedInventoryIfAny(catalog, digest);
+  if (inventory === undefined) return { ...view, tags };
   const layers = inventory.layers.map((l) => ({ index: l.index, digest: l.digest, size: l.size, ...(l.createdBy !== undefined ? { createdBy: l.createdBy } : {}), packageCount: l.packageCount }));
   return { ...view, tags, layers, ...(inventory.distro !== undefined ? { distro: inventory.distro } : {}) };
 }

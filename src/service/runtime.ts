@@ -25,7 +25,7 @@ import { registryAccess } from './registry-access.js';
 import { rematchStored } from './rematch.js';
 import { ScanRequests } from './scan-requests.js';
 import { DEFAULT_MAX_PENDING_MS, ScanWorker, type BackendRunner, type ScanWorkerOptions } from './scan-worker.js';
-import { VulnDbHandle } from './vulndb-handle.js';
+import { VulnDbHandle } from '../services/vulndb-handle.js';
 import { deliverDue, queueFindingsChanged } from './webhooks.js';
 
 /** Failures of the registry itself or the way to it: the event is applied again later. */

@@ -276,9 +276,9 @@ export class CatalogStore {
    */
   async saveInventory(digest: string, schemaVersion: number, inventoryJson: string, packages: readonly { ecosystem: string; name: string }[], platform?: string): Promise<void> {
     const now = this.stamp();
-    if (platform !== undefined) await this.store.db.updateTable('manifests').set({ platform }).where('digest', '=', digest).where('platform', 'is', null).execute();
     const unique = [...new Map(packages.map((p) => [`${p.ecosystem}\u0000${p.name}`, p])).values()];
     await this.store.db.transaction().execute(async (trx) => {
+      if (platform !== undefined) await trx.updateTable('manifests').set({ platform }).where('digest', '=', digest).where('platform', 'is', null).execute();
       await trx
         .insertInto('inventories')
         .values({ manifest_digest: digest, schema_version: schemaVersion, inventory: inventoryJson, created_at: now })

@@ -27,7 +27,7 @@ import { processRegistryEvent, type RegistryEventFacts } from '../../src/service
 import { advisoryUsage, compareTags, manifestDetail, manifestFindings, repositoryHistory, repositoryViews, tagGroups, type ManifestDetail, type RepositoryHistory } from '../../src/service/queries.js';
 import { registryAccess } from '../../src/service/registry-access.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
-import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
+import { VulnDbHandle } from '../../src/services/vulndb-handle.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';
 import { openStore, type Store, type StoreLocation } from '../../src/store/open-store.js';

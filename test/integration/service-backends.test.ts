@@ -24,7 +24,7 @@ import { processRegistryEvent, type RegistryEventFacts } from '../../src/service
 import { registryAccess } from '../../src/service/registry-access.js';
 import { ServiceRuntime, type RegistryEventSource } from '../../src/service/runtime.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
-import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
+import { VulnDbHandle } from '../../src/services/vulndb-handle.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';
 import { openStore, type Store } from '../../src/store/open-store.js';

@@ -27,7 +27,7 @@ import { embeddedBackend, EMBEDDED_BACKEND } from '../../src/service/embedded-ba
 import { processRegistryEvent, type RegistryEventFacts } from '../../src/service/event-processor.js';
 import { registryAccess } from '../../src/service/registry-access.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
-import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
+import { VulnDbHandle } from '../../src/services/vulndb-handle.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';
 import { openStore, type Store } from '../../src/store/open-store.js';

@@ -23,7 +23,7 @@ import { ScanWorker } from '../../src/service/scan-worker.js';
 import { ServiceRuntime } from '../../src/service/runtime.js';
 import { loadServiceConfig } from '../../src/config/service-config.js';
 import { recordEvents, registryEventQueue } from '../../src/store/registry-events.js';
-import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
+import { VulnDbHandle } from '../../src/services/vulndb-handle.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';
 import { openStore, type Store } from '../../src/store/open-store.js';

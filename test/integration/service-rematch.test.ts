@@ -19,7 +19,7 @@ import { processRegistryEvent, type EventProcessorDeps } from '../../src/service
 import { registryAccess } from '../../src/service/registry-access.js';
 import { rematchStored } from '../../src/service/rematch.js';
 import { ScanWorker } from '../../src/service/scan-worker.js';
-import { VulnDbHandle } from '../../src/service/vulndb-handle.js';
+import { VulnDbHandle } from '../../src/services/vulndb-handle.js';
 import { deliverDue, FINDINGS_CHANGED, queueFindingsChanged, signBody } from '../../src/service/webhooks.js';
 import { CatalogStore } from '../../src/store/catalog.js';
 import { JobQueue } from '../../src/store/jobs.js';

@@ -17,23 +17,22 @@ import { PortcullisError } from '../../domain/errors.js';
 export const UI_PAGE_PATHS = ['/', '/login', '/status', '/repositories/*', '/manifests/*', '/advisories/*'] as const;
 
 /**
- * dist/ui beside the running code: from src/server/routes in development (three levels up) or from
- * the bundle's chunk folder dist/chunks (one level up); PORTCULLIS_UI_DIR overrides both.
+ * dist/ui of the package the running code belongs to: the nearest folder above it holding
+ * dist/ui/index.html (src/server/routes in development, dist/chunks in the bundle); PORTCULLIS_UI_DIR
+ * overrides it.
  */
 export function findUiDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.PORTCULLIS_UI_DIR) return existsSync(join(env.PORTCULLIS_UI_DIR, 'index.html')) ? env.PORTCULLIS_UI_DIR : undefined;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i += 1) {
+  for (let dir = dirname(fileURLToPath(import.meta.url)), up = 0; up < 5; dir = dirname(dir), up += 1) {
     const candidate = join(dir, 'dist', 'ui');
     if (existsSync(join(candidate, 'index.html'))) return candidate;
-    if (existsSync(join(dir, 'ui', 'index.html')) && dir.endsWith('dist')) return join(dir, 'ui');
-    dir = dirname(dir);
   }
   return undefined;
 }
 
-export async function webUiRoutes(app: FastifyInstance, options: { uiDir: string | undefined }): Promise<void> {
-  const { uiDir } = options;
+/** Registers the UI's routes; `uiDir` undefined: found beside the code (findUiDir), false: not served. */
+export async function webUiRoutes(app: FastifyInstance, options: { uiDir?: string | false | undefined }): Promise<void> {
+  const uiDir = options.uiDir === false ? undefined : (options.uiDir ?? findUiDir());
   if (uiDir === undefined) {
     for (const path of UI_PAGE_PATHS) {
       app.get(path, { config: { access: 'public' }, schema: { hide: true } }, () => {

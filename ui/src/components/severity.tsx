@@ -1,7 +1,7 @@
-import { highestOf, PASSED_COLOUR, SEVERITY_COLOUR, TEXT_ON, totalOf, type Severity, type SeverityCounts } from '../lib/severity';
+import { highestOf, isSeverity, PASSED_COLOUR, SEVERITY_COLOUR, TEXT_ON, totalOf, type Severity, type SeverityCounts } from '../lib/severity';
 
 export function SeverityBadge({ severity }: { severity: Severity | string }) {
-  const colour = severity in SEVERITY_COLOUR ? SEVERITY_COLOUR[severity as Severity] : SEVERITY_COLOUR.Unknown;
+  const colour = isSeverity(severity) ? SEVERITY_COLOUR[severity] : SEVERITY_COLOUR.Unknown;
   return (
     <span class={`sev sev-${severity.toLowerCase()}`} data-severity={severity}>
       <span class="sev-dot" aria-hidden="true" style={{ background: colour }} />
@@ -39,21 +39,6 @@ export function ScanStateLabel({ status, reason }: { status: string; reason: str
     <span class={`scan-state scan-${status}`} data-testid="scan-state" title={reason ?? undefined}>
       {STATE_LABEL[status] ?? status}
       {status === 'failed' && reason ? <span class="reason">: {reason}</span> : null}
-    </span>
-  );
-}
-
-/** Counts per severity as small coloured pills (repositories list, compare). */
-export function CountPills({ counts }: { counts: SeverityCounts }) {
-  const present = (['Critical', 'High', 'Medium', 'Low', 'Unknown', 'Negligible'] as const).filter((s) => (counts[s] ?? 0) > 0);
-  if (present.length === 0) return <span class="muted">none</span>;
-  return (
-    <span class="pills">
-      {present.map((s) => (
-        <span key={s} class={`pill sev-${s.toLowerCase()}`} style={{ borderColor: SEVERITY_COLOUR[s] }} title={`${counts[s]} ${s}`}>
-          <span class="pill-n">{counts[s]}</span> {s}
-        </span>
-      ))}
     </span>
   );
 }
